@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "GenerativeKit",
+  products: [
+    .library(name: "GenerativeKit", targets: ["GenerativeKit"])
+  ],
+  dependencies: [
+    // Examples only; the library itself depends on system libraries alone.
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // MARK: - System libraries
+
+    .systemLibrary(
+      name: "COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+    ),
+
+    // MARK: - Library
+
+    .target(
+      name: "GenerativeKit",
+      dependencies: ["COpenBLAS"]
+    ),
+
+    // MARK: - Examples
+
+    .executableTarget(
+      name: "toy-fit",
+      dependencies: [
+        "GenerativeKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/toy-fit"
+    ),
+
+    // MARK: - Tests
+
+    .testTarget(
+      name: "GenerativeKitTests",
+      dependencies: ["GenerativeKit"]
+    ),
+  ],
+  swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,155 @@
+/// The geometry of one 2-D convolution window sweep over a `[channels, height, width]` image.
+///
+/// `padTop`/`padLeft` zeros are added before the first row/column; the bottom and right padding
+/// follow from the output size (positions past the image read as zero), which also covers
+/// TensorFlow's asymmetric "same" padding.
+struct ConvGeometry: Equatable {
+  var channels: Int
+  var height: Int
+  var width: Int
+  var kernelHeight: Int
+  var kernelWidth: Int
+  var strideY: Int
+  var strideX: Int
+  var padTop: Int
+  var padLeft: Int
+  var outHeight: Int
+  var outWidth: Int
+
+  /// Rows of the column matrix: one per (channel, kernel row, kernel column).
+  var patchSize: Int { channels * kernelHeight * kernelWidth }
+  /// Columns of the column matrix per image: one per output position.
+  var outPlane: Int { outHeight * outWidth }
+  var inPlane: Int { height * width }
+}
+
+/// Window ranges shared by im2col and col2im: for kernel column `kx`, the output columns whose
+/// input column `ox * strideX - padLeft + kx` lies inside the image.
+@inline(__always)
+private func validRange(kernelOffset: Int, pad: Int, stride: Int, inputSize: Int, outputSize: Int) -> Range<Int> {
+  // first o with o*stride - pad + kernelOffset >= 0
+  let shift = pad - kernelOffset
+  let first = shift <= 0 ? 0 : (shift + stride - 1) / stride
+  // last o with o*stride - pad + kernelOffset <= inputSize - 1
+  let limit = inputSize - 1 + pad - kernelOffset
+  let last = limit < 0 ? -1 : limit / stride
+  let lower = min(first, outputSize)
+  let upper = max(lower, min(last + 1, outputSize))
+  return lower..<upper
+}
+
+/// Unfolds `images` (`[batch, C, H, W]`) into `columns` (`[C*kh*kw, batch*OH*OW]`): the batch is
+/// folded into the column dimension so one GEMM covers every image.
+///
+/// `columns` must hold `patchSize * batch * outPlane` floats; every element is written.
+func im2col(
+  _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+  into columns: UnsafeMutablePointer<Float>
+) {
+  let rowLength = batch * g.outPlane
+  Threading.parallelRanges(g.patchSize, costPerItem: rowLength) { rows in
+    for row in rows {
+      let kx = row % g.kernelWidth
+      let ky = (row / g.kernelWidth) % g.kernelHeight
+      let channel = row / (g.kernelWidth * g.kernelHeight)
+      let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: g.strideX, inputSize: g.width, outputSize: g.outWidth)
+      for b in 0..<batch {
+        let plane = images + (b * g.channels + channel) * g.inPlane
+        var out = columns + row * rowLength + b * g.outPlane
+        for oy in 0..<g.outHeight {
+          let iy = oy * g.strideY - g.padTop + ky
+          if iy < 0 || iy >= g.height {
+            out.update(repeating: 0, count: g.outWidth)
+          } else {
+            if xs.lowerBound > 0 { out.update(repeating: 0, count: xs.lowerBound) }
+            let source = plane + iy * g.width - g.padLeft + kx
+            if g.strideX == 1 {
+              (out + xs.lowerBound).update(from: source + xs.lowerBound, count: xs.count)
+            } else {
+              for ox in xs { out[ox] = source[ox * g.strideX] }
+            }
+            if xs.upperBound < g.outWidth {
+              (out + xs.upperBound).update(repeating: 0, count: g.outWidth - xs.upperBound)
+            }
+          }
+          out += g.outWidth
+        }
+      }
+    }
+  }
+}
+
+/// Folds `columns` (`[C*kh*kw, batch*OH*OW]`) back onto `images` (`[batch, C, H, W]`), adding every
+/// window entry to the pixel it came from: the adjoint of ``im2col``.
+///
+/// When `accumulate` is false the images are zeroed first. Work is split by (image, channel)
+/// plane, and each plane sums its windows in a fixed order, so results are deterministic.
+func col2im(
+  _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+  into images: UnsafeMutablePointer<Float>, accumulate: Bool
+) {
+  let rowLength = batch * g.outPlane
+  let kernelArea = g.kernelHeight * g.kernelWidth
+  Threading.parallelRanges(batch * g.channels, costPerItem: kernelArea * g.outPlane) { planes in
+    for planeIndex in planes {
+      let b = planeIndex / g.channels
+      let channel = planeIndex % g.channels
+      let plane = images + planeIndex * g.inPlane
+      if !accumulate { plane.update(repeating: 0, count: g.inPlane) }
+      for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+          let row = (channel * g.kernelHeight + ky) * g.kernelWidth + kx
+          let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: g.strideX, inputSize: g.width, outputSize: g.outWidth)
+          var input = columns + row * rowLength + b * g.outPlane
+          for oy in 0..<g.outHeight {
+            let iy = oy * g.strideY - g.padTop + ky
+            if iy >= 0 && iy < g.height {
+              let target = plane + iy * g.width - g.padLeft + kx
+              if g.strideX == 1 {
+                for ox in xs { target[ox] += input[ox] }
+              } else {
+                for ox in xs { target[ox * g.strideX] += input[ox] }
+              }
+            }
+            input += g.outWidth
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Reorders `[batch, C, S]` into `[C, batch*S]` (images to channel-major GEMM operand).
+func batchToChannelMajor(
+  _ source: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+  into target: UnsafeMutablePointer<Float>
+) {
+  Threading.parallelRanges(channels, costPerItem: batch * plane) { range in
+    for c in range {
+      for b in 0..<batch {
+        (target + (c * batch + b) * plane).update(from: source + (b * channels + c) * plane, count: plane)
+      }
+    }
+  }
+}
+
+/// Reorders `[C, batch*S]` into `[batch, C, S]`, optionally adding `bias[c]` to every element.
+func channelMajorToBatch(
+  _ source: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
+  bias: UnsafePointer<Float>?, into target: UnsafeMutablePointer<Float>
+) {
+  Threading.parallelRanges(channels, costPerItem: batch * plane) { range in
+    for c in range {
+      let shift = bias?[c] ?? 0
+      for b in 0..<batch {
+        let from = source + (c * batch + b) * plane
+        let to = target + (b * channels + c) * plane
+        if bias == nil {
+          to.update(from: from, count: plane)
+        } else {
+          for i in 0..<plane { to[i] = from[i] + shift }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/// Naive reference kernels: the definitions the fast kernels are tested against.
+///
+/// Straight loops over the mathematical definitions, written for clarity, not speed. They are
+/// kept beside the fast code (as llm.c keeps `matmul_forward_naive`) so every optimisation has an
+/// independent answer to be compared with.
+enum Reference {
+  /// `C = alpha * op(A) * op(B) + beta * C`, row-major, tight leading dimensions, summed in Double.
+  static func gemm(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+    a: [Float], b: [Float], beta: Float, c: inout [Float]
+  ) {
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = 0.0
+        for p in 0..<k {
+          let av = transposeA ? a[p * m + i] : a[i * k + p]
+          let bv = transposeB ? b[j * k + p] : b[p * n + j]
+          sum += Double(av) * Double(bv)
+        }
+        c[i * n + j] = Float(Double(alpha) * sum + Double(beta) * Double(c[i * n + j]))
+      }
+    }
+  }
+
+  /// Direct 2-D convolution (cross-correlation, as PyTorch's `conv2d`).
+  /// - Parameters:
+  ///   - input: `[N, Cin, H, W]`
+  ///   - weight: `[Cout, Cin, kh, kw]`
+  ///   - bias: `[Cout]` or nil
+  /// - Returns: `[N, Cout, OH, OW]` with OH = (H + padTop + padBottom - kh) / stride + 1.
+  static func conv2d(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (top: Int, left: Int),
+    outputSize: (Int, Int)
+  ) -> Tensor {
+    let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let (cout, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+    let (oh, ow) = outputSize
+    var output = Tensor(shape: [n, cout, oh, ow])
+    for b in 0..<n {
+      for co in 0..<cout {
+        for oy in 0..<oh {
+          for ox in 0..<ow {
+            var sum = Double(bias?[co] ?? 0)
+            for ci in 0..<cin {
+              for ky in 0..<kh {
+                for kx in 0..<kw {
+                  let iy = oy * stride.0 - padding.top + ky
+                  let ix = ox * stride.1 - padding.left + kx
+                  if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                    sum += Double(input[b, ci, iy, ix]) * Double(weight[co, ci, ky, kx])
+                  }
+                }
+              }
+            }
+            output[b, co, oy, ox] = Float(sum)
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// Direct transposed convolution (PyTorch's `conv_transpose2d`): every input pixel scatters a
+  /// weighted kernel into the output.
+  /// - Parameters:
+  ///   - input: `[N, Cin, H, W]`
+  ///   - weight: `[Cin, Cout, kh, kw]`
+  /// - Returns: `[N, Cout, OH, OW]` for the given output size.
+  static func convTranspose2d(
+    input: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (top: Int, left: Int),
+    outputSize: (Int, Int)
+  ) -> Tensor {
+    let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
+    let (oh, ow) = outputSize
+    var sums = [Double](repeating: 0, count: n * cout * oh * ow)
+    for b in 0..<n {
+      for ci in 0..<cin {
+        for iy in 0..<h {
+          for ix in 0..<w {
+            let x = Double(input[b, ci, iy, ix])
+            for co in 0..<cout {
+              for ky in 0..<kh {
+                for kx in 0..<kw {
+                  let oy = iy * stride.0 - padding.top + ky
+                  let ox = ix * stride.1 - padding.left + kx
+                  if oy >= 0 && oy < oh && ox >= 0 && ox < ow {
+                    sums[((b * cout + co) * oh + oy) * ow + ox] += x * Double(weight[ci, co, ky, kx])
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var output = Tensor(shape: [n, cout, oh, ow])
+    for i in 0..<sums.count {
+      let co = (i / (oh * ow)) % cout
+      output[flat: i] = Float(sums[i] + Double(bias?[co] ?? 0))
+    }
+    return output
+  }
+
+  /// im2col by its definition: column `b*OH*OW + oy*OW + ox`, row `(c*kh + ky)*kw + kx`.
+  static func im2col(_ images: [Float], batch: Int, geometry g: ConvGeometry) -> [Float] {
+    let columnsPerImage = g.outPlane
+    var columns = [Float](repeating: 0, count: g.patchSize * batch * columnsPerImage)
+    for c in 0..<g.channels {
+      for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+          let row = (c * g.kernelHeight + ky) * g.kernelWidth + kx
+          for b in 0..<batch {
+            for oy in 0..<g.outHeight {
+              for ox in 0..<g.outWidth {
+                let iy = oy * g.strideY - g.padTop + ky
+                let ix = ox * g.strideX - g.padLeft + kx
+                let value: Float =
+                  (iy >= 0 && iy < g.height && ix >= 0 && ix < g.width)
+                  ? images[((b * g.channels + c) * g.height + iy) * g.width + ix] : 0
+                columns[row * batch * columnsPerImage + b * columnsPerImage + oy * g.outWidth + ox] = value
+              }
+            }
+          }
+        }
+      }
+    }
+    return columns
+  }
+
+  /// col2im by its definition: the adjoint of ``im2col(_:batch:geometry:)``.
+  static func col2im(_ columns: [Float], batch: Int, geometry g: ConvGeometry) -> [Float] {
+    var images = [Float](repeating: 0, count: batch * g.channels * g.inPlane)
+    for c in 0..<g.channels {
+      for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+          let row = (c * g.kernelHeight + ky) * g.kernelWidth + kx
+          for b in 0..<batch {
+            for oy in 0..<g.outHeight {
+              for ox in 0..<g.outWidth {
+                let iy = oy * g.strideY - g.padTop + ky
+                let ix = ox * g.strideX - g.padLeft + kx
+                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
+                  images[((b * g.channels + c) * g.height + iy) * g.width + ix] +=
+                    columns[row * batch * g.outPlane + b * g.outPlane + oy * g.outWidth + ox]
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return images
+  }
+}

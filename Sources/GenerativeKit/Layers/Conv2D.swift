@@ -1,0 +1,149 @@
+/// A 2-D convolution (cross-correlation, as PyTorch's `nn.Conv2d`), computed as im2col + GEMM.
+///
+/// - Input: `[N, inChannels, H, W]`. Output: `[N, outChannels, OH, OW]` with
+///   `OH = floor((H + 2p - kernelSize) / stride) + 1` for padding `p`.
+/// - Parameters: `weight` `[outChannels, inChannels, k, k]`, `bias` `[outChannels]` (optional).
+///
+/// The batch is folded into the GEMM's N dimension (in chunks that bound the column matrix), so
+/// forward is one `W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]` product per chunk; backward is
+/// the weight-gradient and column-gradient GEMMs followed by col2im (darknet's recipe).
+public final class Conv2D: Layer {
+  public let inChannels: Int
+  public let outChannels: Int
+  public let kernelSize: Int
+  public let stride: Int
+  public let padding: Padding
+  /// `[outChannels, inChannels, kernelSize, kernelSize]`.
+  public let weight: Parameter
+  /// `[outChannels]`, or nil for a layer built with `bias: false`.
+  public let bias: Parameter?
+  public var isTraining = true
+
+  private var cachedInput: Tensor?
+  private let columns = Workspace()
+  private let product = Workspace()
+
+  /// - Parameters:
+  ///   - padding: ``Padding/same`` keeps `ceil(H / stride)` for odd kernels.
+  ///   - weightInitializer: Glorot-uniform by default (Keras); ``Initializer/pytorchDefault`` for PyTorch.
+  ///   - seed: seeds the initialisation; without one the layer draws from ``GlobalRandom``.
+  public init(
+    inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
+    bias: Bool = true, weightInitializer: Initializer = .glorotUniform,
+    biasInitializer: Initializer = .zeros, seed: UInt64? = nil
+  ) {
+    precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
+                 "Conv2D: channels, kernel size and stride must be positive "
+                 + "(got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride))")
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernelSize = kernelSize
+    self.stride = stride
+    self.padding = padding
+    let area = kernelSize * kernelSize
+    var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalRandom.split()
+    weight = Parameter(weightInitializer.make(
+      shape: [outChannels, inChannels, kernelSize, kernelSize],
+      fanIn: inChannels * area, fanOut: outChannels * area, using: &generator))
+    self.bias = bias ? Parameter(biasInitializer.make(
+      shape: [outChannels], fanIn: inChannels * area, fanOut: outChannels * area, using: &generator)) : nil
+  }
+
+  public var description: String {
+    "Conv2D(\(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
+      + (bias == nil ? ", no bias)" : ")")
+  }
+
+  public var namedParameters: [NamedParameter] {
+    [NamedParameter("weight", weight)] + (bias.map { [NamedParameter("bias", $0)] } ?? [])
+  }
+
+  /// The window geometry over an input of `height x width`, or an error if the input is too small.
+  func geometry(height: Int, width: Int) throws -> ConvGeometry {
+    let (padTop, outHeight) = Self.resolve(padding, input: height, kernel: kernelSize, stride: stride)
+    let (padLeft, outWidth) = Self.resolve(padding, input: width, kernel: kernelSize, stride: stride)
+    guard outHeight > 0, outWidth > 0 else {
+      throw GenerativeKitError.shapeMismatch(
+        context: description, expected: "[N, \(inChannels), H, W] with H, W large enough for the kernel",
+        actual: [-1, inChannels, height, width])
+    }
+    return ConvGeometry(
+      channels: inChannels, height: height, width: width, kernelHeight: kernelSize, kernelWidth: kernelSize,
+      strideY: stride, strideX: stride, padTop: padTop, padLeft: padLeft,
+      outHeight: outHeight, outWidth: outWidth)
+  }
+
+  /// Leading padding and output size along one axis.
+  static func resolve(_ padding: Padding, input: Int, kernel: Int, stride: Int) -> (pad: Int, output: Int) {
+    switch padding {
+    case .valid:
+      return (0, input >= kernel ? (input - kernel) / stride + 1 : 0)
+    case .explicit(let p):
+      let span = input + 2 * p - kernel
+      return (p, span >= 0 ? span / stride + 1 : 0)
+    case .same:
+      let p = (kernel - 1) / 2
+      let span = input + 2 * p - kernel
+      return (p, span >= 0 ? span / stride + 1 : 0)
+    case .tensorflowSame:
+      let output = (input + stride - 1) / stride
+      let total = max((output - 1) * stride + kernel - input, 0)
+      return (total / 2, output)
+    }
+  }
+
+  public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+    try Tensor.check(shape: shape, matches: [nil, inChannels, nil, nil], context: description)
+    let g = try geometry(height: shape[2], width: shape[3])
+    return [shape[0], outChannels, g.outHeight, g.outWidth]
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    try input.checkShape([nil, inChannels, nil, nil], context: description)
+    let batch = input.shape[0]
+    let g = try geometry(height: input.shape[2], width: input.shape[3])
+    var output = Tensor(uninitializedShape: [batch, outChannels, g.outHeight, g.outWidth])
+    let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
+      let n = chunk.count * g.outPlane
+      let cols = columns.buffer(g.patchSize * n)
+      let result = product.buffer(outChannels * n)
+      im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+      // Y[Cout, chunk*OH*OW] = W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]
+      BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: w, b: cols, c: result)
+      channelMajorToBatch(result, batch: chunk.count, channels: outChannels, plane: g.outPlane,
+                          bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outPlane)
+    }
+    cachedInput = isTraining ? input : nil
+    return output
+  }
+
+  public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    let batch = input.shape[0]
+    let g = try geometry(height: input.shape[2], width: input.shape[3])
+    try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
+    var inputGradient = Tensor(uninitializedShape: input.shape)
+    let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
+    let dw = weight.gradient.mutablePointer()
+    if let bias {
+      accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
+                            into: bias.gradient.mutablePointer())
+    }
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
+      let n = chunk.count * g.outPlane
+      let cols = columns.buffer(g.patchSize * n)
+      let dyMatrix = product.buffer(outChannels * n)
+      batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
+                          channels: outChannels, plane: g.outPlane, into: dyMatrix)
+      im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+      // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
+      BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
+      // dCols[Cin*k*k, n] = W^T x dY, written over the columns, which are no longer needed.
+      BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
+      col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,
+             accumulate: false)
+    }
+    return inputGradient
+  }
+}

@@ -1,0 +1,186 @@
+/// A 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`): the adjoint of ``Conv2D``, used
+/// to upsample. Computed in the scatter form: one GEMM `W^T x X` makes every input pixel's
+/// weighted kernel copy, and col2im adds them into the output.
+///
+/// - Input: `[N, inChannels, H, W]`. Output: `[N, outChannels, OH, OW]` with
+///   `OH = (H - 1) * stride - 2 * padding + kernelSize + outputPadding` (PyTorch's formula).
+///   With ``Padding/same`` or ``Padding/tensorflowSame``, `OH = H * stride` (Keras's "same").
+/// - Parameters: `weight` `[inChannels, outChannels, k, k]` (PyTorch's layout), `bias` `[outChannels]`.
+public final class ConvTranspose2D: Layer {
+  public let inChannels: Int
+  public let outChannels: Int
+  public let kernelSize: Int
+  public let stride: Int
+  public let padding: Padding
+  /// Extra rows and columns added at the bottom and right of the output (PyTorch `output_padding`).
+  public let outputPadding: Int
+  /// `[inChannels, outChannels, kernelSize, kernelSize]`.
+  public let weight: Parameter
+  /// `[outChannels]`, or nil for a layer built with `bias: false`.
+  public let bias: Parameter?
+  public var isTraining = true
+
+  private var cachedInput: Tensor?
+  private let columns = Workspace()
+  private let channelMajor = Workspace()
+
+  /// - Parameters:
+  ///   - padding: ``Padding/same`` gives `OH = H * stride` with PyTorch-compatible symmetric
+  ///     padding (k = 5, s = 2: `padding=2, output_padding=1`).
+  ///   - outputPadding: only with ``Padding/explicit(_:)`` or ``Padding/valid``; must be below the stride.
+  ///   - seed: seeds the initialisation; without one the layer draws from ``GlobalRandom``.
+  public init(
+    inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
+    outputPadding: Int = 0, bias: Bool = true, weightInitializer: Initializer = .glorotUniform,
+    biasInitializer: Initializer = .zeros, seed: UInt64? = nil
+  ) {
+    precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
+                 "ConvTranspose2D: channels, kernel size and stride must be positive "
+                 + "(got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride))")
+    precondition(outputPadding >= 0 && outputPadding < stride,
+                 "ConvTranspose2D: outputPadding must be in 0..<stride (\(stride)), got \(outputPadding)")
+    if case .explicit(let p) = padding {
+      precondition(p >= 0, "ConvTranspose2D: padding must be non-negative, got \(p)")
+    }
+    precondition(outputPadding == 0 || padding == .valid || { if case .explicit = padding { return true }; return false }(),
+                 "ConvTranspose2D: outputPadding applies to explicit padding only; padding \(padding) sets its own")
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+    self.kernelSize = kernelSize
+    self.stride = stride
+    self.padding = padding
+    self.outputPadding = outputPadding
+    let area = kernelSize * kernelSize
+    var generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalRandom.split()
+    // Fans as Keras computes them for Conv2DTranspose (receptive field x channel counts).
+    weight = Parameter(weightInitializer.make(
+      shape: [inChannels, outChannels, kernelSize, kernelSize],
+      fanIn: outChannels * area, fanOut: inChannels * area, using: &generator))
+    self.bias = bias ? Parameter(biasInitializer.make(
+      shape: [outChannels], fanIn: outChannels * area, fanOut: inChannels * area, using: &generator)) : nil
+  }
+
+  public var description: String {
+    "ConvTranspose2D(\(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride), padding \(padding)"
+      + (outputPadding > 0 ? ", output padding \(outputPadding)" : "")
+      + (bias == nil ? ", no bias)" : ")")
+  }
+
+  public var namedParameters: [NamedParameter] {
+    [NamedParameter("weight", weight)] + (bias.map { [NamedParameter("bias", $0)] } ?? [])
+  }
+
+  /// Leading crop (the PyTorch padding) and output size along one axis.
+  static func resolve(
+    _ padding: Padding, outputPadding: Int, input: Int, kernel: Int, stride: Int
+  ) -> (pad: Int, output: Int) {
+    switch padding {
+    case .valid:
+      return (0, (input - 1) * stride + kernel + outputPadding)
+    case .explicit(let p):
+      return (p, (input - 1) * stride - 2 * p + kernel + outputPadding)
+    case .same:
+      // Solve (H-1)s - 2p + k + op = H*s with the smallest p >= 0 and 0 <= op.
+      let excess = kernel - stride
+      return excess >= 0 ? ((excess + 1) / 2, input * stride) : (0, input * stride)
+    case .tensorflowSame:
+      return (max(kernel - stride, 0) / 2, input * stride)
+    }
+  }
+
+  /// The PyTorch `(padding, output_padding)` pair equivalent to this layer's padding.
+  public var pytorchPadding: (padding: Int, outputPadding: Int)? {
+    switch padding {
+    case .valid: return (0, outputPadding)
+    case .explicit(let p): return (p, outputPadding)
+    case .same:
+      let (p, _) = Self.resolve(padding, outputPadding: 0, input: 1, kernel: kernelSize, stride: stride)
+      return (p, 2 * p - (kernelSize - stride))
+    case .tensorflowSame: return nil
+    }
+  }
+
+  /// The geometry of the equivalent convolution that maps the output back onto the input.
+  func geometry(height: Int, width: Int) throws -> ConvGeometry {
+    let (padTop, outHeight) = Self.resolve(padding, outputPadding: outputPadding, input: height, kernel: kernelSize, stride: stride)
+    let (padLeft, outWidth) = Self.resolve(padding, outputPadding: outputPadding, input: width, kernel: kernelSize, stride: stride)
+    guard outHeight > 0, outWidth > 0 else {
+      throw GenerativeKitError.shapeMismatch(
+        context: description, expected: "[N, \(inChannels), H, W] with a positive output size",
+        actual: [-1, inChannels, height, width])
+    }
+    return ConvGeometry(
+      channels: outChannels, height: outHeight, width: outWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
+      strideY: stride, strideX: stride, padTop: padTop, padLeft: padLeft, outHeight: height, outWidth: width)
+  }
+
+  public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+    try Tensor.check(shape: shape, matches: [nil, inChannels, nil, nil], context: description)
+    let g = try geometry(height: shape[2], width: shape[3])
+    return [shape[0], outChannels, g.height, g.width]
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    try input.checkShape([nil, inChannels, nil, nil], context: description)
+    let batch = input.shape[0]
+    let g = try geometry(height: input.shape[2], width: input.shape[3])
+    var output = Tensor(uninitializedShape: [batch, outChannels, g.height, g.width])
+    let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
+      let n = chunk.count * g.outPlane
+      let xMatrix = channelMajor.buffer(inChannels * n)
+      let cols = columns.buffer(g.patchSize * n)
+      batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
+                          channels: inChannels, plane: g.outPlane, into: xMatrix)
+      // cols[Cout*k*k, n] = W^T[Cout*k*k, Cin] x X[Cin, n]
+      BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels, a: w, b: xMatrix, c: cols)
+      col2im(cols, batch: chunk.count, geometry: g, into: y + chunk.lowerBound * outChannels * g.inPlane,
+             accumulate: false)
+    }
+    if let bias { addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.inPlane) }
+    cachedInput = isTraining ? input : nil
+    return output
+  }
+
+  public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    let batch = input.shape[0]
+    let g = try geometry(height: input.shape[2], width: input.shape[3])
+    try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
+    var inputGradient = Tensor(uninitializedShape: input.shape)
+    let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
+    let dw = weight.gradient.mutablePointer()
+    if let bias {
+      accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.inPlane,
+                            into: bias.gradient.mutablePointer())
+    }
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
+      let n = chunk.count * g.outPlane
+      let xMatrix = channelMajor.buffer(inChannels * n)
+      let cols = columns.buffer(g.patchSize * n)
+      im2col(dy + chunk.lowerBound * outChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+      batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
+                          channels: inChannels, plane: g.outPlane, into: xMatrix)
+      // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
+      BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
+      // dX[Cin, n] = W[Cin, Cout*k*k] x cols, written over X's copy, which is no longer needed.
+      BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
+      channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane,
+                          bias: nil, into: dx + chunk.lowerBound * inChannels * g.outPlane)
+    }
+    return inputGradient
+  }
+}
+
+/// Adds `bias[c]` to every element of channel `c` of `values` (`[N, C, S]`).
+func addChannelBias(
+  _ bias: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, batch: Int, channels: Int, plane: Int
+) {
+  Threading.parallelRanges(batch * channels, costPerItem: plane) { planes in
+    for index in planes {
+      let shift = bias[index % channels]
+      let row = values + index * plane
+      for i in 0..<plane { row[i] += shift }
+    }
+  }
+}

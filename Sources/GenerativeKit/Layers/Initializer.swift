@@ -1,0 +1,49 @@
+/// How a layer's weights are drawn. Keras's default is ``glorotUniform``, PyTorch's
+/// ``kaimingUniform`` (`kaiming_uniform_(a = sqrt(5))`, i.e. U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
+///
+/// Fans follow each framework's definition for the weight layout: for a convolution
+/// `fanIn = inChannels * kh * kw`, `fanOut = outChannels * kh * kw`.
+public enum Initializer: Sendable, Equatable {
+  /// U(-limit, limit) with limit = sqrt(6 / (fanIn + fanOut)) (Glorot & Bengio 2010).
+  case glorotUniform
+  /// U(-bound, bound) with bound = gain * sqrt(3 / fanIn), gain = sqrt(2 / (1 + a^2)); PyTorch's
+  /// default `a = sqrt(5)` gives bound = 1 / sqrt(fanIn).
+  case kaimingUniform(a: Float)
+  /// N(0, std^2), as DCGAN's paper initialises (std 0.02).
+  case normal(std: Float)
+  /// Every element zero.
+  case zeros
+
+  /// PyTorch's default for Linear and convolution weights.
+  public static let pytorchDefault = Initializer.kaimingUniform(a: Float(5).squareRoot())
+
+  /// A tensor of `shape` drawn with this rule for the given fans.
+  public func make(shape: [Int], fanIn: Int, fanOut: Int, using generator: inout SeededGenerator) -> Tensor {
+    switch self {
+    case .glorotUniform:
+      let limit = (6 / Float(max(1, fanIn + fanOut))).squareRoot()
+      return .randomUniform(shape: shape, in: -limit...limit, using: &generator)
+    case .kaimingUniform(let a):
+      let gain = (2 / (1 + a * a)).squareRoot()
+      let bound = gain * (3 / Float(max(1, fanIn))).squareRoot()
+      return .randomUniform(shape: shape, in: -bound...bound, using: &generator)
+    case .normal(let std):
+      return .randomNormal(shape: shape, mean: 0, standardDeviation: std, using: &generator)
+    case .zeros:
+      return Tensor(shape: shape)
+    }
+  }
+}
+
+/// Where layers get their random numbers when none is passed: one process-wide seeded stream.
+///
+/// Set ``seed(_:)`` once at the start of a run for reproducible weights; builders that take a
+/// generator use that instead.
+public enum GlobalRandom {
+  nonisolated(unsafe) static var generator = SeededGenerator(seed: 0x5EED_6E4B)
+
+  /// Restarts the process-wide stream from `seed`.
+  public static func seed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+  static func split() -> SeededGenerator { generator.split() }
+}

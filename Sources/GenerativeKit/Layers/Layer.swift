@@ -1,0 +1,91 @@
+/// A differentiable building block with an explicit forward and backward pass.
+///
+/// `forward` computes the output and, in training mode, keeps what `backward` needs.
+/// `backward` takes the gradient of the loss with respect to the last output, **adds** the
+/// gradients of the layer's parameters into ``Parameter/gradient`` and returns the gradient with
+/// respect to the last input. Layers are classes because they own caches and gradients.
+///
+/// Shapes use N for the batch: images are `[N, C, H, W]`, feature vectors `[N, F]`. A layer fed
+/// the wrong shape throws ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` naming
+/// itself and both shapes.
+public protocol Layer: AnyObject, CustomStringConvertible {
+  /// Training mode (batch statistics, dropout active, caches kept) or inference mode.
+  var isTraining: Bool { get set }
+
+  /// Computes the output for a batch.
+  func forward(_ input: Tensor) throws -> Tensor
+
+  /// Back-propagates `outputGradient` (shaped like the last output) and returns the input gradient.
+  func backward(_ outputGradient: Tensor) throws -> Tensor
+
+  /// Parameters and buffers in a stable order, named as PyTorch's `state_dict` names the
+  /// equivalent module's (`weight`, `bias`, `running_mean`, `running_var`).
+  var namedParameters: [NamedParameter] { get }
+
+  /// The output shape for an input shape, or an error naming the layer if the input cannot be taken.
+  func outputShape(forInputShape shape: [Int]) throws -> [Int]
+}
+
+extension Layer {
+  public var namedParameters: [NamedParameter] { [] }
+
+  /// The trainable parameters, in state-dictionary order.
+  public var trainableParameters: [Parameter] {
+    namedParameters.map(\.parameter).filter(\.isTrainable)
+  }
+
+  /// The number of trainable scalars.
+  public var parameterCount: Int {
+    trainableParameters.reduce(0) { $0 + $1.value.count }
+  }
+
+  /// Sets every accumulated parameter gradient to zero.
+  public func zeroGradients() {
+    for parameter in trainableParameters { parameter.zeroGradient() }
+  }
+
+  /// Switches to training mode.
+  public func train() { isTraining = true }
+
+  /// Switches to inference mode.
+  public func eval() { isTraining = false }
+}
+
+/// A layer whose parameters (if any) can be saved and restored by name, as a whole network.
+///
+/// ``Sequential`` is the model every builder returns; models compose, so a GAN is a pair of models
+/// and its checkpoint names read `generator.0.weight`.
+public protocol Model: Layer {}
+
+extension Model {
+  /// Every parameter and buffer value by name: PyTorch's `state_dict()`.
+  public var stateDict: [(name: String, value: Tensor)] {
+    namedParameters.map { ($0.name, $0.parameter.value) }
+  }
+
+  /// Replaces every parameter and buffer with the tensor of the same name.
+  ///
+  /// Nothing is changed unless every name is present with the right shape; the error names the
+  /// first tensor that is missing or has the wrong shape, and lists unexpected names.
+  public func loadStateDict(_ tensors: [String: Tensor]) throws {
+    let named = namedParameters
+    for entry in named {
+      guard let tensor = tensors[entry.name] else {
+        throw GenerativeKitError.invalidArgument("loadStateDict: missing tensor '\(entry.name)' (\(self))")
+      }
+      guard tensor.shape == entry.parameter.shape else {
+        throw GenerativeKitError.invalidArgument(
+          "loadStateDict: tensor '\(entry.name)' has shape \(tensor.shapeDescription), "
+            + "the model expects \(entry.parameter.value.shapeDescription)")
+      }
+    }
+    let known = Set(named.map(\.name))
+    let unexpected = tensors.keys.filter { !known.contains($0) }.sorted()
+    if !unexpected.isEmpty {
+      throw GenerativeKitError.invalidArgument(
+        "loadStateDict: unexpected tensors \(unexpected.prefix(5).joined(separator: ", "))"
+          + (unexpected.count > 5 ? " and \(unexpected.count - 5) more" : ""))
+    }
+    for entry in named { entry.parameter.value = tensors[entry.name]! }
+  }
+}

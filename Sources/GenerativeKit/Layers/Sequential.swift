@@ -1,0 +1,90 @@
+/// Layers applied one after another, built with a result builder so a model reads like its diagram:
+///
+/// ```swift
+/// let discriminator = Sequential {
+///   Conv2D(inChannels: 1, outChannels: 64, kernelSize: 5, stride: 2, padding: .same)
+///   LeakyReLU(slope: 0.3)
+///   Flatten()
+///   Dense(inFeatures: 64 * 14 * 14, outFeatures: 1)
+/// }
+/// ```
+///
+/// Parameters are named `<index>.<name>` (`0.weight`, `3.running_mean`), as PyTorch names the
+/// same `nn.Sequential`'s state dictionary, and nested containers add their index in front.
+public final class Sequential: Model {
+  /// The layers in application order.
+  public let layers: [any Layer]
+
+  public var isTraining: Bool = true {
+    didSet { for layer in layers { layer.isTraining = isTraining } }
+  }
+
+  /// A container of the given layers, in training mode.
+  public init(_ layers: [any Layer]) {
+    self.layers = layers
+    for layer in layers { layer.isTraining = true }
+  }
+
+  /// A container built with ``LayerBuilder``.
+  public convenience init(@LayerBuilder _ build: () -> [any Layer]) {
+    self.init(build())
+  }
+
+  public var description: String {
+    "Sequential(" + layers.map(\.description).joined(separator: ", ") + ")"
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    var x = input
+    for (index, layer) in layers.enumerated() {
+      x = try Self.locate(index, layer) { try layer.forward(x) }
+    }
+    return x
+  }
+
+  public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    var gradient = outputGradient
+    for (index, layer) in layers.enumerated().reversed() {
+      gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
+    }
+    return gradient
+  }
+
+  public var namedParameters: [NamedParameter] {
+    layers.enumerated().flatMap { index, layer in
+      layer.namedParameters.map { NamedParameter("\(index).\($0.name)", $0.parameter) }
+    }
+  }
+
+  public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+    var current = shape
+    for (index, layer) in layers.enumerated() {
+      current = try Self.locate(index, layer) { try layer.outputShape(forInputShape: current) }
+    }
+    return current
+  }
+
+  /// Prefixes a layer's error with its position, so "layer 3" points into the diagram.
+  private static func locate<R>(_ index: Int, _ layer: any Layer, _ body: () throws -> R) throws -> R {
+    do {
+      return try body()
+    } catch GenerativeKitError.shapeMismatch(let context, let expected, let actual) {
+      let where_ = context.hasPrefix("layer ") ? context : "layer \(index) \(context)"
+      throw GenerativeKitError.shapeMismatch(context: where_, expected: expected, actual: actual)
+    } catch GenerativeKitError.backwardBeforeForward(let name) {
+      throw GenerativeKitError.backwardBeforeForward(layer: name.hasPrefix("layer ") ? name : "layer \(index) \(name)")
+    }
+  }
+}
+
+/// Builds a list of layers from statements, with `if`, `for` and optional support.
+@resultBuilder
+public enum LayerBuilder {
+  public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+  public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+  public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+  public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+  public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+  public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
+  public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
+}

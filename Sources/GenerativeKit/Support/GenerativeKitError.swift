@@ -1,0 +1,25 @@
+/// Errors thrown by GenerativeKit. Every message names the layer, file or argument at fault and
+/// what was expected, so a user can fix the call without reading the library's source.
+public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
+  /// A tensor reached `context` (usually a layer description) with a shape it cannot take.
+  case shapeMismatch(context: String, expected: String, actual: [Int])
+  /// `backward` was called on `layer` before any `forward` in training mode.
+  case backwardBeforeForward(layer: String)
+  /// An argument was out of range or inconsistent with others.
+  case invalidArgument(String)
+  /// Loading or saving `path` failed for `reason`.
+  case file(path: String, reason: String)
+
+  public var description: String {
+    switch self {
+    case .shapeMismatch(let context, let expected, let actual):
+      return "\(context): expected input of shape \(expected), got \(Tensor.describe(shape: actual))"
+    case .backwardBeforeForward(let layer):
+      return "\(layer): backward called before forward (run forward on a batch first)"
+    case .invalidArgument(let message):
+      return message
+    case .file(let path, let reason):
+      return "\(path): \(reason)"
+    }
+  }
+}
