@@ -18,12 +18,27 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
+    .systemLibrary(
+      name: "CPNG",
+      pkgConfig: "libpng",
+      providers: [.apt(["libpng-dev"])]
+    ),
+    .systemLibrary(
+      name: "CJPEG",
+      pkgConfig: "libjpeg",
+      providers: [.apt(["libjpeg-dev"])]
+    ),
 
     // MARK: - Library
 
     .target(
       name: "GenerativeKit",
-      dependencies: ["COpenBLAS"]
+      dependencies: ["COpenBLAS", "CZlib", "CPNG", "CJPEG"]
     ),
 
     // MARK: - Examples

@@ -108,7 +108,7 @@ func elementwise(
   _ input: Tensor,
   _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
 ) -> Tensor {
-  var output = Tensor(uninitializedShape: input.shape)
+  let output = Tensor(uninitializedShape: input.shape)
   let (x, y) = (input.pointer, output.storage.pointer)
   Threading.parallelRanges(input.count) { body(x, y, $0) }
   return output
@@ -120,7 +120,7 @@ func elementwiseGradient(
   _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
 ) throws -> Tensor {
   try outputGradient.checkShape(cached.shape.map { $0 }, context: layer.description + " backward")
-  var inputGradient = Tensor(uninitializedShape: cached.shape)
+  let inputGradient = Tensor(uninitializedShape: cached.shape)
   let (dy, c, dx) = (outputGradient.pointer, cached.pointer, inputGradient.storage.pointer)
   Threading.parallelRanges(cached.count) { body(dy, c, dx, $0) }
   return inputGradient

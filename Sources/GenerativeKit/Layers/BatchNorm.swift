@@ -65,7 +65,7 @@ public final class BatchNorm: Layer {
     try checkInput(input.shape)
     let batch = input.shape[0]
     let plane = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
-    var output = Tensor(uninitializedShape: input.shape)
+    let output = Tensor(uninitializedShape: input.shape)
     let (x, y) = (input.pointer, output.storage.pointer)
     let (gamma, beta) = (weight.value.pointer, bias.value.pointer)
 
@@ -84,7 +84,7 @@ public final class BatchNorm: Layer {
       throw GenerativeKitError.invalidArgument(
         "\(description): training needs more than one value per channel, got input \(input.shapeDescription)")
     }
-    var xhat = Tensor(uninitializedShape: input.shape)
+    let xhat = Tensor(uninitializedShape: input.shape)
     let xh = xhat.storage.pointer
     var batchMeans = [Float](repeating: 0, count: features)
     var batchVariances = [Float](repeating: 0, count: features)
@@ -134,7 +134,7 @@ public final class BatchNorm: Layer {
     try outputGradient.checkShape(xhat.shape.map { $0 }, context: description + " backward")
     let batch = xhat.shape[0]
     let plane = xhat.rank == 4 ? xhat.shape[2] * xhat.shape[3] : 1
-    var inputGradient = Tensor(uninitializedShape: xhat.shape)
+    let inputGradient = Tensor(uninitializedShape: xhat.shape)
     let (dy, xh, dx) = (outputGradient.pointer, xhat.pointer, inputGradient.storage.pointer)
     let gamma = weight.value.pointer
     let (dgamma, dbeta) = (weight.gradient.mutablePointer(), bias.gradient.mutablePointer())

@@ -102,7 +102,7 @@ public final class Conv2D: Layer {
     try input.checkShape([nil, inChannels, nil, nil], context: description)
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
-    var output = Tensor(uninitializedShape: [batch, outChannels, g.outHeight, g.outWidth])
+    let output = Tensor(uninitializedShape: [batch, outChannels, g.outHeight, g.outWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -123,7 +123,7 @@ public final class Conv2D: Layer {
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
-    var inputGradient = Tensor(uninitializedShape: input.shape)
+    let inputGradient = Tensor(uninitializedShape: input.shape)
     let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
     let dw = weight.gradient.mutablePointer()
     if let bias {

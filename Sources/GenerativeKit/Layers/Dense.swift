@@ -49,7 +49,7 @@ public final class Dense: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     try input.checkShape([nil, inFeatures], context: description)
     let batch = input.shape[0]
-    var output = Tensor(uninitializedShape: [batch, outFeatures])
+    let output = Tensor(uninitializedShape: [batch, outFeatures])
     let y = output.storage.pointer
     if let bias {
       let b = bias.value.pointer
@@ -77,7 +77,7 @@ public final class Dense: Layer {
       }
     }
     // dX[N, in] = dY[N, out] x W[out, in]
-    var inputGradient = Tensor(uninitializedShape: input.shape)
+    let inputGradient = Tensor(uninitializedShape: input.shape)
     BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,
                a: dy, b: weight.value.pointer, c: inputGradient.storage.pointer)
     return inputGradient

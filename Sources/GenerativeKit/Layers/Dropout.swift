@@ -25,7 +25,7 @@ public final class Dropout: Layer {
       mask = nil
       return input
     }
-    var newMask = Tensor(uninitializedShape: input.shape)
+    let newMask = Tensor(uninitializedShape: input.shape)
     let m = newMask.storage.pointer
     let scale = 1 / (1 - rate)
     // Drawn sequentially so the mask depends only on the seed, not on the thread count.

@@ -10,7 +10,7 @@
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = .mean) throws -> LossResult {
   try checkSameShape(logits, targets, loss: "binaryCrossEntropy")
   let divisor = reduction.divisor(for: logits.shape)
-  var gradient = Tensor(uninitializedShape: logits.shape)
+  let gradient = Tensor(uninitializedShape: logits.shape)
   let (z, t, g) = (logits.pointer, targets.pointer, gradient.storage.pointer)
   var total = 0.0
   for i in 0..<logits.count {

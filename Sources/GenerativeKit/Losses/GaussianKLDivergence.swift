@@ -20,8 +20,8 @@ public func gaussianKLDivergence(mean: Tensor, logVariance: Tensor) throws -> Ga
   }
   try checkSameShape(mean, logVariance, loss: "gaussianKLDivergence (logVariance vs mean)")
   let batch = Float(max(1, mean.shape[0]))
-  var meanGradient = Tensor(uninitializedShape: mean.shape)
-  var logVarianceGradient = Tensor(uninitializedShape: mean.shape)
+  let meanGradient = Tensor(uninitializedShape: mean.shape)
+  let logVarianceGradient = Tensor(uninitializedShape: mean.shape)
   let (mu, lv) = (mean.pointer, logVariance.pointer)
   let (dmu, dlv) = (meanGradient.storage.pointer, logVarianceGradient.storage.pointer)
   var total = 0.0

@@ -5,7 +5,7 @@
 public func meanSquaredError(prediction: Tensor, target: Tensor, reduction: Reduction = .mean) throws -> LossResult {
   try checkSameShape(prediction, target, loss: "meanSquaredError")
   let divisor = reduction.divisor(for: prediction.shape)
-  var gradient = Tensor(uninitializedShape: prediction.shape)
+  let gradient = Tensor(uninitializedShape: prediction.shape)
   let (p, t, g) = (prediction.pointer, target.pointer, gradient.storage.pointer)
   var total = 0.0
   for i in 0..<prediction.count {

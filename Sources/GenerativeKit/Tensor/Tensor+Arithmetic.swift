@@ -1,7 +1,7 @@
 extension Tensor {
   /// Applies `transform` to every element.
   public func map(_ transform: (Float) -> Float) -> Tensor {
-    var result = Tensor(uninitializedShape: shape)
+    let result = Tensor(uninitializedShape: shape)
     let (source, target) = (pointer, result.storage.pointer)
     for i in 0..<count { target[i] = transform(source[i]) }
     return result
@@ -10,7 +10,7 @@ extension Tensor {
   /// Combines two tensors of the same shape element by element.
   public func zipWith(_ other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
     precondition(shape == other.shape, "elementwise op: shapes \(shapeDescription) and \(other.shapeDescription) differ")
-    var result = Tensor(uninitializedShape: shape)
+    let result = Tensor(uninitializedShape: shape)
     let (a, b, target) = (pointer, other.pointer, result.storage.pointer)
     for i in 0..<count { target[i] = combine(a[i], b[i]) }
     return result
@@ -75,7 +75,7 @@ extension Tensor {
     precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
                  "slice: range \(range) outside the batch of \(shapeDescription)")
     let itemSize = shape[0] == 0 ? 0 : count / shape[0]
-    var result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
+    let result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
     result.storage.pointer.update(from: pointer + range.lowerBound * itemSize, count: range.count * itemSize)
     return result
   }
@@ -88,7 +88,7 @@ extension Tensor {
       precondition(Array(part.shape.dropFirst()) == tail,
                    "concatenate: \(part.shapeDescription) does not match [N, \(tail.map(String.init).joined(separator: ", "))]")
     }
-    var result = Tensor(uninitializedShape: [parts.reduce(0) { $0 + $1.shape[0] }] + tail)
+    let result = Tensor(uninitializedShape: [parts.reduce(0) { $0 + $1.shape[0] }] + tail)
     var target = result.storage.pointer
     for part in parts {
       target.update(from: part.pointer, count: part.count)

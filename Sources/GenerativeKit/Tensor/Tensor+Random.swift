@@ -3,7 +3,7 @@ extension Tensor {
   public static func randomUniform(
     shape: [Int], in range: ClosedRange<Float> = 0...1, using generator: inout SeededGenerator
   ) -> Tensor {
-    var tensor = Tensor(uninitializedShape: shape)
+    let tensor = Tensor(uninitializedShape: shape)
     let width = range.upperBound - range.lowerBound
     let p = tensor.storage.pointer
     for i in 0..<tensor.count { p[i] = range.lowerBound + width * generator.nextUniform() }
@@ -14,7 +14,7 @@ extension Tensor {
   public static func randomNormal(
     shape: [Int], mean: Float = 0, standardDeviation: Float = 1, using generator: inout SeededGenerator
   ) -> Tensor {
-    var tensor = Tensor(uninitializedShape: shape)
+    let tensor = Tensor(uninitializedShape: shape)
     let p = tensor.storage.pointer
     var i = 0
     while i < tensor.count {
