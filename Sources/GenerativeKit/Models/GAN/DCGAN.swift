@@ -1,0 +1,64 @@
+/// Builders for the report's DCGAN (the TensorFlow DCGAN tutorial's generator and discriminator
+/// for 28 x 28 images) and Radford et al.'s DCGAN for 64 x 64 images.
+///
+/// Layer defaults reproduce the report's Keras code: LeakyReLU slope 0.3, BatchNorm momentum 0.99
+/// and epsilon 1e-3, Glorot-uniform kernels. "same" padding uses PyTorch-compatible symmetric
+/// padding, so a saved generator loads into the equivalent PyTorch `nn.Sequential`.
+public enum DCGAN {
+  /// The report's generator: noise `[N, noiseDimension]` -> images `[N, channels, 28, 28]` in [-1, 1].
+  ///
+  /// Dense(noise -> 7*7*4w, no bias) -> BN -> LeakyReLU -> Reshape(4w, 7, 7) ->
+  /// ConvT(4w -> 2w, k5, s1) -> BN -> LeakyReLU -> ConvT(2w -> w, k5, s2) -> BN -> LeakyReLU ->
+  /// ConvT(w -> channels, k5, s2) -> tanh, with w = `width` (64 in the report).
+  public static func mnistGenerator(
+    noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, leakySlope: Float = 0.3, seed: UInt64? = nil
+  ) -> Sequential {
+    var seeds = SeedSequence(seed)
+    return Sequential {
+      Dense(inFeatures: noiseDimension, outFeatures: 7 * 7 * 4 * width, bias: false, seed: seeds.next())
+      BatchNorm(features: 7 * 7 * 4 * width)
+      LeakyReLU(slope: leakySlope)
+      Reshape([4 * width, 7, 7])
+      ConvTranspose2D(inChannels: 4 * width, outChannels: 2 * width, kernelSize: 5, stride: 1, padding: .same,
+                      bias: false, seed: seeds.next())
+      BatchNorm(features: 2 * width)
+      LeakyReLU(slope: leakySlope)
+      ConvTranspose2D(inChannels: 2 * width, outChannels: width, kernelSize: 5, stride: 2, padding: .same,
+                      bias: false, seed: seeds.next())
+      BatchNorm(features: width)
+      LeakyReLU(slope: leakySlope)
+      ConvTranspose2D(inChannels: width, outChannels: channels, kernelSize: 5, stride: 2, padding: .same,
+                      bias: false, seed: seeds.next())
+      Tanh()
+    }
+  }
+
+  /// The report's discriminator: images `[N, channels, 28, 28]` -> logits `[N, 1]`.
+  ///
+  /// Conv(channels -> w, k5, s2) -> LeakyReLU -> Dropout(0.3) -> Conv(w -> 2w, k5, s2) -> LeakyReLU ->
+  /// Dropout(0.3) -> Flatten -> Dense(7*7*2w -> 1), with w = `width` (64 in the report).
+  public static func mnistDiscriminator(
+    channels: Int = 1, width: Int = 64, leakySlope: Float = 0.3, dropout: Float = 0.3, seed: UInt64? = nil
+  ) -> Sequential {
+    var seeds = SeedSequence(seed)
+    return Sequential {
+      Conv2D(inChannels: channels, outChannels: width, kernelSize: 5, stride: 2, padding: .same, seed: seeds.next())
+      LeakyReLU(slope: leakySlope)
+      Dropout(rate: dropout, seed: seeds.next())
+      Conv2D(inChannels: width, outChannels: 2 * width, kernelSize: 5, stride: 2, padding: .same, seed: seeds.next())
+      LeakyReLU(slope: leakySlope)
+      Dropout(rate: dropout, seed: seeds.next())
+      Flatten()
+      Dense(inFeatures: 7 * 7 * 2 * width, outFeatures: 1, seed: seeds.next())
+    }
+  }
+}
+
+/// Derives one seed per layer from a model seed, or leaves every layer to ``GlobalRandom``.
+struct SeedSequence {
+  private var generator: SeededGenerator?
+
+  init(_ seed: UInt64?) { generator = seed.map(SeededGenerator.init(seed:)) }
+
+  mutating func next() -> UInt64? { generator?.next() }
+}

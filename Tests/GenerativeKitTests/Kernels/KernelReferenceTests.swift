@@ -1,0 +1,153 @@
+import Testing
+
+@testable import GenerativeKit
+
+/// Every fast kernel against its naive reference in Kernels/Reference.swift.
+@Suite("Kernels against references")
+struct KernelReferenceTests {
+  private static func random(_ count: Int, _ generator: inout SeededGenerator) -> [Float] {
+    (0..<count).map { _ in generator.nextUniform() * 2 - 1 }
+  }
+
+  @Test("sgemm matches the reference for every transpose combination and odd sizes")
+  func sgemm() {
+    var generator = SeededGenerator(seed: 1)
+    for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 1, 9), (8, 13, 1), (33, 31, 29)] {
+      for transposeA in [false, true] {
+        for transposeB in [false, true] {
+          let a = Self.random(m * k, &generator)
+          let b = Self.random(k * n, &generator)
+          var expected = Self.random(m * n, &generator)
+          var actual = expected
+          Reference.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
+                         a: a, b: b, beta: 0.3, c: &expected)
+          a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+              actual.withUnsafeMutableBufferPointer { c in
+                BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
+                           a: a.baseAddress!, b: b.baseAddress!, beta: 0.3, c: c.baseAddress!)
+              }
+            }
+          }
+          let worst = zip(expected, actual).map { abs($0 - $1) }.max()!
+          #expect(worst < 1e-4, "sgemm m\(m) n\(n) k\(k) tA \(transposeA) tB \(transposeB): max diff \(worst)")
+        }
+      }
+    }
+  }
+
+  static let geometries: [ConvGeometry] = [
+    // channels, height, width, kh, kw, strideY, strideX, padTop, padLeft, outHeight, outWidth
+    ConvGeometry(channels: 2, height: 5, width: 6, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                 padTop: 1, padLeft: 1, outHeight: 5, outWidth: 6),
+    ConvGeometry(channels: 1, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
+                 padTop: 0, padLeft: 0, outHeight: 7, outWidth: 7),
+    ConvGeometry(channels: 3, height: 9, width: 8, kernelHeight: 2, kernelWidth: 2, strideY: 3, strideX: 3,
+                 padTop: 0, padLeft: 0, outHeight: 3, outWidth: 3),
+    ConvGeometry(channels: 2, height: 8, width: 8, kernelHeight: 5, kernelWidth: 5, strideY: 2, strideX: 2,
+                 padTop: 1, padLeft: 1, outHeight: 4, outWidth: 4),
+    ConvGeometry(channels: 2, height: 6, width: 5, kernelHeight: 3, kernelWidth: 4, strideY: 2, strideX: 1,
+                 padTop: 2, padLeft: 0, outHeight: 4, outWidth: 3),
+    ConvGeometry(channels: 1, height: 3, width: 3, kernelHeight: 5, kernelWidth: 5, strideY: 1, strideX: 1,
+                 padTop: 2, padLeft: 2, outHeight: 3, outWidth: 3),
+  ]
+
+  @Test("im2col and col2im match their definitions", arguments: geometries, [1, 3])
+  func im2colAndCol2im(geometry g: ConvGeometry, batch: Int) {
+    var generator = SeededGenerator(seed: 2)
+    let images = Self.random(batch * g.channels * g.inPlane, &generator)
+    let columns = Self.random(g.patchSize * batch * g.outPlane, &generator)
+    var fastColumns = [Float](repeating: .nan, count: columns.count)
+    images.withUnsafeBufferPointer { src in
+      fastColumns.withUnsafeMutableBufferPointer { im2col(src.baseAddress!, batch: batch, geometry: g, into: $0.baseAddress!) }
+    }
+    #expect(fastColumns == Reference.im2col(images, batch: batch, geometry: g))
+
+    var fastImages = [Float](repeating: .nan, count: images.count)
+    columns.withUnsafeBufferPointer { src in
+      fastImages.withUnsafeMutableBufferPointer {
+        col2im(src.baseAddress!, batch: batch, geometry: g, into: $0.baseAddress!, accumulate: false)
+      }
+    }
+    let expected = Reference.col2im(columns, batch: batch, geometry: g)
+    let worst = zip(fastImages, expected).map { abs($0 - $1) }.max()!
+    #expect(worst < 1e-5, "col2im max diff \(worst)")
+  }
+
+  struct ConvCase: Sendable, CustomTestStringConvertible {
+    var batch, inChannels, outChannels, kernel, stride, height, width: Int
+    var padding: Padding
+    var outputPadding = 0
+    var testDescription: String {
+      "N\(batch) \(inChannels)->\(outChannels) k\(kernel) s\(stride) \(height)x\(width) pad \(padding) op \(outputPadding)"
+    }
+  }
+
+  static let convCases: [ConvCase] = [
+    ConvCase(batch: 1, inChannels: 1, outChannels: 1, kernel: 1, stride: 1, height: 1, width: 1, padding: .valid),
+    ConvCase(batch: 2, inChannels: 3, outChannels: 4, kernel: 3, stride: 1, height: 7, width: 5, padding: .same),
+    ConvCase(batch: 3, inChannels: 2, outChannels: 5, kernel: 5, stride: 2, height: 9, width: 9, padding: .same),
+    ConvCase(batch: 1, inChannels: 4, outChannels: 2, kernel: 2, stride: 3, height: 8, width: 7, padding: .valid),
+    ConvCase(batch: 2, inChannels: 2, outChannels: 3, kernel: 1, stride: 2, height: 5, width: 6, padding: .valid),
+    ConvCase(batch: 2, inChannels: 2, outChannels: 2, kernel: 5, stride: 2, height: 8, width: 8, padding: .tensorflowSame),
+    ConvCase(batch: 2, inChannels: 2, outChannels: 2, kernel: 4, stride: 2, height: 6, width: 6, padding: .explicit(1),
+             outputPadding: 1),
+  ]
+
+  @Test("Conv2D forward equals the direct convolution", arguments: convCases)
+  func convolution(_ c: ConvCase) throws {
+    var generator = SeededGenerator(seed: 3)
+    let layer = Conv2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
+                       padding: c.padding, biasInitializer: .normal(std: 1), seed: 4)
+    let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
+    let output = try layer.forward(input)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.conv2d(input: input, weight: layer.weight.value, bias: layer.bias?.value,
+                                    stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft),
+                                    outputSize: (g.outHeight, g.outWidth))
+    #expect(output.shape == expected.shape)
+    #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
+  }
+
+  @Test("ConvTranspose2D forward equals the direct scatter", arguments: convCases)
+  func transposedConvolution(_ c: ConvCase) throws {
+    var generator = SeededGenerator(seed: 5)
+    let layer = ConvTranspose2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel,
+                                stride: c.stride, padding: c.padding, outputPadding: c.outputPadding,
+                                biasInitializer: .normal(std: 1), seed: 6)
+    let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
+    let output = try layer.forward(input)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.convTranspose2d(input: input, weight: layer.weight.value, bias: layer.bias?.value,
+                                             stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft),
+                                             outputSize: (g.height, g.width))
+    #expect(output.shape == expected.shape)
+    #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
+  }
+
+  @Test("Results do not depend on the thread count or on batch chunking")
+  func threadAndChunkIndependence() throws {
+    var generator = SeededGenerator(seed: 7)
+    let input = Tensor.randomNormal(shape: [6, 3, 10, 10], using: &generator)
+    func run() throws -> (Tensor, Tensor, Tensor) {
+      let layer = Conv2D(inChannels: 3, outChannels: 8, kernelSize: 3, stride: 2, padding: .same, seed: 8)
+      let y = try layer.forward(input)
+      let dx = try layer.backward(y)
+      return (y, dx, layer.weight.gradient)
+    }
+    let savedThreads = Threading.threadCount
+    let savedBudget = ConvolutionChunking.maximumColumnElements
+    defer {
+      Threading.threadCount = savedThreads
+      ConvolutionChunking.maximumColumnElements = savedBudget
+    }
+    Threading.threadCount = 1
+    let single = try run()
+    Threading.threadCount = 2
+    ConvolutionChunking.maximumColumnElements = 27 * 25 * 2  // two images per chunk
+    let chunked = try run()
+    #expect(single.0.maxAbsoluteDifference(to: chunked.0) < 1e-5)
+    #expect(single.1.maxAbsoluteDifference(to: chunked.1) < 1e-5)
+    #expect(single.2.maxAbsoluteDifference(to: chunked.2) < 1e-4)
+  }
+}
