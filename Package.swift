@@ -52,6 +52,17 @@ let package = Package(
       path: "Examples/toy-fit"
     ),
 
+    // MARK: - Benchmarks
+
+    .executableTarget(
+      name: "gk-bench",
+      dependencies: [
+        "GenerativeKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Benchmarks/gk-bench"
+    ),
+
     // MARK: - Tests
 
     .testTarget(

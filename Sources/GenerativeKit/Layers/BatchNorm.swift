@@ -137,7 +137,8 @@ public final class BatchNorm: Layer {
     let inputGradient = Tensor(uninitializedShape: xhat.shape)
     let (dy, xh, dx) = (outputGradient.pointer, xhat.pointer, inputGradient.storage.pointer)
     let gamma = weight.value.pointer
-    let (dgamma, dbeta) = (weight.gradient.mutablePointer(), bias.gradient.mutablePointer())
+    let dgamma = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
+    let dbeta = bias.requiresGradient ? bias.gradient.mutablePointer() : nil
     let count = Float(batch * plane)
     inverseStd.withUnsafeBufferPointer { invStd in
       forEachChannel(batch: batch, plane: plane) { c, offsets in
@@ -146,8 +147,8 @@ public final class BatchNorm: Layer {
         for (start, n) in offsets {
           for i in start..<(start + n) { sumDy += Double(dy[i]); sumDyXhat += Double(dy[i] * xh[i]) }
         }
-        dgamma[c] += Float(sumDyXhat)
-        dbeta[c] += Float(sumDy)
+        dgamma?[c] += Float(sumDyXhat)
+        dbeta?[c] += Float(sumDy)
         // dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))
         let scale = gamma[c] * invStd[c] / count
         let (meanTerm, xhatTerm) = (Float(sumDy), Float(sumDyXhat))

@@ -125,8 +125,8 @@ public final class Conv2D: Layer {
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
     let inputGradient = Tensor(uninitializedShape: input.shape)
     let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
-    let dw = weight.gradient.mutablePointer()
-    if let bias {
+    let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
+    if let bias, bias.requiresGradient {
       accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
                             into: bias.gradient.mutablePointer())
     }
@@ -136,9 +136,11 @@ public final class Conv2D: Layer {
       let dyMatrix = product.buffer(outChannels * n)
       batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
                           channels: outChannels, plane: g.outPlane, into: dyMatrix)
-      im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
-      // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
-      BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
+      if let dw {
+        im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+        // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
+        BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
+      }
       // dCols[Cin*k*k, n] = W^T x dY, written over the columns, which are no longer needed.
       BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
       col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,

@@ -149,8 +149,8 @@ public final class ConvTranspose2D: Layer {
     try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
     let inputGradient = Tensor(uninitializedShape: input.shape)
     let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
-    let dw = weight.gradient.mutablePointer()
-    if let bias {
+    let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
+    if let bias, bias.requiresGradient {
       accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.inPlane,
                             into: bias.gradient.mutablePointer())
     }
@@ -162,7 +162,9 @@ public final class ConvTranspose2D: Layer {
       batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
                           channels: inChannels, plane: g.outPlane, into: xMatrix)
       // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
-      BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
+      if let dw {
+        BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
+      }
       // dX[Cin, n] = W[Cin, Cout*k*k] x cols, written over X's copy, which is no longer needed.
       BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
       channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane,

@@ -66,10 +66,12 @@ public final class Dense: Layer {
     let batch = input.shape[0]
     try outputGradient.checkShape([batch, outFeatures], context: description + " backward")
     let dy = outputGradient.pointer
-    // dW[out, in] += dY^T[out, N] x X[N, in]
-    BLAS.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch,
-               a: dy, b: input.pointer, beta: 1, c: weight.gradient.mutablePointer())
-    if let bias {
+    if weight.requiresGradient {
+      // dW[out, in] += dY^T[out, N] x X[N, in]
+      BLAS.sgemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch,
+                 a: dy, b: input.pointer, beta: 1, c: weight.gradient.mutablePointer())
+    }
+    if let bias, bias.requiresGradient {
       let db = bias.gradient.mutablePointer()
       for row in 0..<batch {
         let line = dy + row * outFeatures

@@ -44,6 +44,12 @@ extension Layer {
     for parameter in trainableParameters { parameter.zeroGradient() }
   }
 
+  /// Turns gradient accumulation for every trainable parameter on or off (see
+  /// ``Parameter/requiresGradient``); `backward` still returns the input gradient.
+  public func setRequiresGradient(_ enabled: Bool) {
+    for parameter in trainableParameters { parameter.requiresGradient = enabled }
+  }
+
   /// Switches to training mode.
   public func train() { isTraining = true }
 

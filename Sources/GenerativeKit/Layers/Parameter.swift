@@ -10,12 +10,19 @@ public final class Parameter {
   public var gradient: Tensor
   /// Whether optimizers update this tensor.
   public let isTrainable: Bool
+  /// Whether `backward` accumulates this parameter's gradient (PyTorch's `requires_grad`).
+  ///
+  /// Turning it off for a network's parameters makes `backward` compute only the input gradient:
+  /// the GAN trainer does this to pass the generator's loss through the discriminator without
+  /// touching the discriminator's gradients, and saves the weight-gradient GEMMs.
+  public var requiresGradient: Bool
 
   /// A parameter holding `value`, with a zero gradient.
   public init(_ value: Tensor, isTrainable: Bool = true) {
     self.value = value
     self.gradient = Tensor(shape: isTrainable ? value.shape : [0])
     self.isTrainable = isTrainable
+    self.requiresGradient = isTrainable
   }
 
   /// The parameter's shape.

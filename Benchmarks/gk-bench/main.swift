@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import GenerativeKit
+
+/// Headline performance figures in one table, in a release build, without package-benchmark's
+/// machinery: the machine's sgemm ceiling, each convolution layer of the report's two models, and
+/// the full GAN training step. Run with `swift run -c release gk-bench`.
+@main
+struct GKBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "gk-bench", abstract: "GenerativeKit's headline speed figures (release builds only).")
+
+  @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
+  @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
+  @Option(help: "Sections to run: any of sgemm, layers, gan.") var sections = "sgemm,layers,gan"
+
+  func run() throws {
+    #if DEBUG
+      print("warning: gk-bench was built in debug mode; run `swift run -c release gk-bench` for real figures")
+    #endif
+    Threading.threadCount = threads
+    print("gk-bench: \(threads) threads, median of \(repetitions) runs")
+    let wanted = Set(sections.split(separator: ",").map(String.init))
+    var ceiling = 0.0
+    if wanted.contains("sgemm") { ceiling = try sgemmCeiling() }
+    if wanted.contains("layers") { try layerTable(ceiling: ceiling) }
+    if wanted.contains("gan") { try ganStep() }
+    print(String(format: "peak resident memory: %.0f MiB", peakResidentMiB()))
+  }
+
+  /// The median wall time of `body` in seconds after one warm-up run.
+  func median(_ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    for _ in 0..<repetitions {
+      let start = DispatchTime.now().uptimeNanoseconds
+      try body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+  }
+
+  func sgemmCeiling() throws -> Double {
+    var generator = SeededGenerator(seed: 1)
+    var best = 0.0
+    print("\nsgemm (square, C = A x B)")
+    for size in [256, 512, 1024, 2048] {
+      let a = Tensor.randomNormal(shape: [size, size], using: &generator)
+      let b = Tensor.randomNormal(shape: [size, size], using: &generator)
+      let seconds = median { _ = Tensor.matmul(a, b) }
+      let gflops = 2 * pow(Double(size), 3) / seconds / 1e9
+      best = max(best, gflops)
+      print(String(format: "  %5d  %8.1f GFLOP/s", size, gflops))
+    }
+    print(String(format: "  ceiling (best): %.1f GFLOP/s", best))
+    return best
+  }
+
+  struct LayerCase {
+    var name: String
+    var layer: any Layer
+    var input: [Int]
+    /// Multiply-accumulates of one forward pass for the whole batch.
+    var macs: Double
+  }
+
+  func layerCases() -> [LayerCase] {
+    func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int) -> LayerCase {
+      let out = (h + s - 1) / s
+      return LayerCase(name: name, layer: Conv2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: .same),
+                       input: [batch, cin, h, h], macs: Double(batch * out * out * cout * cin * k * k))
+    }
+    func convT(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int) -> LayerCase {
+      LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: .same, bias: false),
+                input: [batch, cin, h, h], macs: Double(batch * h * h * cin * cout * k * k))
+    }
+    return [
+      convT("dcgan.g_convT1", 256, 128, 5, 1, 7, batch: 256),
+      convT("dcgan.g_convT2", 128, 64, 5, 2, 7, batch: 256),
+      convT("dcgan.g_convT3", 64, 1, 5, 2, 14, batch: 256),
+      conv("dcgan.d_conv1", 1, 64, 5, 2, 28, batch: 256),
+      conv("dcgan.d_conv2", 64, 128, 5, 2, 14, batch: 256),
+      conv("vae.e_conv1", 1, 32, 3, 2, 28, batch: 128),
+      conv("vae.e_conv2", 32, 64, 3, 2, 14, batch: 128),
+      conv("vae.e_conv3", 64, 128, 3, 1, 7, batch: 128),
+      convT("vae.v_convT1", 64, 64, 3, 2, 7, batch: 128),
+      convT("vae.v_convT2", 64, 32, 3, 2, 14, batch: 128),
+      convT("vae.v_convT3", 32, 1, 3, 1, 28, batch: 128),
+    ]
+  }
+
+  func layerTable(ceiling: Double) throws {
+    print("\nconvolution layers (forward; backward = input + weight gradients)")
+    print("  layer              fwd ms   GFLOP/s  bwd ms   GFLOP/s  % of ceiling (fwd+bwd)")
+    var generator = SeededGenerator(seed: 2)
+    for c in layerCases() {
+      let input = Tensor.randomNormal(shape: c.input, using: &generator)
+      var output = try c.layer.forward(input)
+      let forward = try median { output = try c.layer.forward(input) }
+      let backward = try median { _ = try c.layer.backward(output) }
+      let fwdRate = 2 * c.macs / forward / 1e9
+      let bwdRate = 4 * c.macs / backward / 1e9
+      let overall = 6 * c.macs / (forward + backward) / 1e9
+      let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
+      print("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   %5.1f %%", forward * 1e3, fwdRate,
+                   backward * 1e3, bwdRate, ceiling > 0 ? 100 * overall / ceiling : 0))
+    }
+  }
+
+  func ganStep() throws {
+    let batch = 256
+    let generator = DCGAN.mnistGenerator(seed: 1)
+    let discriminator = DCGAN.mnistDiscriminator(seed: 2)
+    let trainer = GANTrainer(
+      generator: generator, discriminator: discriminator, noiseDimension: 100,
+      generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
+      discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
+    var random = SeededGenerator(seed: 4)
+    let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
+    let seconds = try median { try trainer.step(realImages: real) }
+    print(String(format: "\nDCGAN training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+  }
+
+  func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+  }
+}

@@ -1,0 +1,105 @@
+/// The figures of one GAN training step.
+public struct GANStepMetrics: Sendable, Equatable {
+  /// L_D = BCE(D(x), 1) + BCE(D(G(z)), 0).
+  public var discriminatorLoss: Float
+  /// The generator's loss (``GeneratorLoss``).
+  public var generatorLoss: Float
+  /// Mean D(x) = sigmoid(logit) on the real batch (1 = judged real).
+  public var realScore: Float
+  /// Mean D(G(z)) on the generated batch.
+  public var fakeScore: Float
+
+  /// Whether every figure is finite.
+  public var isFinite: Bool {
+    discriminatorLoss.isFinite && generatorLoss.isFinite && realScore.isFinite && fakeScore.isFinite
+  }
+}
+
+/// Trains a generator and a discriminator against each other, one batch at a time, as the report's
+/// TensorFlow loop does: both losses come from one pass of D over a real and a generated batch, and
+/// each network is updated by its own Adam.
+///
+/// One ``step(realImages:)``:
+/// 1. `z ~ N(0, I)`, `fake = G(z)`;
+/// 2. D on the real batch, backward of BCE(D(x), 1) into D's gradients;
+/// 3. D on the fakes, backward of BCE(D(G(z)), 0) into D's gradients;
+/// 4. with D's gradients switched off, backward of the generator loss through D: D's input gradient
+///    is handed to G's backward (darknet's `train_dcgan` hand-off);
+/// 5. both optimizers step.
+public final class GANTrainer {
+  public let generator: any Layer
+  public let discriminator: any Layer
+  public let generatorOptimizer: any Optimizer
+  public let discriminatorOptimizer: any Optimizer
+  /// `[noiseDimension]` noise per image.
+  public let noiseDimension: Int
+  public var generatorLoss: GeneratorLoss
+  /// Draws the noise; part of the state a checkpoint saves.
+  public var noiseGenerator: SeededGenerator
+
+  public init(
+    generator: any Layer, discriminator: any Layer, noiseDimension: Int,
+    generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,
+    generatorLoss: GeneratorLoss = .nonSaturating, seed: UInt64 = 0
+  ) {
+    self.generator = generator
+    self.discriminator = discriminator
+    self.noiseDimension = noiseDimension
+    self.generatorOptimizer = generatorOptimizer
+    self.discriminatorOptimizer = discriminatorOptimizer
+    self.generatorLoss = generatorLoss
+    self.noiseGenerator = SeededGenerator(seed: seed)
+  }
+
+  /// Noise `[count, noiseDimension]` from N(0, I), drawn from ``noiseGenerator``.
+  public func sampleNoise(count: Int) -> Tensor {
+    Tensor.randomNormal(shape: [count, noiseDimension], using: &noiseGenerator)
+  }
+
+  /// One training step on a real batch `[N, C, H, W]` (scaled like the generator's output).
+  @discardableResult
+  public func step(realImages: Tensor) throws -> GANStepMetrics {
+    let batch = realImages.shape.first ?? 0
+    guard batch > 0 else {
+      throw GenerativeKitError.invalidArgument("GANTrainer.step: empty batch \(realImages.shapeDescription)")
+    }
+    generator.train()
+    discriminator.train()
+    generator.zeroGradients()
+    discriminator.zeroGradients()
+
+    let fake = try generator.forward(sampleNoise(count: batch))
+    guard fake.shape == realImages.shape else {
+      throw GenerativeKitError.shapeMismatch(
+        context: "GANTrainer: real batch (the generator makes \(fake.shapeDescription))",
+        expected: fake.shapeDescription, actual: realImages.shape)
+    }
+
+    let realLogits = try discriminator.forward(realImages)
+    let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
+    _ = try discriminator.backward(realLoss.gradient)
+
+    let fakeLogits = try discriminator.forward(fake)
+    let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
+    _ = try discriminator.backward(fakeLoss.gradient)
+
+    let lossG = try generatorLoss.evaluate(fakeLogits: fakeLogits)
+    discriminator.setRequiresGradient(false)
+    defer { discriminator.setRequiresGradient(true) }
+    let fakeGradient = try discriminator.backward(lossG.gradient)
+    _ = try generator.backward(fakeGradient)
+
+    discriminatorOptimizer.step()
+    generatorOptimizer.step()
+    return GANStepMetrics(
+      discriminatorLoss: realLoss.value + fakeLoss.value, generatorLoss: lossG.value,
+      realScore: meanSigmoid(realLogits), fakeScore: meanSigmoid(fakeLogits))
+  }
+}
+
+/// The mean of `sigmoid` over a tensor of logits.
+func meanSigmoid(_ logits: Tensor) -> Float {
+  logits.withUnsafeBufferPointer { values in
+    values.isEmpty ? 0 : values.reduce(0) { $0 + stableSigmoid($1) } / Float(values.count)
+  }
+}
