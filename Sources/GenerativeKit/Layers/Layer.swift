@@ -8,27 +8,34 @@
 /// Shapes use N for the batch: images are `[N, C, H, W]`, feature vectors `[N, F]`. A layer fed
 /// the wrong shape throws ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` naming
 /// itself and both shapes.
-public protocol Layer: AnyObject, CustomStringConvertible {
-  /// Training mode (batch statistics, dropout active, caches kept) or inference mode.
-  var isTraining: Bool { get set }
-
+public protocol Layer: Module, CustomStringConvertible {
   /// Computes the output for a batch.
   func forward(_ input: Tensor) throws -> Tensor
 
   /// Back-propagates `outputGradient` (shaped like the last output) and returns the input gradient.
   func backward(_ outputGradient: Tensor) throws -> Tensor
 
-  /// Parameters and buffers in a stable order, named as PyTorch's `state_dict` names the
-  /// equivalent module's (`weight`, `bias`, `running_mean`, `running_var`).
-  var namedParameters: [NamedParameter] { get }
-
   /// The output shape for an input shape, or an error naming the layer if the input cannot be taken.
   func outputShape(forInputShape shape: [Int]) throws -> [Int]
 }
 
+/// Anything that owns named parameters and has a training mode: every ``Layer``, and composite
+/// models such as a VAE's encoder/decoder pair (PyTorch's `nn.Module`).
+public protocol Module: AnyObject {
+  /// Training mode (batch statistics, dropout active, caches kept) or inference mode.
+  var isTraining: Bool { get set }
+
+  /// Parameters and buffers in a stable order, named as PyTorch's `state_dict` names the
+  /// equivalent module's (`weight`, `bias`, `running_mean`, `running_var`; `0.weight` in a
+  /// `Sequential`; `encoder.0.weight` in a composite).
+  var namedParameters: [NamedParameter] { get }
+}
+
 extension Layer {
   public var namedParameters: [NamedParameter] { [] }
+}
 
+extension Module {
   /// The trainable parameters, in state-dictionary order.
   public var trainableParameters: [Parameter] {
     namedParameters.map(\.parameter).filter(\.isTrainable)
@@ -57,11 +64,11 @@ extension Layer {
   public func eval() { isTraining = false }
 }
 
-/// A layer whose parameters (if any) can be saved and restored by name, as a whole network.
+/// A whole network whose parameters can be saved and restored by name.
 ///
-/// ``Sequential`` is the model every builder returns; models compose, so a GAN is a pair of models
-/// and its checkpoint names read `generator.0.weight`.
-public protocol Model: Layer {}
+/// ``Sequential`` is the model the layer builders return; models compose, so a VAE is an encoder
+/// and a decoder and its checkpoint names read `encoder.0.weight`.
+public protocol Model: Module {}
 
 extension Model {
   /// Every parameter and buffer value by name: PyTorch's `state_dict()`.

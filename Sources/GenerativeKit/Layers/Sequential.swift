@@ -11,7 +11,7 @@
 ///
 /// Parameters are named `<index>.<name>` (`0.weight`, `3.running_mean`), as PyTorch names the
 /// same `nn.Sequential`'s state dictionary, and nested containers add their index in front.
-public final class Sequential: Model {
+public final class Sequential: Layer, Model {
   /// The layers in application order.
   public let layers: [any Layer]
 

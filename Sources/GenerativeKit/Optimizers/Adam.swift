@@ -53,7 +53,7 @@ public final class Adam: Optimizer {
 
   /// Adam over a model's trainable parameters, with their state-dictionary names.
   public convenience init(
-    model: any Layer, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+    model: any Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
     epsilon: Float = 1e-7, epsilonPlacement: EpsilonPlacement = .keras
   ) {
     let (parameters, names) = trainableNamedParameters(of: model)

@@ -24,7 +24,7 @@ extension Optimizer {
 }
 
 /// Trainable parameters and their names from a model.
-func trainableNamedParameters(of model: any Layer) -> (parameters: [Parameter], names: [String]) {
+func trainableNamedParameters(of model: any Module) -> (parameters: [Parameter], names: [String]) {
   let named = model.namedParameters.filter { $0.parameter.isTrainable }
   return (named.map(\.parameter), named.map(\.name))
 }

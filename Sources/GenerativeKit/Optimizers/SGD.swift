@@ -21,7 +21,7 @@ public final class SGD: Optimizer {
   }
 
   /// SGD over a model's trainable parameters, with their state-dictionary names.
-  public convenience init(model: any Layer, learningRate: Float, momentum: Float = 0) {
+  public convenience init(model: any Module, learningRate: Float, momentum: Float = 0) {
     let (parameters, names) = trainableNamedParameters(of: model)
     self.init(parameters: parameters, names: names, learningRate: learningRate, momentum: momentum)
   }
