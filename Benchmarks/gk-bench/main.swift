@@ -13,12 +13,15 @@ struct GKBench: ParsableCommand {
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
   @Option(help: "Sections to run: any of sgemm, layers, gan.") var sections = "sgemm,layers,gan"
+  @Option(help: "Largest im2col matrix per convolution chunk, in floats (default: the library's).")
+  var columnBudget: Int?
 
   func run() throws {
     #if DEBUG
       print("warning: gk-bench was built in debug mode; run `swift run -c release gk-bench` for real figures")
     #endif
     Threading.threadCount = threads
+    if let columnBudget { ConvolutionChunking.maximumColumnElements = columnBudget }
     print("gk-bench: \(threads) threads, median of \(repetitions) runs")
     let wanted = Set(sections.split(separator: ",").map(String.init))
     var ceiling = 0.0

@@ -17,9 +17,10 @@ final class Workspace {
 
 /// Splits a batch into chunks whose column matrices stay within a memory budget while keeping the
 /// GEMM's N dimension (chunk size x output pixels) large.
-enum ConvolutionChunking {
-  /// Largest column matrix, in floats, one chunk may use (16 MiB).
-  nonisolated(unsafe) static var maximumColumnElements = 4 << 20
+public enum ConvolutionChunking {
+  /// The largest im2col column matrix, in floats, one convolution chunk may use (default 4 Mi
+  /// floats = 16 MiB). Larger budgets give larger GEMMs and use more memory per layer.
+  nonisolated(unsafe) public static var maximumColumnElements = 4 << 20
 
   /// Images per chunk for a column matrix of `rows` rows and `columnsPerImage` columns per image.
   static func imagesPerChunk(batch: Int, rows: Int, columnsPerImage: Int) -> Int {

@@ -119,12 +119,20 @@ public final class Conv2D: Layer {
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    try backpropagate(outputGradient, needsInputGradient: true)!
+  }
+
+  public func backwardParametersOnly(_ outputGradient: Tensor) throws {
+    _ = try backpropagate(outputGradient, needsInputGradient: false)
+  }
+
+  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
-    let inputGradient = Tensor(uninitializedShape: input.shape)
-    let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
+    let inputGradient = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
@@ -141,6 +149,7 @@ public final class Conv2D: Layer {
         // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
         BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
       }
+      guard let dx = inputGradient?.storage.pointer else { continue }
       // dCols[Cin*k*k, n] = W^T x dY, written over the columns, which are no longer needed.
       BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
       col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,

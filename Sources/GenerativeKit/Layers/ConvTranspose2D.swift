@@ -143,12 +143,20 @@ public final class ConvTranspose2D: Layer {
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    try backpropagate(outputGradient, needsInputGradient: true)!
+  }
+
+  public func backwardParametersOnly(_ outputGradient: Tensor) throws {
+    _ = try backpropagate(outputGradient, needsInputGradient: false)
+  }
+
+  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
-    let inputGradient = Tensor(uninitializedShape: input.shape)
-    let (x, dy, dx, w) = (input.pointer, outputGradient.pointer, inputGradient.storage.pointer, weight.value.pointer)
+    let inputGradient = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.inPlane,
@@ -159,12 +167,13 @@ public final class ConvTranspose2D: Layer {
       let xMatrix = channelMajor.buffer(inChannels * n)
       let cols = columns.buffer(g.patchSize * n)
       im2col(dy + chunk.lowerBound * outChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
-      batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
-                          channels: inChannels, plane: g.outPlane, into: xMatrix)
-      // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
       if let dw {
+        batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
+                            channels: inChannels, plane: g.outPlane, into: xMatrix)
+        // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
         BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
       }
+      guard let dx = inputGradient?.storage.pointer else { continue }
       // dX[Cin, n] = W[Cin, Cout*k*k] x cols, written over X's copy, which is no longer needed.
       BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
       channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane,

@@ -62,6 +62,14 @@ public final class Dense: Layer {
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
+    try backpropagate(outputGradient, needsInputGradient: true)!
+  }
+
+  public func backwardParametersOnly(_ outputGradient: Tensor) throws {
+    _ = try backpropagate(outputGradient, needsInputGradient: false)
+  }
+
+  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let batch = input.shape[0]
     try outputGradient.checkShape([batch, outFeatures], context: description + " backward")
@@ -78,6 +86,7 @@ public final class Dense: Layer {
         for j in 0..<outFeatures { db[j] += line[j] }
       }
     }
+    guard needsInputGradient else { return nil }
     // dX[N, in] = dY[N, out] x W[out, in]
     let inputGradient = Tensor(uninitializedShape: input.shape)
     BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,

@@ -15,6 +15,11 @@ public protocol Layer: Module, CustomStringConvertible {
   /// Back-propagates `outputGradient` (shaped like the last output) and returns the input gradient.
   func backward(_ outputGradient: Tensor) throws -> Tensor
 
+  /// Back-propagates `outputGradient` into the parameter gradients only, for callers that have no
+  /// use for the input gradient (the first layer of a network, whose input is data). Layers skip
+  /// the input-gradient GEMM where they can; the default calls ``backward(_:)``.
+  func backwardParametersOnly(_ outputGradient: Tensor) throws
+
   /// The output shape for an input shape, or an error naming the layer if the input cannot be taken.
   func outputShape(forInputShape shape: [Int]) throws -> [Int]
 }
@@ -33,6 +38,10 @@ public protocol Module: AnyObject {
 
 extension Layer {
   public var namedParameters: [NamedParameter] { [] }
+
+  public func backwardParametersOnly(_ outputGradient: Tensor) throws {
+    _ = try backward(outputGradient)
+  }
 }
 
 extension Module {

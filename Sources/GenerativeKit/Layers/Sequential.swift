@@ -50,6 +50,22 @@ public final class Sequential: Layer, Model {
     return gradient
   }
 
+  /// Back-propagates through every layer but stops at the first one that has parameters to train,
+  /// which skips its input gradient and everything below it (nothing there needs a gradient).
+  public func backwardParametersOnly(_ outputGradient: Tensor) throws {
+    guard let first = layers.firstIndex(where: { layer in layer.trainableParameters.contains { $0.requiresGradient } })
+    else { return }
+    var gradient = outputGradient
+    for index in layers.indices.reversed() where index >= first {
+      let layer = layers[index]
+      if index == first {
+        try Self.locate(index, layer) { try layer.backwardParametersOnly(gradient) }
+      } else {
+        gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
+      }
+    }
+  }
+
   public var namedParameters: [NamedParameter] {
     layers.enumerated().flatMap { index, layer in
       layer.namedParameters.map { NamedParameter("\(index).\($0.name)", $0.parameter) }

@@ -139,3 +139,33 @@ struct LayerGradientTests {
     #expect(report.worstRelativeError > 0.3)
   }
 }
+
+/// `backwardParametersOnly` must accumulate exactly what `backward` accumulates.
+@Suite("Parameter-only backward")
+struct ParameterOnlyBackwardTests {
+  @Test("Sequential.backwardParametersOnly matches backward's parameter gradients")
+  func matchesBackward() throws {
+    func model() -> Sequential {
+      Sequential {
+        ReLU()
+        Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 1)
+        Tanh()
+        ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 2)
+        Flatten()
+        Dense(inFeatures: 2 * 6 * 6, outFeatures: 3, seed: 3)
+      }
+    }
+    var random = SeededGenerator(seed: 4)
+    let input = Tensor.randomNormal(shape: [2, 2, 6, 6], using: &random)
+    let upstream = Tensor.randomNormal(shape: [2, 3], using: &random)
+    let full = model()
+    _ = try full.forward(input)
+    _ = try full.backward(upstream)
+    let partial = model()
+    _ = try partial.forward(input)
+    try partial.backwardParametersOnly(upstream)
+    for (a, b) in zip(full.trainableParameters, partial.trainableParameters) {
+      #expect(a.gradient.maxAbsoluteDifference(to: b.gradient) < 1e-6)
+    }
+  }
+}

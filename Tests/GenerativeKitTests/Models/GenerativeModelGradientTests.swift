@@ -109,14 +109,14 @@ struct GenerativeModelGradientTests {
     let images = Tensor.randomUniform(shape: [3, 1, 6, 6], using: &random)
     let noiseState = trainer.noiseGenerator
     model.zeroGradients()
-    let (metrics, _) = try trainer.lossAndBackward(images: images)
+    let metrics = try trainer.lossAndBackward(images: images)
     #expect(metrics.isFinite && metrics.kl > 0)
 
     func objective(_ x: Tensor) throws -> Double {
       trainer.noiseGenerator = noiseState
       let saved = model.namedParameters.map { $0.parameter.gradient }
       defer { for (named, g) in zip(model.namedParameters, saved) { named.parameter.gradient = g } }
-      return Double(try trainer.lossAndBackward(images: x).0.loss)
+      return Double(try trainer.lossAndBackward(images: x).loss)
     }
     var g = SeededGenerator(seed: 16)
     for named in model.namedParameters where named.parameter.isTrainable {

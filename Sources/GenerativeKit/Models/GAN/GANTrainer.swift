@@ -77,17 +77,17 @@ public final class GANTrainer {
 
     let realLogits = try discriminator.forward(realImages)
     let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
-    _ = try discriminator.backward(realLoss.gradient)
+    try discriminator.backwardParametersOnly(realLoss.gradient)
 
     let fakeLogits = try discriminator.forward(fake)
     let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
-    _ = try discriminator.backward(fakeLoss.gradient)
+    try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
     let lossG = try generatorLoss.evaluate(fakeLogits: fakeLogits)
     discriminator.setRequiresGradient(false)
     defer { discriminator.setRequiresGradient(true) }
     let fakeGradient = try discriminator.backward(lossG.gradient)
-    _ = try generator.backward(fakeGradient)
+    try generator.backwardParametersOnly(fakeGradient)
 
     discriminatorOptimizer.step()
     generatorOptimizer.step()

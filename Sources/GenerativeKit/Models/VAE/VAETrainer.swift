@@ -59,13 +59,13 @@ public final class VAETrainer {
   public func step(images: Tensor) throws -> VAEStepMetrics {
     model.train()
     model.zeroGradients()
-    let (metrics, _) = try lossAndBackward(images: images)
+    let metrics = try lossAndBackward(images: images)
     optimizer.step()
     return metrics
   }
 
   /// Forward and backward on a batch (gradients accumulate in the model), without an update.
-  func lossAndBackward(images: Tensor) throws -> (VAEStepMetrics, Tensor) {
+  func lossAndBackward(images: Tensor) throws -> VAEStepMetrics {
     let statistics = try model.encoder.forward(images)
     try statistics.checkShape([nil, 2 * model.latentDimension], context: "VAE encoder output (latent \(model.latentDimension))")
     let (mean, rawLogVariance) = splitColumns(statistics, at: model.latentDimension)
@@ -91,10 +91,8 @@ public final class VAETrainer {
     var logVarianceGradient = codeGradient * epsilon * sigma * 0.5
     logVarianceGradient = logVarianceGradient.zipWith(kl.logVarianceGradient) { g, k in g + beta * k }
     logVarianceGradient = logVarianceGradient.zipWith(rawLogVariance) { g, raw in range.contains(raw) ? g : 0 }
-    let inputGradient = try model.encoder.backward(joinColumns(meanGradient, logVarianceGradient))
-    let metrics = VAEStepMetrics(
-      loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
-    return (metrics, inputGradient)
+    try model.encoder.backwardParametersOnly(joinColumns(meanGradient, logVarianceGradient))
+    return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
   }
 }
 
