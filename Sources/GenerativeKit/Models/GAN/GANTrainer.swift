@@ -103,3 +103,10 @@ func meanSigmoid(_ logits: Tensor) -> Float {
     values.isEmpty ? 0 : values.reduce(0) { $0 + stableSigmoid($1) } / Float(values.count)
   }
 }
+
+extension GANStepMetrics {
+  /// The figures as ordered metrics for logs and plots.
+  public var metrics: Metrics {
+    Metrics(["d_loss": discriminatorLoss, "g_loss": generatorLoss, "d_real": realScore, "d_fake": fakeScore])
+  }
+}

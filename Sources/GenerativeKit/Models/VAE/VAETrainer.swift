@@ -99,3 +99,8 @@ public final class VAETrainer {
 #if canImport(Glibc)
   import Glibc
 #endif
+
+extension VAEStepMetrics {
+  /// The figures as ordered metrics for logs and plots.
+  public var metrics: Metrics { Metrics(["loss": loss, "reconstruction": reconstruction, "kl": kl]) }
+}
