@@ -39,6 +39,19 @@ struct EndToEndTests {
     #expect(generator.layers[0].namedParameters[0].parameter.value != before)
   }
 
+  @Test("The 64 x 64 DCGAN maps noise to 64 x 64 images and images to one logit")
+  func dcgan64Shapes() throws {
+    let generator = DCGAN.generator64(width: 4, seed: 1)
+    let discriminator = DCGAN.discriminator64(width: 4, seed: 2)
+    #expect(try generator.outputShape(forInputShape: [3, 100]) == [3, 1, 64, 64])
+    #expect(try discriminator.outputShape(forInputShape: [3, 1, 64, 64]) == [3, 1])
+    var random = SeededGenerator(seed: 3)
+    let fakes = try generator.forward(Tensor.randomNormal(shape: [2, 100], using: &random))
+    let logits = try discriminator.forward(fakes)
+    #expect(logits.shape == [2, 1] && logits.isFinite)
+    #expect(generator.namedParameters.map(\.name).prefix(3) == ["0.weight", "1.weight", "1.bias"])
+  }
+
   @Test("A small CNN separates two blob classes in a few hundred seeded steps")
   func smallFit() throws {
     var random = SeededGenerator(seed: 4)

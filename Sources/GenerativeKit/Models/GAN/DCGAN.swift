@@ -52,6 +52,59 @@ public enum DCGAN {
       Dense(inFeatures: 7 * 7 * 2 * width, outFeatures: 1, seed: seeds.next())
     }
   }
+
+  /// Radford et al.'s DCGAN generator for 64 x 64 images: noise `[N, noiseDimension]` -> images
+  /// `[N, channels, 64, 64]` in [-1, 1].
+  ///
+  /// Dense(noise -> 4*4*8w, no bias) -> BN -> ReLU -> Reshape(8w, 4, 4), then four
+  /// ConvT(k4, s2, p1, no bias) layers 8w -> 4w -> 2w -> w -> channels (4 -> 8 -> 16 -> 32 -> 64),
+  /// BN + ReLU between them, tanh at the end. Weights N(0, 0.02), as the paper initialises.
+  public static func generator64(
+    noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, seed: UInt64? = nil
+  ) -> Sequential {
+    var seeds = SeedSequence(seed)
+    let init_ = Initializer.normal(std: 0.02)
+    let widths = [8 * width, 4 * width, 2 * width, width]
+    return Sequential {
+      Dense(inFeatures: noiseDimension, outFeatures: 4 * 4 * widths[0], bias: false, weightInitializer: init_,
+            seed: seeds.next())
+      BatchNorm.pytorch(features: 4 * 4 * widths[0])
+      ReLU()
+      Reshape([widths[0], 4, 4])
+      for index in 0..<3 {
+        ConvTranspose2D(inChannels: widths[index], outChannels: widths[index + 1], kernelSize: 4, stride: 2,
+                        padding: .explicit(1), bias: false, weightInitializer: init_, seed: seeds.next())
+        BatchNorm.pytorch(features: widths[index + 1])
+        ReLU()
+      }
+      ConvTranspose2D(inChannels: width, outChannels: channels, kernelSize: 4, stride: 2, padding: .explicit(1),
+                      bias: false, weightInitializer: init_, seed: seeds.next())
+      Tanh()
+    }
+  }
+
+  /// Radford et al.'s DCGAN discriminator for 64 x 64 images: `[N, channels, 64, 64]` -> logits `[N, 1]`.
+  ///
+  /// Conv(channels -> w, k4, s2, p1) -> LeakyReLU(0.2), then Conv(k4, s2, p1, no bias) -> BN ->
+  /// LeakyReLU(0.2) for w -> 2w -> 4w -> 8w (64 -> 32 -> 16 -> 8 -> 4), Flatten, Dense(8w*4*4 -> 1).
+  public static func discriminator64(channels: Int = 1, width: Int = 64, seed: UInt64? = nil) -> Sequential {
+    var seeds = SeedSequence(seed)
+    let init_ = Initializer.normal(std: 0.02)
+    let widths = [width, 2 * width, 4 * width, 8 * width]
+    return Sequential {
+      Conv2D(inChannels: channels, outChannels: width, kernelSize: 4, stride: 2, padding: .explicit(1),
+             weightInitializer: init_, seed: seeds.next())
+      LeakyReLU(slope: 0.2)
+      for index in 0..<3 {
+        Conv2D(inChannels: widths[index], outChannels: widths[index + 1], kernelSize: 4, stride: 2,
+               padding: .explicit(1), bias: false, weightInitializer: init_, seed: seeds.next())
+        BatchNorm.pytorch(features: widths[index + 1])
+        LeakyReLU(slope: 0.2)
+      }
+      Flatten()
+      Dense(inFeatures: 8 * width * 4 * 4, outFeatures: 1, weightInitializer: init_, seed: seeds.next())
+    }
+  }
 }
 
 /// Derives one seed per layer from a model seed, or leaves every layer to ``GlobalRandom``.
