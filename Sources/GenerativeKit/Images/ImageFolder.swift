@@ -4,7 +4,8 @@ import Foundation
 /// squares.
 ///
 /// Every file whose name ends in `.png`, `.jpg` or `.jpeg` (any case) is decoded (by content, so
-/// a PNG named `.jpg` still loads), converted to ``ColorMode/gray`` or ``ColorMode/rgb``,
+/// a PNG named `.jpg` still loads; JPEGs are turned upright by their EXIF orientation, transparent
+/// PNG pixels are composited onto black), converted to ``ColorMode/gray`` or ``ColorMode/rgb``,
 /// centre-cropped to a square (``PixelImage/centerCroppedToSquare()``) and resized to
 /// `imageSize x imageSize` by area averaging (``PixelImage/resized(width:height:)``). Hidden
 /// files (names starting with `.`) and other extensions are ignored. Files are loaded in the order

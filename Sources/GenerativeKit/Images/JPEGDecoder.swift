@@ -18,6 +18,9 @@ public enum JPEG {
   /// Decodes a JPEG file held in memory to 8-bit gray (gray JPEGs) or 8-bit RGB (YCbCr, RGB and
   /// CMYK JPEGs).
   ///
+  /// The picture is turned upright as its EXIF Orientation tag says (photos from phones and
+  /// cameras), unless `applyEXIFOrientation` is false.
+  ///
   /// Data that libjpeg could only decode by guessing (truncated files, bad Huffman codes,
   /// premature markers) is rejected, because it would yield a partly gray image; harmless warnings
   /// (extra bytes between markers, unknown JFIF versions) are ignored.
@@ -25,9 +28,11 @@ public enum JPEG {
   /// - Parameters:
   ///   - source: the file name (or a description) used in error messages.
   ///   - maxPixels: larger images are refused before any pixel memory is allocated.
+  ///   - applyEXIFOrientation: whether to rotate or mirror as the EXIF Orientation tag says.
   /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `source` and libjpeg's reason.
   public static func decode(
-    _ data: [UInt8], source: String = "JPEG data", maxPixels: Int = PixelImage.defaultMaxPixels
+    _ data: [UInt8], source: String = "JPEG data", maxPixels: Int = PixelImage.defaultMaxPixels,
+    applyEXIFOrientation: Bool = true
   ) throws -> PixelImage {
     guard hasSignature(data) else {
       throw GenerativeKitError.file(
@@ -64,12 +69,17 @@ public enum JPEG {
         path: source, reason: "damaged JPEG: \(width)x\(height) with \(result.components) components")
     }
     let bytes = [UInt8](UnsafeBufferPointer(start: pixels, count: width * height * color.channelCount))
-    return PixelImage(width: width, height: height, color: color, pixels: bytes)
+    let image = PixelImage(width: width, height: height, color: color, pixels: bytes)
+    guard applyEXIFOrientation, let orientation = EXIFOrientation(jpeg: data) else { return image }
+    return image.applying(orientation)
   }
 
-  /// Reads and decodes a JPEG file; see ``decode(_:source:maxPixels:)``.
-  public static func read(_ url: URL, maxPixels: Int = PixelImage.defaultMaxPixels) throws -> PixelImage {
-    try decode(ImageFileIO.readBytes(url), source: url.path, maxPixels: maxPixels)
+  /// Reads and decodes a JPEG file; see ``decode(_:source:maxPixels:applyEXIFOrientation:)``.
+  public static func read(
+    _ url: URL, maxPixels: Int = PixelImage.defaultMaxPixels, applyEXIFOrientation: Bool = true
+  ) throws -> PixelImage {
+    try decode(
+      ImageFileIO.readBytes(url), source: url.path, maxPixels: maxPixels, applyEXIFOrientation: applyEXIFOrientation)
   }
 
   /// A baseline JPEG of `image` at `quality` (1-100). Used by the tests to make JPEG files.
