@@ -85,9 +85,9 @@ extension Checkpoint {
 // MARK: - Restoring several components at once
 
 extension Checkpoint {
-  /// Restores several models and optimizers from their prefixes, all or nothing: every model is
-  /// validated first, and if an optimizer still rejects its state, everything already restored
-  /// is put back as it was before the error is thrown.
+  /// Restores several models and optimizers from their prefixes, all or nothing: every model and
+  /// optimizer state is validated first, and if an optimizer still rejects its state, the
+  /// optimizers already restored are put back as they were before the error is thrown.
   ///
   /// ```swift
   /// try checkpoint.restore(
@@ -101,28 +101,19 @@ extension Checkpoint {
   ) throws {
     let modelStates = try models.map { try stateDict(for: $0.model, prefix: $0.prefix, strict: strict) }
     let optimizerStates = try optimizers.map { try optimizerState(for: $0.optimizer, prefix: $0.prefix) }
-    let previousModels = models.map { Dictionary(uniqueKeysWithValues: $0.model.stateDict.map { ($0.name, $0.value) }) }
+    // Optimizers first: their own loadState may still reject a state (a fresh SGD has nothing to
+    // validate against), and each one loaded is rolled back if a later one does.
     let previousOptimizers = optimizers.map(\.optimizer.state)
-    var restoredOptimizers = 0
-    var restoredModels = 0
-    do {
-      for (index, item) in optimizers.enumerated() {
-        do {
-          try item.optimizer.loadState(optimizerStates[index])
-        } catch {
-          throw self.error("optimizer state under '\(item.prefix)' rejected: \(error)")
-        }
-        restoredOptimizers += 1
+    for (index, item) in optimizers.enumerated() {
+      do {
+        try item.optimizer.loadState(optimizerStates[index])
+      } catch {
+        for earlier in 0..<index { try? optimizers[earlier].optimizer.loadState(previousOptimizers[earlier]) }
+        throw self.error("optimizer state under '\(item.prefix)' rejected: \(error)")
       }
-      for (index, item) in models.enumerated() {
-        try item.model.loadStateDict(modelStates[index])
-        restoredModels += 1
-      }
-    } catch {
-      for index in 0..<restoredOptimizers { try? optimizers[index].optimizer.loadState(previousOptimizers[index]) }
-      for index in 0..<restoredModels { try? models[index].model.loadStateDict(previousModels[index]) }
-      throw error
     }
+    // Models cannot fail now: loadStateDict checks exactly what stateDict(for:) has checked.
+    for (index, item) in models.enumerated() { try item.model.loadStateDict(modelStates[index]) }
   }
 }
 
