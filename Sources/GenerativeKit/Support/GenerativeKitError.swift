@@ -9,6 +9,9 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
   case invalidArgument(String)
   /// Loading or saving `path` failed for `reason`.
   case file(path: String, reason: String)
+  /// The checkpoint at `path` (a file, or a label such as `"in-memory checkpoint"`) is malformed or
+  /// does not fit what it is loaded into; `tensor` names the first tensor at fault, if any.
+  case checkpoint(path: String, tensor: String?, reason: String)
 
   public var description: String {
     switch self {
@@ -19,6 +22,10 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
     case .invalidArgument(let message):
       return message
     case .file(let path, let reason):
+      return "\(path): \(reason)"
+    case .checkpoint(let path, let tensor?, let reason):
+      return "\(path): tensor '\(tensor)': \(reason)"
+    case .checkpoint(let path, nil, let reason):
       return "\(path): \(reason)"
     }
   }
