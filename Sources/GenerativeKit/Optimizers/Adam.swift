@@ -115,7 +115,12 @@ public final class Adam: Optimizer {
       first.append(try requireState(state, "exp_avg.\(name)", shape: parameters[index].shape, optimizer: "Adam"))
       second.append(try requireState(state, "exp_avg_sq.\(name)", shape: parameters[index].shape, optimizer: "Adam"))
     }
-    stepCount = Int(step[flat: 0])
+    let count = step[flat: 0]
+    guard count.isFinite, count >= 0, count <= 16_777_216, count == count.rounded() else {
+      throw GenerativeKitError.invalidArgument(
+        "Adam.loadState: state tensor 'step' holds \(count), expected a whole number of steps in 0...2^24")
+    }
+    stepCount = Int(count)
     firstMoments = first
     secondMoments = second
   }

@@ -77,6 +77,11 @@ struct OptimizerTests {
     let wrong = Adam(parameters: [Parameter(Tensor(shape: [4]))], names: ["0.weight"])
     #expect(throws: GenerativeKitError.self) { try wrong.loadState(saved) }
     #expect(wrong.stepCount == 0)
+    for bad: Float in [.nan, -1, 1e30, 2.5] {
+      var corrupt = saved
+      corrupt["step"] = Tensor(shape: [1], scalars: [bad])
+      #expect(throws: GenerativeKitError.self) { try other.loadState(corrupt) }
+    }
   }
 
   @Test("SGD with momentum follows PyTorch's update")
