@@ -19,50 +19,12 @@ enum ImageFileIO {
     }
   }
 
-  /// Writes `bytes` to `url` so that readers see either the old file or the complete new one:
-  /// the bytes go to a temporary file in the same folder, which is flushed to disk and then
-  /// renamed over `url`.
+  /// Writes `bytes` to `url` atomically (see ``AtomicFile``): readers see either the old file or
+  /// the complete new one.
   ///
   /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `url` and the system's reason.
   static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-    let path = url.path
-    let folder = url.deletingLastPathComponent().path
-    let temporary = folder + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: .min ... .max)).tmp"
-    func failure(_ what: String) -> GenerativeKitError {
-      let reason = String(cString: strerror(errno))
-      return GenerativeKitError.file(path: path, reason: "\(what): \(reason)")
-    }
-
-    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw failure("cannot create a temporary file in \(folder)") }
-    var written = 0
-    let ok = bytes.withUnsafeBytes { buffer -> Bool in
-      while written < buffer.count {
-        let n = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-        if n < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        written += n
-      }
-      return true
-    }
-    if !ok || fsync(descriptor) != 0 {
-      let error = failure("cannot write")
-      close(descriptor)
-      unlink(temporary)
-      throw error
-    }
-    if close(descriptor) != 0 {
-      let error = failure("cannot write")
-      unlink(temporary)
-      throw error
-    }
-    if rename(temporary, path) != 0 {
-      let error = failure("cannot replace the file")
-      unlink(temporary)
-      throw error
-    }
+    try AtomicFile.write(to: url) { try $0.write(bytes) }
   }
 
   /// A short reason for a Foundation error (without its long localized prefix where possible).
