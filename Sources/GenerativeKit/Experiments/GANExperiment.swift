@@ -1,0 +1,234 @@
+import Foundation
+
+/// The architecture family of a GAN experiment.
+public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
+  /// The report's DCGAN for 28 x 28 images (TensorFlow's DCGAN tutorial).
+  case dcgan28 = "dcgan-28"
+  /// Radford et al.'s DCGAN for 64 x 64 images.
+  case dcgan64 = "dcgan-64"
+
+  /// The image size `[C, H, W]` the architecture makes, for `channels`.
+  public func imageShape(channels: Int) -> [Int] {
+    self == .dcgan28 ? [channels, 28, 28] : [channels, 64, 64]
+  }
+}
+
+/// Everything that defines a GAN run; saved in every checkpoint's metadata.
+public struct GANOptions: Codable, Equatable, Sendable {
+  public var architecture = GANArchitecture.dcgan28
+  public var channels = 1
+  public var noiseDimension = 100
+  /// The base width w of the networks (64 in the report).
+  public var width = 64
+  public var epochs = 50
+  public var batchSize = 256
+  public var learningRate: Float = 1e-4
+  /// Adam's beta1 (Keras default 0.9, as the report; DCGAN's paper uses 0.5).
+  public var beta1: Float = 0.9
+  public var generatorLoss = GeneratorLoss.nonSaturating
+  public var seed: UInt64 = 1
+  /// Epochs between the report's loss lines, checkpoints and sample grids.
+  public var logEvery = 10
+  public var saveEvery = 20
+  public var sampleEvery = 30
+  /// Images in each sample grid.
+  public var sampleCount = 64
+
+  public init() {}
+
+  /// The fields that must agree between a checkpoint and the run resuming from it.
+  func architectureMismatch(with other: GANOptions) -> String? {
+    if architecture != other.architecture { return "architecture \(other.architecture.rawValue) vs \(architecture.rawValue)" }
+    if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if noiseDimension != other.noiseDimension { return "noise dimension \(other.noiseDimension) vs \(noiseDimension)" }
+    if width != other.width { return "width \(other.width) vs \(width)" }
+    return nil
+  }
+}
+
+extension GeneratorLoss: Codable {}
+
+/// A complete GAN training run: networks, optimizers, data, and everything written into the run's
+/// folder (checkpoints, sample grids, loss curves, a per-epoch log).
+///
+/// Folder layout:
+/// - `checkpoints/epoch-0020.safetensors` every `saveEvery` epochs, `checkpoints/latest.safetensors`
+///   after every epoch (so a crash loses at most one epoch);
+/// - `samples/epoch-0030.png` every `sampleEvery` epochs and after the last, from a fixed noise batch;
+/// - `losses.svg`, `log.jsonl`, `log.csv`.
+public final class GANExperiment {
+  public let options: GANOptions
+  public let dataSet: ImageDataSet
+  public let outputDirectory: URL
+  public let generator: Sequential
+  public let discriminator: Sequential
+  public let trainer: GANTrainer
+  /// The noise the sample grids are drawn from, the same for every grid of a run.
+  public let fixedNoise: Tensor
+  private var completedEpochs = 0
+  private var steps = 0
+
+  /// Builds the networks for `options` and checks that the data fits them.
+  public init(options: GANOptions, dataSet: ImageDataSet, outputDirectory: URL) throws {
+    let expected = options.architecture.imageShape(channels: options.channels)
+    guard dataSet.imageShape == expected else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN \(options.architecture.rawValue) makes images \(Tensor.describe(shape: expected)), but \(dataSet.name) has "
+          + "\(Tensor.describe(shape: dataSet.imageShape))")
+    }
+    guard dataSet.pixelRange == .symmetric else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN: the generator ends in tanh, so \(dataSet.name) must be scaled to [-1, 1] (PixelRange.symmetric)")
+    }
+    self.options = options
+    self.dataSet = dataSet
+    self.outputDirectory = outputDirectory
+    switch options.architecture {
+    case .dcgan28:
+      generator = DCGAN.mnistGenerator(noiseDimension: options.noiseDimension, channels: options.channels,
+                                       width: options.width, seed: options.seed &+ 1)
+      discriminator = DCGAN.mnistDiscriminator(channels: options.channels, width: options.width, seed: options.seed &+ 2)
+    case .dcgan64:
+      generator = DCGAN.generator64(noiseDimension: options.noiseDimension, channels: options.channels,
+                                    width: options.width, seed: options.seed &+ 1)
+      discriminator = DCGAN.discriminator64(channels: options.channels, width: options.width, seed: options.seed &+ 2)
+    }
+    trainer = GANTrainer(
+      generator: generator, discriminator: discriminator, noiseDimension: options.noiseDimension,
+      generatorOptimizer: Adam(model: generator, learningRate: options.learningRate, beta1: options.beta1),
+      discriminatorOptimizer: Adam(model: discriminator, learningRate: options.learningRate, beta1: options.beta1),
+      generatorLoss: options.generatorLoss, seed: options.seed &+ 3)
+    var noise = SeededGenerator(seed: options.seed &+ 4)
+    fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
+  }
+
+  /// The epochs completed so far (after a resume, the checkpoint's epoch).
+  public var epoch: Int { completedEpochs }
+
+  public var checkpointDirectory: URL { outputDirectory.appendingPathComponent("checkpoints") }
+  public var samplesDirectory: URL { outputDirectory.appendingPathComponent("samples") }
+  public var latestCheckpointURL: URL { checkpointDirectory.appendingPathComponent("latest.safetensors") }
+
+  // MARK: - Checkpoints
+
+  /// Everything needed to continue this run exactly: weights, buffers, both optimizers, the
+  /// noise and dropout generators, the options, epoch and step.
+  public func checkpoint() throws -> Checkpoint {
+    var checkpoint = Checkpoint(metadata: ["format": "generativekit-gan", "version": "1"])
+    checkpoint.add(model: generator, prefix: "generator.")
+    checkpoint.add(model: discriminator, prefix: "discriminator.")
+    checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
+    checkpoint.add(optimizer: trainer.discriminatorOptimizer, prefix: "optimizer.discriminator.")
+    checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
+    for (name, layer) in discriminator.randomStateLayers {
+      checkpoint.setGenerator(layer.generator, named: "rng.discriminator.\(name)")
+    }
+    try checkpoint.setConfiguration(options)
+    checkpoint.epoch = completedEpochs
+    checkpoint.step = steps
+    return checkpoint
+  }
+
+  /// Continues from a checkpoint written by ``checkpoint()``. Nothing changes unless everything
+  /// in it fits this run's networks; the error names the file and the first tensor that differs.
+  public func resume(from url: URL) throws {
+    let checkpoint = try Checkpoint(contentsOf: url)
+    guard checkpoint.metadata["format"] == "generativekit-gan" else {
+      throw GenerativeKitError.file(path: url.path, reason: "not a GenerativeKit GAN checkpoint (metadata format is "
+                                    + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+    }
+    let saved = try checkpoint.configuration(GANOptions.self)
+    if let mismatch = options.architectureMismatch(with: saved) {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(mismatch))")
+    }
+    guard let epoch = checkpoint.epoch, let step = checkpoint.step else {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks 'epoch' or 'step'")
+    }
+    let noise = try checkpoint.generator(named: "rng.noise")
+    let dropouts = try discriminator.randomStateLayers.map {
+      ($0.layer, try checkpoint.generator(named: "rng.discriminator.\($0.name)"))
+    }
+    try checkpoint.restore(
+      models: [("generator.", generator), ("discriminator.", discriminator)],
+      optimizers: [("optimizer.generator.", trainer.generatorOptimizer),
+                   ("optimizer.discriminator.", trainer.discriminatorOptimizer)])
+    trainer.noiseGenerator = noise
+    for (layer, state) in dropouts { layer.generator = state }
+    completedEpochs = epoch
+    steps = step
+  }
+
+  // MARK: - Training
+
+  /// Trains from the current epoch to `options.epochs`, writing checkpoints, grids, curves and
+  /// the log as it goes. A non-finite loss stops the run with ``TrainingError`` and leaves the
+  /// checkpoints of the last good epoch in place.
+  @discardableResult
+  public func run(progress: ProgressReporter) throws -> [EpochReport] {
+    for directory in [outputDirectory, checkpointDirectory, samplesDirectory] {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
+    guard completedEpochs < options.epochs else {
+      progress.message("nothing to do: the run already completed \(completedEpochs) of \(options.epochs) epochs")
+      return []
+    }
+    let loader = DataLoader(dataSet, batchSize: options.batchSize, shuffle: true, lastBatch: .keep, seed: options.seed)
+    let loop = TrainingLoop(progress: progress)
+    loop.onStepEnd = { [unowned self] report in steps = report.step }
+    loop.onEpochEnd = { [unowned self] report in
+      completedEpochs = report.epoch
+      try log.append(report)
+      try epochFinished(report, log: log, progress: progress)
+    }
+    return try loop.run(
+      epochs: (completedEpochs + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
+      batches: { loader.epoch($0 - 1) }
+    ) { batch in
+      (try trainer.step(realImages: batch.images).metrics, batch.images.shape[0])
+    }
+  }
+
+  private func epochFinished(_ report: EpochReport, log: RunLog, progress: ProgressReporter) throws {
+    let epoch = report.epoch
+    let last = epoch == options.epochs
+    if epoch % options.logEvery == 0 || last {
+      progress.message("epoch \(epoch): D loss \(formatMetric(report.metrics["d_loss"] ?? .nan)), "
+                       + "G loss \(formatMetric(report.metrics["g_loss"] ?? .nan))")
+    }
+    let checkpoint = try checkpoint()
+    try checkpoint.save(to: latestCheckpointURL)
+    if epoch % options.saveEvery == 0 || last {
+      try checkpoint.save(to: checkpointDirectory.appendingPathComponent("epoch-\(Self.pad(epoch)).safetensors"))
+    }
+    if epoch % options.sampleEvery == 0 || last {
+      try writeSamples(to: samplesDirectory.appendingPathComponent("epoch-\(Self.pad(epoch)).png"))
+    }
+    try plotLosses(log)
+  }
+
+  /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode.
+  public func samples() throws -> Tensor {
+    generator.eval()
+    defer { generator.train() }
+    return try generator.forward(fixedNoise)
+  }
+
+  /// Writes a grid of the fixed-noise samples.
+  public func writeSamples(to url: URL) throws {
+    let scale = options.architecture == .dcgan28 ? 2 : 1
+    try ImageGrid(scale: scale).write(try samples(), range: .symmetric, to: url)
+  }
+
+  private func plotLosses(_ log: RunLog) throws {
+    var plot = LinePlot(title: "GAN losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss")
+    plot.addSeries("discriminator", points: log.series("d_loss"))
+    plot.addSeries("generator", points: log.series("g_loss"))
+    try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
+  }
+
+  static func pad(_ epoch: Int) -> String {
+    let text = String(epoch)
+    return String(repeating: "0", count: max(0, 4 - text.count)) + text
+  }
+}
