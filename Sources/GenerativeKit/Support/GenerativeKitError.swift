@@ -9,6 +9,11 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
   case invalidArgument(String)
   /// Loading or saving `path` failed for `reason`.
   case file(path: String, reason: String)
+  /// The files of data set `name` were not found; `message` lists the places searched and how
+  /// to get the files.
+  case dataSetNotFound(name: String, message: String)
+  /// Downloading `url` failed for `reason`.
+  case download(url: String, reason: String)
 
   public var description: String {
     switch self {
@@ -20,6 +25,10 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
       return message
     case .file(let path, let reason):
       return "\(path): \(reason)"
+    case .dataSetNotFound(_, let message):
+      return message
+    case .download(let url, let reason):
+      return "download of \(url) failed: \(reason)"
     }
   }
 }
