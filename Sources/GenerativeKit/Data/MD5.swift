@@ -76,7 +76,7 @@ struct MD5 {
         d = c
         c = b
         let s = MD5Constants.shifts[i]
-        b = b &+ (f << s | f >> (32 - s))
+        b = b &+ (f &<< s | f &>> (32 - s))
       }
       state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
       block += 64

@@ -97,7 +97,8 @@ public struct SHA256: Sendable {
 
   /// Runs the compression function over `blocks` consecutive 64-byte blocks at `data`.
   private mutating func compress(_ data: UnsafeRawPointer, blocks: Int) {
-    // Raw pointers and local variables keep this loop fast even in debug builds.
+    // Raw pointers, local variables, `while` loops and masking shifts (`&>>`, which need no
+    // range checks) keep this loop fast even in unoptimized builds.
     withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
       let k = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
       defer { k.deallocate() }
@@ -105,29 +106,26 @@ public struct SHA256: Sendable {
       var (a0, b0, c0, d0, e0, f0, g0, h0) = h
       var block = data
       for _ in 0..<blocks {
-        for t in 0..<16 {
-          let p = block + 4 * t
-          w[t] = UInt32(p.load(fromByteOffset: 0, as: UInt8.self)) << 24
-            | UInt32(p.load(fromByteOffset: 1, as: UInt8.self)) << 16
-            | UInt32(p.load(fromByteOffset: 2, as: UInt8.self)) << 8
-            | UInt32(p.load(fromByteOffset: 3, as: UInt8.self))
+        var t = 0
+        while t < 16 {
+          w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+          t += 1
         }
-        var t = 16
         while t < 64 {
           let x = w[t - 15]
           let y = w[t - 2]
-          let s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)
-          let s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)
+          let s0 = (x &>> 7 | x &<< 25) ^ (x &>> 18 | x &<< 14) ^ (x &>> 3)
+          let s1 = (y &>> 17 | y &<< 15) ^ (y &>> 19 | y &<< 13) ^ (y &>> 10)
           w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
           t += 1
         }
         var (a, b, c, d, e, f, g, hh) = (a0, b0, c0, d0, e0, f0, g0, h0)
         t = 0
         while t < 64 {
-          let sigma1 = (e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)
+          let sigma1 = (e &>> 6 | e &<< 26) ^ (e &>> 11 | e &<< 21) ^ (e &>> 25 | e &<< 7)
           let choice = (e & f) ^ (~e & g)
           let t1 = hh &+ sigma1 &+ choice &+ k[t] &+ w[t]
-          let sigma0 = (a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)
+          let sigma0 = (a &>> 2 | a &<< 30) ^ (a &>> 13 | a &<< 19) ^ (a &>> 22 | a &<< 10)
           let majority = (a & b) ^ (a & c) ^ (b & c)
           let t2 = sigma0 &+ majority
           hh = g
