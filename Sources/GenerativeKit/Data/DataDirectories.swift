@@ -96,12 +96,11 @@ struct LocatedSplit {
         return LocatedSplit(images: images, labels: labels)
       }
     }
-    let cache = DataDirectories.cacheDirectory(environment: environment)
+    let cache = DataDirectories.join(DataDirectories.cacheDirectory(environment: environment), spec.folder)
     let message =
       "Data set \"\(spec.name)\" not found: looked for \(split.images.fileName) (or its uncompressed form) in "
-      + searched.joined(separator: ", ") + ". To get it, " + spec.howToGet
-      + "; the downloader and the cache use \(DataDirectories.join(cache, spec.folder)), and a folder of your own can"
-      + " be passed as `directory:` or set in \(DataDirectories.environmentVariable)."
+      + searched.joined(separator: ", ") + ". To get the files, " + spec.howToGet.replacingOccurrences(of: "{cache}", with: cache)
+      + ". A folder of your own can also be passed as `directory:` or set in \(DataDirectories.environmentVariable)."
     throw GenerativeKitError.dataSetNotFound(name: spec.name.rawValue, message: message)
   }
 }

@@ -58,7 +58,8 @@ struct DataSetSpec: Sendable {
   var downloadBaseURL: String?
   /// Folders that hold the data set on a system where a package installed it.
   var systemRoots: [String]
-  /// How to get the files, for the not-found message.
+  /// How to get the files, for the not-found message; `{cache}` stands for the set's folder in
+  /// the per-user cache.
   var howToGet: String
 
   /// Every file of every split.
@@ -91,8 +92,9 @@ extension DataSetName {
               uncompressedSHA256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")),
         ],
         classCount: 10, downloadBaseURL: "https://ossci-datasets.s3.amazonaws.com/mnist/", systemRoots: [],
-        howToGet: "download them with `DataSetDownloader().download(.mnist)` (or `ImageDataSet.load(.mnist, download: true)`),"
-          + " or copy the four MNIST .gz files into one of those folders")
+        howToGet: "download them with `DataSetDownloader().download(.mnist)` (or pass `downloader: DataSetDownloader()`"
+          + " to `ImageDataSet.load`), which saves them in {cache}, or copy the four MNIST .gz files into one of those"
+          + " folders")
     case .fashionMNIST:
       // Only the published MD5s of the compressed files are known; there is no trusted SHA-256 of
       // the uncompressed bytes, so loading checks shapes and label ranges only.
@@ -116,9 +118,10 @@ extension DataSetName {
         ],
         classCount: 10, downloadBaseURL: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
         systemRoots: ["/usr/share/datasets"],
-        howToGet: "install Debian's package (`apt-get install dataset-fashion-mnist`, which puts the files in"
+        howToGet: "install Debian's package (`apt-get install dataset-fashion-mnist` puts them in"
           + " /usr/share/datasets/fashion-mnist), download them with `DataSetDownloader().download(.fashionMNIST)`,"
-          + " or copy the four Fashion-MNIST .gz files into a `fashion-mnist` folder in one of those places")
+          + " which saves them in {cache}, or copy the four Fashion-MNIST .gz files into a `fashion-mnist` folder in"
+          + " one of those places")
     case .freyFaces:
       return DataSetSpec(
         name: self, folder: "faces", acceptsAnyFlatDirectory: true,
@@ -163,7 +166,6 @@ extension DataSetName {
   }
 
   private static let facesAdvice =
-    "there is no download for the face sets: copy the gzipped IDX files (the project's shared data folder has them"
-    + " under `faces/`) into a `faces` folder in one of those places, or point GENERATIVEKIT_DATA at a folder that"
-    + " holds them"
+    "copy the gzipped IDX files (the project's shared data folder has them under `faces/`) into {cache} or another"
+    + " of those folders; the face sets have no download"
 }

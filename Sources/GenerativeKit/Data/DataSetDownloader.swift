@@ -48,7 +48,8 @@ public struct DataSetDownloader: Sendable {
   public func url(for name: DataSetName, fileName: String) throws -> String {
     guard let base = baseURL ?? name.spec.downloadBaseURL else {
       throw GenerativeKitError.invalidArgument(
-        "Data set \"\(name)\" cannot be downloaded; " + name.spec.howToGet)
+        "Data set \"\(name)\" cannot be downloaded (only mnist and fashion-mnist can); copy its files into"
+          + " \(DataDirectories.join(directory, name.spec.folder)) or load it from a folder that holds them")
     }
     return base.hasSuffix("/") ? base + fileName : base + "/" + fileName
   }
@@ -75,6 +76,7 @@ public struct DataSetDownloader: Sendable {
   /// Returns at once when `path` already exists and passes the checks.
   func downloadFile(from url: String, to path: String, expecting file: DataFileSpec) throws {
     if FileBytes.isRegularFile(path) {
+      if let sha = file.uncompressedSHA256, ChecksumCache.isVerified(path, sha256: sha) { return }
       do {
         try Self.check(path, against: file, url: nil)
       } catch GenerativeKitError.file(let badPath, let reason) {

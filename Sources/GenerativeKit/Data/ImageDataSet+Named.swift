@@ -19,15 +19,16 @@ extension ImageDataSet {
   ///
   /// - Parameters:
   ///   - directory: a folder searched before `GENERATIVEKIT_DATA` and the cache.
-  ///   - download: when the files are not found, download them into the cache first (MNIST and
-  ///     Fashion-MNIST only).
+  ///   - downloader: when given and the files are not found, the set is downloaded with it (into
+  ///     its directory, by default the per-user cache) and loaded from there. MNIST and
+  ///     Fashion-MNIST only; for the others the not-found error stands.
   ///   - environment: the environment to read `GENERATIVEKIT_DATA`, `XDG_CACHE_HOME` and `HOME` from.
   /// - Throws: ``GenerativeKitError/dataSetNotFound(name:message:)`` listing where it looked;
   ///   ``GenerativeKitError/file(path:reason:)`` naming the file that is corrupt, has the wrong
   ///   shape or checksum; ``GenerativeKitError/invalidArgument(_:)`` for a split the set lacks.
   public static func load(
     _ name: DataSetName, split: DataSplit = .train, pixelRange: PixelRange = .unit, directory: String? = nil,
-    verifyChecksums: Bool = true, download: Bool = false,
+    verifyChecksums: Bool = true, downloader: DataSetDownloader? = nil,
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) throws -> ImageDataSet {
     let spec = name.spec
@@ -39,13 +40,12 @@ extension ImageDataSet {
     let located: LocatedSplit
     do {
       located = try LocatedSplit.locate(spec, split: splitSpec, directory: directory, environment: environment)
-    } catch GenerativeKitError.dataSetNotFound(let setName, let message) where download {
-      guard spec.downloadBaseURL != nil else {
+    } catch GenerativeKitError.dataSetNotFound(let setName, let message) {
+      guard let downloader, spec.downloadBaseURL != nil else {
         throw GenerativeKitError.dataSetNotFound(name: setName, message: message)
       }
-      let downloader = DataSetDownloader(directory: DataDirectories.cacheDirectory(environment: environment))
       try downloader.download(name)
-      located = try LocatedSplit.locate(spec, split: splitSpec, directory: directory, environment: environment)
+      located = try LocatedSplit.locate(spec, split: splitSpec, directory: downloader.directory, environment: environment)
     }
 
     let images = try readIDX(located.images, spec: splitSpec.images, verify: verifyChecksums)
@@ -68,13 +68,13 @@ extension ImageDataSet {
 
   /// Loads a data set by its name as a string (`"mnist"`, `"fashion-mnist"`, `"frey-faces"`,
   /// `"olivetti-faces"`, `"orl-faces"`) and split (`"train"`, `"test"`); see
-  /// ``load(_:split:pixelRange:directory:verifyChecksums:download:environment:)``.
+  /// ``load(_:split:pixelRange:directory:verifyChecksums:downloader:environment:)``.
   ///
   /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` listing the known names when `name` or
   ///   `split` is unknown, and everything the typed overload throws.
   public static func load(
     named name: String, split: String = "train", pixelRange: PixelRange = .unit, directory: String? = nil,
-    verifyChecksums: Bool = true, download: Bool = false
+    verifyChecksums: Bool = true, downloader: DataSetDownloader? = nil
   ) throws -> ImageDataSet {
     guard let setName = DataSetName(rawValue: name.lowercased()) else {
       let known = DataSetName.allCases.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -85,7 +85,7 @@ extension ImageDataSet {
     }
     return try load(
       setName, split: dataSplit, pixelRange: pixelRange, directory: directory, verifyChecksums: verifyChecksums,
-      download: download)
+      downloader: downloader)
   }
 
   /// Reads, parses and checks one file of a set.

@@ -116,6 +116,23 @@ struct DataDownloadTests {
     #expect(FileManager.default.fileExists(atPath: target))
   }
 
+  @Test("A damaged file already under the final name is reported, not replaced or fetched")
+  func damagedExistingFile() throws {
+    let server = try LoopbackHTTPServer(files: ["/small-idx3-ubyte.gz": compressed])
+    defer { server.stop() }
+    let folder = try TestData.temporaryDirectory("download-existing")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let target = try DataFixtures.write(Array(compressed.dropLast(9)), to: "small-idx3-ubyte.gz", in: folder)
+    let text = DataFixtures.errorText {
+      try downloader(server, into: folder).downloadFile(from: server.baseURL + "small-idx3-ubyte.gz", to: target,
+                                                        expecting: spec)
+    }
+    #expect(text?.hasPrefix(target + ": truncated gzip file") == true, "\(text ?? "no error")")
+    #expect(text?.hasSuffix("delete it to download it again") == true)
+    #expect(server.requests.isEmpty)
+    #expect(try FileBytes.read(target).count == compressed.count - 9)
+  }
+
   @Test("A missing file on the server is a clear HTTP error, not retried")
   func notOnServer() throws {
     let server = try LoopbackHTTPServer(files: [:])
@@ -171,7 +188,7 @@ struct DataDownloadTests {
     #expect(try mirrored.url(for: .mnist, fileName: "a.gz") == "http://127.0.0.1:1/mirror/a.gz")
   }
 
-  @Test("download(.mnist) fetches all four files from a mirror and the set then loads from the cache")
+  @Test("Loading with a downloader fetches all four MNIST files from a mirror, once")
   func wholeMNISTFromMirror() throws {
     // Serve the real MNIST test files, and the train files as the shared data has them.
     let source = DataFixtures.directory + "/mnist/"
@@ -183,12 +200,20 @@ struct DataDownloadTests {
     defer { server.stop() }
     let cache = try TestData.temporaryDirectory("download-mnist")
     defer { try? FileManager.default.removeItem(at: cache) }
-    let folder = try DataSetDownloader(directory: cache.path, baseURL: server.baseURL, retryDelay: 0).download(.mnist)
-    #expect(folder == cache.path + "/mnist")
-    #expect(Set(server.requests.map(\.path)) == Set(files.keys))
-    let test = try ImageDataSet.load(.mnist, split: .test, directory: cache.path,
+    let downloader = DataSetDownloader(directory: cache.path, baseURL: server.baseURL, retryDelay: 0)
+    let test = try ImageDataSet.load(.mnist, split: .test, directory: cache.path, downloader: downloader,
                                      environment: DataFixtures.isolatedEnvironment())
     #expect(test.count == 10_000)
+    #expect(test.labels?.count == 10_000)
+    #expect(Set(server.requests.map(\.path)) == Set(files.keys))
+    // Everything is in place now: neither loading nor downloading fetches anything again.
+    let folder = try downloader.download(.mnist)
+    #expect(folder == cache.path + "/mnist")
+    _ = try ImageDataSet.load(.mnist, split: .test, directory: cache.path, downloader: downloader,
+                              environment: DataFixtures.isolatedEnvironment())
+    #expect(server.requests.count == 4)
+    let entries = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+    #expect(entries == files.keys.map { String($0.dropFirst()) }.sorted())
     #expect(try FileBytes.read(folder + "/t10k-labels-idx1-ubyte.gz") == files["/t10k-labels-idx1-ubyte.gz"])
   }
 }

@@ -181,7 +181,8 @@ struct DataNamedSetTests {
     let faces = DataFixtures.errorText {
       _ = try ImageDataSet.load(.orlFaces, directory: empty.path, environment: ["HOME": "/home/nobody"])
     }
-    #expect(faces?.contains("no download for the face sets") == true)
+    #expect(faces?.contains("the face sets have no download") == true)
+    #expect(faces?.contains("/home/nobody/.cache/generativekit/faces") == true)
     let fashion = DataFixtures.errorText {
       _ = try ImageDataSet.load(.fashionMNIST, directory: empty.path, environment: ["HOME": "/home/nobody"])
     }
