@@ -222,8 +222,10 @@ public final class GANExperiment {
 
   private func plotLosses(_ log: RunLog) throws {
     var plot = LinePlot(title: "GAN losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss")
-    plot.addSeries("discriminator", points: log.series("d_loss"))
-    plot.addSeries("generator", points: log.series("g_loss"))
+    for (label, metric) in [("discriminator", "d_loss"), ("generator", "g_loss")] {
+      let (x, y) = log.series(metric)
+      plot.addSeries(label, x: x, y: y)
+    }
     try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
   }
 

@@ -28,9 +28,10 @@ public final class RunLog {
     try rewrite()
   }
 
-  /// The values of `metric` per epoch, for plots.
-  public func series(_ metric: String) -> [(x: Double, y: Double)] {
-    epochs.compactMap { report in report.metrics[metric].map { (Double(report.epoch), Double($0)) } }
+  /// The epochs and values of `metric`, for plots.
+  public func series(_ metric: String) -> (x: [Double], y: [Double]) {
+    let points = epochs.compactMap { report in report.metrics[metric].map { (Double(report.epoch), Double($0)) } }
+    return (points.map(\.0), points.map(\.1))
   }
 
   private func rewrite() throws {
