@@ -43,6 +43,23 @@ let package = Package(
 
     // MARK: - Examples
 
+    .target(
+      name: "ExampleSupport",
+      dependencies: [
+        "GenerativeKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/ExampleSupport"
+    ),
+    .executableTarget(
+      name: "mnist-gan",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/mnist-gan"
+    ),
+
     .executableTarget(
       name: "toy-fit",
       dependencies: [

@@ -86,7 +86,14 @@ public final class ProgressReporter {
     write(1, text + "\n")
   }
 
+  /// Standard output goes through `print` (and is flushed) so it interleaves correctly with the
+  /// program's own prints; the progress bar goes straight to standard error.
   private func write(_ descriptor: Int32, _ text: String) {
+    if descriptor == 1 {
+      print(text, terminator: "")
+      fflush(stdout)
+      return
+    }
     var bytes = Array(text.utf8)
     _ = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
   }

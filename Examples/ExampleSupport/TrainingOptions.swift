@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import GenerativeKit
+
+/// The options every training example shares.
+public struct TrainingOptions: ParsableArguments {
+  @Option(help: "Folder with the data sets (default: $GENERATIVEKIT_DATA, then ~/.cache/generativekit).")
+  public var dataDir: String?
+
+  @Option(help: "Folder for checkpoints, sample grids, loss curves and the log.")
+  public var output: String?
+
+  @Option(help: "Epochs to train (in total, counting epochs done before a resume).")
+  public var epochs: Int?
+
+  @Option(help: "Images per batch.")
+  public var batchSize: Int?
+
+  @Option(help: "Adam learning rate.")
+  public var learningRate: Float?
+
+  @Option(help: "Random seed: the same seed and thread count give the same run.")
+  public var seed: UInt64 = 1
+
+  @Option(help: "Threads for OpenBLAS and the parallel loops.")
+  public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+  @Option(help: "Continue from this checkpoint (for example OUTPUT/checkpoints/latest.safetensors).")
+  public var resume: String?
+
+  @Option(help: "Train on the first N training images only (quick looks and tests).")
+  public var limit: Int?
+
+  @Flag(help: "Download MNIST or Fashion-MNIST into the cache when the files are not found (needs internet).")
+  public var download = false
+
+  public init() {}
+
+  public func validate() throws {
+    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
+    if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    if let resume, !FileManager.default.fileExists(atPath: resume) {
+      throw ValidationError("--resume: no file at \(resume)")
+    }
+  }
+
+  /// Applies the thread count and seeds the process-wide generator.
+  public func configureRuntime() {
+    Threading.threadCount = threads
+    GlobalRandom.seed(seed)
+  }
+
+  /// Loads a named data set's split, applying `--limit`, and says what was loaded.
+  public func loadData(_ name: DataSetName, split: DataSplit = .train, pixelRange: PixelRange) throws -> ImageDataSet {
+    var downloader: DataSetDownloader?
+    if download { downloader = DataSetDownloader(directory: DataDirectories.cacheDirectory()) }
+    var data = try ImageDataSet.load(name, split: split, pixelRange: pixelRange, directory: dataDir, downloader: downloader)
+    if let limit { data = data.prefix(limit) }
+    print("data: \(data.name), \(data.count) images of \(Tensor.describe(shape: data.imageShape)), pixels in \(pixelRange)")
+    return data
+  }
+
+  /// The output folder as a URL.
+  public func outputDirectory(default name: String) -> URL {
+    URL(fileURLWithPath: output ?? "output/\(name)")
+  }
+}
+
+/// Runs `body`, turning library errors into one clear message and a non-zero exit (no stack trace).
+public func runReportingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as GenerativeKitError {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode(1)
+  } catch let error as TrainingError {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode(2)
+  }
+}
