@@ -59,6 +59,14 @@ let package = Package(
       ],
       path: "Examples/mnist-gan"
     ),
+    .executableTarget(
+      name: "mnist-vae",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/mnist-vae"
+    ),
 
     .executableTarget(
       name: "toy-fit",

@@ -53,12 +53,12 @@ public struct TrainingOptions: ParsableArguments {
     GlobalRandom.seed(seed)
   }
 
-  /// Loads a named data set's split, applying `--limit`, and says what was loaded.
+  /// Loads a named data set's split (`--limit` applies to the training split only) and says what was loaded.
   public func loadData(_ name: DataSetName, split: DataSplit = .train, pixelRange: PixelRange) throws -> ImageDataSet {
     var downloader: DataSetDownloader?
     if download { downloader = DataSetDownloader(directory: DataDirectories.cacheDirectory()) }
     var data = try ImageDataSet.load(name, split: split, pixelRange: pixelRange, directory: dataDir, downloader: downloader)
-    if let limit { data = data.prefix(limit) }
+    if let limit, split == .train { data = data.prefix(limit) }
     print("data: \(data.name), \(data.count) images of \(Tensor.describe(shape: data.imageShape)), pixels in \(pixelRange)")
     return data
   }

@@ -104,3 +104,20 @@ extension VAEStepMetrics {
   /// The figures as ordered metrics for logs and plots.
   public var metrics: Metrics { Metrics(["loss": loss, "reconstruction": reconstruction, "kl": kl]) }
 }
+
+extension VAETrainer {
+  /// The loss on a batch without training: encoder and decoder in inference mode, one posterior
+  /// sample per image drawn from `generator` (pass a fixed seed for comparable figures).
+  public func evaluate(images: Tensor, using generator: inout SeededGenerator) throws -> VAEStepMetrics {
+    let wasTraining = model.isTraining
+    defer { model.isTraining = wasTraining }
+    model.isTraining = false
+    let (mean, logVariance) = try model.encode(images)
+    let epsilon = Tensor.randomNormal(shape: mean.shape, using: &generator)
+    let codes = mean + logVariance.map { expf(0.5 * $0) } * epsilon
+    let logits = try model.decoder.forward(codes)
+    let reconstruction = try reconstructionLoss.evaluate(logits: logits, targets: images)
+    let kl = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
+    return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
+  }
+}

@@ -1,0 +1,199 @@
+import Foundation
+
+/// Everything that defines a VAE run; saved in every checkpoint's metadata.
+public struct VAEOptions: Codable, Equatable, Sendable {
+  public var channels = 1
+  public var latentDimension = 16
+  public var epochs = 30
+  public var batchSize = 128
+  public var learningRate: Float = 1e-4
+  /// The KL weight: loss = reconstruction + beta * KL.
+  public var beta: Float = 1
+  public var reconstructionLoss = ReconstructionLoss.meanSquaredError
+  public var seed: UInt64 = 1
+  public var saveEvery = 10
+  public var sampleEvery = 10
+  public var sampleCount = 64
+
+  public init() {}
+
+  func architectureMismatch(with other: VAEOptions) -> String? {
+    if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
+    return nil
+  }
+}
+
+extension ReconstructionLoss: Codable {}
+
+/// A complete VAE training run on 28 x 28 images: the report's convolutional VAE, its Adam
+/// optimizer, the data, and everything written into the run's folder.
+///
+/// Folder layout: `checkpoints/` (`latest.safetensors` every epoch, `epoch-NNNN.safetensors`
+/// every `saveEvery`), `samples/epoch-NNNN.png` (decoded prior samples) and
+/// `reconstructions/epoch-NNNN.png` (test images above their reconstructions) every `sampleEvery`
+/// epochs and after the last, `losses.svg`, `log.jsonl`, `log.csv`. When a test set is given its
+/// loss is measured after every epoch (`test_loss`, `test_reconstruction`, `test_kl`).
+public final class VAEExperiment {
+  public let options: VAEOptions
+  public let dataSet: ImageDataSet
+  public let testSet: ImageDataSet?
+  public let outputDirectory: URL
+  public let model: VAE
+  public let trainer: VAETrainer
+  /// The prior samples behind every sample grid of a run.
+  public let fixedCodes: Tensor
+  private var completedEpochs = 0
+  private var steps = 0
+
+  public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
+    for set in [dataSet] + (testSet.map { [$0] } ?? []) {
+      guard set.imageShape == [options.channels, 28, 28] else {
+        throw GenerativeKitError.invalidArgument(
+          "VAE: the convolutional VAE takes [\(options.channels), 28, 28] images, \(set.name) has \(Tensor.describe(shape: set.imageShape))")
+      }
+      guard set.pixelRange == .unit else {
+        throw GenerativeKitError.invalidArgument("VAE: the decoder ends in a sigmoid, so \(set.name) must be scaled to [0, 1]")
+      }
+    }
+    self.options = options
+    self.dataSet = dataSet
+    self.testSet = testSet
+    self.outputDirectory = outputDirectory
+    model = ConvolutionalVAE.mnist(latentDimension: options.latentDimension, channels: options.channels, seed: options.seed &+ 1)
+    trainer = VAETrainer(
+      model: model, optimizer: Adam(model: model, learningRate: options.learningRate),
+      reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
+    var noise = SeededGenerator(seed: options.seed &+ 4)
+    fixedCodes = Tensor.randomNormal(shape: [options.sampleCount, options.latentDimension], using: &noise)
+  }
+
+  public var epoch: Int { completedEpochs }
+  public var checkpointDirectory: URL { outputDirectory.appendingPathComponent("checkpoints") }
+  public var latestCheckpointURL: URL { checkpointDirectory.appendingPathComponent("latest.safetensors") }
+
+  // MARK: - Checkpoints
+
+  public func checkpoint() throws -> Checkpoint {
+    var checkpoint = Checkpoint(metadata: ["format": "generativekit-vae", "version": "1"])
+    checkpoint.add(model: model)
+    checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
+    checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
+    try checkpoint.setConfiguration(options)
+    checkpoint.epoch = completedEpochs
+    checkpoint.step = steps
+    return checkpoint
+  }
+
+  public func resume(from url: URL) throws {
+    let checkpoint = try Checkpoint(contentsOf: url)
+    guard checkpoint.metadata["format"] == "generativekit-vae" else {
+      throw GenerativeKitError.file(path: url.path, reason: "not a GenerativeKit VAE checkpoint (metadata format is "
+                                    + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"))")
+    }
+    let saved = try checkpoint.configuration(VAEOptions.self)
+    if let mismatch = options.architectureMismatch(with: saved) {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(mismatch))")
+    }
+    guard let epoch = checkpoint.epoch, let step = checkpoint.step else {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks 'epoch' or 'step'")
+    }
+    let noise = try checkpoint.generator(named: "rng.noise")
+    try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
+    trainer.noiseGenerator = noise
+    completedEpochs = epoch
+    steps = step
+  }
+
+  // MARK: - Training
+
+  @discardableResult
+  public func run(progress: ProgressReporter) throws -> [EpochReport] {
+    for name in ["", "checkpoints", "samples", "reconstructions"] {
+      try FileManager.default.createDirectory(at: outputDirectory.appendingPathComponent(name), withIntermediateDirectories: true)
+    }
+    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
+    guard completedEpochs < options.epochs else {
+      progress.message("nothing to do: the run already completed \(completedEpochs) of \(options.epochs) epochs")
+      return []
+    }
+    let loader = DataLoader(dataSet, batchSize: options.batchSize, shuffle: true, lastBatch: .keep, seed: options.seed)
+    let loop = TrainingLoop(progress: progress)
+    loop.onStepEnd = { [unowned self] report in steps = report.step }
+    loop.onEpochEnd = { [unowned self] report in
+      completedEpochs = report.epoch
+      var report = report
+      if let test = try testMetrics() {
+        for (name, value) in test.metrics { report.metrics["test_" + name] = value }
+        progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
+                         + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
+      }
+      try log.append(report)
+      try epochFinished(report.epoch, log: log)
+    }
+    return try loop.run(
+      epochs: (completedEpochs + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
+      batches: { loader.epoch($0 - 1) }
+    ) { batch in
+      (try trainer.step(images: batch.images).metrics, batch.images.shape[0])
+    }
+  }
+
+  /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
+  public func testMetrics() throws -> VAEStepMetrics? {
+    guard let testSet else { return nil }
+    var generator = SeededGenerator(seed: options.seed &+ 5)
+    var sums = (loss: 0.0, reconstruction: 0.0, kl: 0.0)
+    let batch = 500
+    for start in stride(from: 0, to: testSet.count, by: batch) {
+      let images = testSet.images.slice(batch: start..<min(testSet.count, start + batch))
+      let m = try trainer.evaluate(images: images, using: &generator)
+      let weight = Double(images.shape[0])
+      sums.loss += Double(m.loss) * weight
+      sums.reconstruction += Double(m.reconstruction) * weight
+      sums.kl += Double(m.kl) * weight
+    }
+    let n = Double(max(testSet.count, 1))
+    return VAEStepMetrics(loss: Float(sums.loss / n), reconstruction: Float(sums.reconstruction / n), kl: Float(sums.kl / n))
+  }
+
+  private func epochFinished(_ epoch: Int, log: RunLog) throws {
+    let last = epoch == options.epochs
+    let checkpoint = try checkpoint()
+    try checkpoint.save(to: latestCheckpointURL)
+    if epoch % options.saveEvery == 0 || last {
+      try checkpoint.save(to: checkpointDirectory.appendingPathComponent("epoch-\(GANExperiment.pad(epoch)).safetensors"))
+    }
+    if epoch % options.sampleEvery == 0 || last {
+      let name = "epoch-\(GANExperiment.pad(epoch)).png"
+      try writeSamples(to: outputDirectory.appendingPathComponent("samples").appendingPathComponent(name))
+      try writeReconstructions(to: outputDirectory.appendingPathComponent("reconstructions").appendingPathComponent(name))
+    }
+    var plot = LinePlot(title: "VAE losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss per image")
+    for (label, metric) in [("train loss", "loss"), ("train reconstruction", "reconstruction"), ("train KL", "kl"),
+                            ("test loss", "test_loss")] {
+      let (x, y) = log.series(metric)
+      if !x.isEmpty { plot.addSeries(label, x: x, y: y) }
+    }
+    try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
+  }
+
+  /// Decoded prior samples from the fixed codes, in [0, 1].
+  public func samples() throws -> Tensor {
+    model.eval()
+    defer { model.train() }
+    return try model.decode(fixedCodes)
+  }
+
+  public func writeSamples(to url: URL) throws {
+    try ImageGrid(scale: 2).write(try samples(), range: .unit, to: url)
+  }
+
+  /// Up to 16 test (or training) images in the first rows, their reconstructions in the rows below.
+  public func writeReconstructions(to url: URL) throws {
+    let source = testSet ?? dataSet
+    let originals = source.images.slice(batch: 0..<min(16, source.count))
+    let rebuilt = try model.reconstruct(originals)
+    try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
+  }
+}

@@ -1,0 +1,56 @@
+extension VAE {
+  /// Decoded images along the straight line from latent point `start` to `end` (`[latent]` each),
+  /// `steps` images including both ends: `[steps, C, H, W]` in [0, 1].
+  public func interpolate(from start: Tensor, to end: Tensor, steps: Int) throws -> Tensor {
+    try decode(linearPath(from: start, to: end, steps: steps, name: "VAE.interpolate"))
+  }
+
+  /// For a 2-D latent space: the decoded manifold, a `side x side` grid of images whose codes are
+  /// the standard normal's quantiles at evenly spaced probabilities (Kingma & Welling's figure 4),
+  /// row-major with the second coordinate along rows: `[side * side, C, H, W]` in [0, 1].
+  public func manifold(side: Int) throws -> Tensor {
+    guard latentDimension == 2 else {
+      throw GenerativeKitError.invalidArgument("VAE.manifold: needs a 2-D latent space, this VAE has \(latentDimension)")
+    }
+    guard side >= 2 else { throw GenerativeKitError.invalidArgument("VAE.manifold: side must be at least 2, got \(side)") }
+    let quantiles = (0..<side).map { standardNormalQuantile((Double($0) + 0.5) / Double(side)) }
+    var codes: [Float] = []
+    for row in 0..<side { for column in 0..<side { codes += [Float(quantiles[column]), Float(quantiles[side - 1 - row])] } }
+    let wasTraining = isTraining
+    defer { isTraining = wasTraining }
+    isTraining = false
+    return try decode(Tensor(shape: [side * side, 2], scalars: codes))
+  }
+}
+
+/// Points on the segment between two vectors: `[steps, n]`.
+func linearPath(from start: Tensor, to end: Tensor, steps: Int, name: String) throws -> Tensor {
+  guard start.shape == end.shape, start.rank == 1 else {
+    throw GenerativeKitError.invalidArgument(
+      "\(name): endpoints must be two vectors of the same length, got \(start.shapeDescription) and \(end.shapeDescription)")
+  }
+  guard steps >= 2 else { throw GenerativeKitError.invalidArgument("\(name): steps must be at least 2, got \(steps)") }
+  let n = start.count
+  var scalars: [Float] = []
+  scalars.reserveCapacity(steps * n)
+  for step in 0..<steps {
+    let t = Float(step) / Float(steps - 1)
+    for i in 0..<n { scalars.append((1 - t) * start[flat: i] + t * end[flat: i]) }
+  }
+  return Tensor(shape: [steps, n], scalars: scalars)
+}
+
+/// The standard normal quantile function (inverse CDF) by bisection on `erfc`, to about 1e-12.
+func standardNormalQuantile(_ p: Double) -> Double {
+  precondition(p > 0 && p < 1, "standardNormalQuantile: p must be in (0, 1), got \(p)")
+  var (low, high) = (-40.0, 40.0)
+  for _ in 0..<200 {
+    let mid = (low + high) / 2
+    if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { low = mid } else { high = mid }
+  }
+  return (low + high) / 2
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
