@@ -67,6 +67,14 @@ let package = Package(
       ],
       path: "Examples/mnist-vae"
     ),
+    .executableTarget(
+      name: "sample",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/sample"
+    ),
 
     .executableTarget(
       name: "toy-fit",

@@ -48,6 +48,26 @@ public struct GANOptions: Codable, Equatable, Sendable {
 
 extension GeneratorLoss: Codable {}
 
+extension GANOptions {
+  /// The generator these options describe, initialised from the run's seed.
+  public func makeGenerator() -> Sequential {
+    switch architecture {
+    case .dcgan28:
+      return DCGAN.mnistGenerator(noiseDimension: noiseDimension, channels: channels, width: width, seed: seed &+ 1)
+    case .dcgan64:
+      return DCGAN.generator64(noiseDimension: noiseDimension, channels: channels, width: width, seed: seed &+ 1)
+    }
+  }
+
+  /// The discriminator these options describe, initialised from the run's seed.
+  public func makeDiscriminator() -> Sequential {
+    switch architecture {
+    case .dcgan28: return DCGAN.mnistDiscriminator(channels: channels, width: width, seed: seed &+ 2)
+    case .dcgan64: return DCGAN.discriminator64(channels: channels, width: width, seed: seed &+ 2)
+    }
+  }
+}
+
 /// A complete GAN training run: networks, optimizers, data, and everything written into the run's
 /// folder (checkpoints, sample grids, loss curves, a per-epoch log).
 ///
@@ -83,16 +103,8 @@ public final class GANExperiment {
     self.options = options
     self.dataSet = dataSet
     self.outputDirectory = outputDirectory
-    switch options.architecture {
-    case .dcgan28:
-      generator = DCGAN.mnistGenerator(noiseDimension: options.noiseDimension, channels: options.channels,
-                                       width: options.width, seed: options.seed &+ 1)
-      discriminator = DCGAN.mnistDiscriminator(channels: options.channels, width: options.width, seed: options.seed &+ 2)
-    case .dcgan64:
-      generator = DCGAN.generator64(noiseDimension: options.noiseDimension, channels: options.channels,
-                                    width: options.width, seed: options.seed &+ 1)
-      discriminator = DCGAN.discriminator64(channels: options.channels, width: options.width, seed: options.seed &+ 2)
-    }
+    generator = options.makeGenerator()
+    discriminator = options.makeDiscriminator()
     trainer = GANTrainer(
       generator: generator, discriminator: discriminator, noiseDimension: options.noiseDimension,
       generatorOptimizer: Adam(model: generator, learningRate: options.learningRate, beta1: options.beta1),

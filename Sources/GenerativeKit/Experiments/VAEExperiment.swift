@@ -26,6 +26,13 @@ public struct VAEOptions: Codable, Equatable, Sendable {
 
 extension ReconstructionLoss: Codable {}
 
+extension VAEOptions {
+  /// The VAE these options describe, initialised from the run's seed.
+  public func makeModel() -> VAE {
+    ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, seed: seed &+ 1)
+  }
+}
+
 /// A complete VAE training run on 28 x 28 images: the report's convolutional VAE, its Adam
 /// optimizer, the data, and everything written into the run's folder.
 ///
@@ -60,7 +67,7 @@ public final class VAEExperiment {
     self.dataSet = dataSet
     self.testSet = testSet
     self.outputDirectory = outputDirectory
-    model = ConvolutionalVAE.mnist(latentDimension: options.latentDimension, channels: options.channels, seed: options.seed &+ 1)
+    model = options.makeModel()
     trainer = VAETrainer(
       model: model, optimizer: Adam(model: model, learningRate: options.learningRate),
       reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)

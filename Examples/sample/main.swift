@@ -1,0 +1,105 @@
+import ArgumentParser
+import ExampleSupport
+import Foundation
+import GenerativeKit
+
+/// Loads a GAN or VAE checkpoint written by the examples and writes what it generates.
+@main
+struct Sample: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sample",
+    abstract: "Write samples, interpolations (and, for a VAE, reconstructions) from a checkpoint.",
+    discussion: """
+      Writes into the output folder: grid.png (the samples), interpolation.png (rows of linear \
+      interpolations between random latent points), samples.npy (the samples as an N x C x H x W \
+      float32 array in [0, 1], for numpy.load), and for a VAE reconstructions.png (test digits \
+      above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png.
+      """)
+
+  @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors).") var checkpoint: String
+  @Option(help: "Folder for the pictures and samples.npy.") var output = "output/samples"
+  @Option(help: "Number of samples.") var count = 64
+  @Option(help: "Images per interpolation row.") var steps = 10
+  @Option(help: "Seed for the latent points.") var seed: UInt64 = 1
+  @Option(help: "Folder with the data sets, for VAE reconstructions.") var dataDir: String?
+  @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
+
+  func validate() throws {
+    guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+    guard steps >= 2 else { throw ValidationError("--steps must be at least 2, got \(steps)") }
+  }
+
+  func run() throws {
+    try runReportingErrors {
+      Threading.threadCount = threads
+      let url = URL(fileURLWithPath: checkpoint)
+      let file = try Checkpoint(contentsOf: url)
+      let folder = URL(fileURLWithPath: output)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      var random = SeededGenerator(seed: seed)
+      let samples: Tensor  // in [0, 1]
+      switch file.metadata["format"] {
+      case "generativekit-gan":
+        let options = try file.configuration(GANOptions.self)
+        let generator = options.makeGenerator()
+        try file.restore(model: generator, prefix: "generator.", strict: false)
+        generator.eval()
+        let noise = Tensor.randomNormal(shape: [count, options.noiseDimension], using: &random)
+        samples = try generator.forward(noise).map { ($0 + 1) / 2 }
+        try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) {
+          try generator.forward($0).map { ($0 + 1) / 2 }
+        }
+        print("GAN (\(options.architecture.rawValue), epoch \(file.epoch ?? 0)): \(count) samples")
+      case "generativekit-vae":
+        let options = try file.configuration(VAEOptions.self)
+        let model = options.makeModel()
+        try file.restore(model: model, strict: false)
+        model.eval()
+        samples = try model.sample(count: count, using: &random)
+        try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { try model.decode($0) }
+        try writeReconstructions(model, to: folder)
+        if options.latentDimension == 2 {
+          try ImageGrid(columns: .fixed(20), padding: 0).write(try model.manifold(side: 20), range: .unit,
+                                                                  to: folder.appendingPathComponent("manifold.png"))
+        }
+        print("VAE (latent \(options.latentDimension), epoch \(file.epoch ?? 0)): \(count) samples")
+      default:
+        throw GenerativeKitError.file(
+          path: url.path, reason: "not a GenerativeKit GAN or VAE checkpoint (metadata 'format' is "
+            + "\(file.metadata["format"].map { "'\($0)'" } ?? "missing"); write one with mnist-gan or mnist-vae)")
+      }
+      try ImageGrid(scale: 2).write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
+      try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
+      print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
+    }
+  }
+
+  /// Four rows, each decoding `steps` points on the segment between two random latent points.
+  func writeInterpolations(
+    dimension: Int, to folder: URL, using random: inout SeededGenerator, decode: (Tensor) throws -> Tensor
+  ) throws {
+    var rows: [Tensor] = []
+    for _ in 0..<4 {
+      let ends = Tensor.randomNormal(shape: [2, dimension], using: &random)
+      var codes: [Float] = []
+      for step in 0..<steps {
+        let t = Float(step) / Float(steps - 1)
+        for i in 0..<dimension { codes.append((1 - t) * ends[0, i] + t * ends[1, i]) }
+      }
+      rows.append(try decode(Tensor(shape: [steps, dimension], scalars: codes)))
+    }
+    try ImageGrid(columns: .fixed(steps), scale: 2).write(Tensor.concatenate(batches: rows), range: .unit,
+                                                          to: folder.appendingPathComponent("interpolation.png"))
+  }
+
+  func writeReconstructions(_ model: VAE, to folder: URL) throws {
+    guard let test = try? ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir) else {
+      print("note: MNIST not found (use --data-dir or GENERATIVEKIT_DATA); skipping reconstructions.png")
+      return
+    }
+    let originals = test.images.slice(batch: 0..<16)
+    let rebuilt = try model.reconstruct(originals)
+    try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit,
+                                                      to: folder.appendingPathComponent("reconstructions.png"))
+  }
+}
