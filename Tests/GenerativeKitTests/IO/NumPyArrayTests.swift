@@ -9,7 +9,7 @@ struct NumPyArrayTests {
   func layout() throws {
     let tensor = Tensor(shape: [2, 1, 1, 3], scalars: [0, 1, -2, 0.5, 3, 1e-3])
     let bytes = NumPyArray.encode(tensor)
-    #expect(bytes.prefix(8) == [0x93] + Array("NUMPY".utf8) + [1, 0])
+    #expect(Array(bytes.prefix(8)) == [0x93] + Array("NUMPY".utf8) + [1, 0])
     let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
     #expect((10 + headerLength) % 64 == 0)
     let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
