@@ -13,6 +13,7 @@ struct GKBench: ParsableCommand {
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
   @Option(help: "Sections to run: any of sgemm, layers, gan.") var sections = "sgemm,layers,gan"
+  @Flag(help: "Print where the GAN step's time goes, layer by layer.") var profile = false
   @Option(help: "Largest im2col matrix per convolution chunk, in floats (default: the library's).")
   var columnBudget: Int?
 
@@ -122,6 +123,27 @@ struct GKBench: ParsableCommand {
     let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
     let seconds = try median { try trainer.step(realImages: real) }
     print(String(format: "\nDCGAN training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+    if profile {
+      for model in [generator, discriminator] {
+        model.isProfiling = true
+        model.resetProfile()
+      }
+      let steps = 3
+      let optimizerStart = DispatchTime.now().uptimeNanoseconds
+      for _ in 0..<steps { try trainer.step(realImages: real) }
+      let total = Double(DispatchTime.now().uptimeNanoseconds - optimizerStart) / 1e9 / Double(steps)
+      var accounted = 0.0
+      for (name, model) in [("G", generator), ("D", discriminator)] {
+        for (index, layer) in model.layers.enumerated() {
+          let f = model.forwardSeconds[index] / Double(steps) * 1e3
+          let b = model.backwardSeconds[index] / Double(steps) * 1e3
+          accounted += (f + b) / 1e3
+          let label = "\(name)\(index) \(layer)".padding(toLength: 60, withPad: " ", startingAt: 0)
+          print("  " + label + String(format: " fwd %6.1f ms  bwd %6.1f ms", f, b))
+        }
+      }
+      print(String(format: "  layers %.0f ms of %.0f ms per step (rest: losses, noise, Adam)", accounted * 1e3, total * 1e3))
+    }
   }
 
   func peakResidentMiB() -> Double {

@@ -26,18 +26,33 @@ public final class Dropout: Layer {
       return input
     }
     let newMask = Tensor(uninitializedShape: input.shape)
-    let m = newMask.storage.pointer
-    let scale = 1 / (1 - rate)
-    // Drawn sequentially so the mask depends only on the seed, not on the thread count.
-    for i in 0..<input.count { m[i] = generator.nextUniform() < rate ? 0 : scale }
+    let output = Tensor(uninitializedShape: input.shape)
+    let (x, m, y) = (input.pointer, newMask.storage.pointer, output.storage.pointer)
+    let (rate, scale, count) = (self.rate, 1 / (1 - rate), input.count)
+    // One draw from the layer's generator seeds this pass; each fixed block of elements gets its
+    // own stream from it, so the masks are the same for any thread count.
+    let passSeed = generator.next()
+    let blockSize = 1 << 14
+    let blocks = (count + blockSize - 1) / blockSize
+    Threading.parallelRanges(blocks, costPerItem: blockSize) { range in
+      for block in range {
+        var stream = SeededGenerator(seed: passSeed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
+        for i in (block * blockSize)..<min(count, (block + 1) * blockSize) {
+          let keep: Float = stream.nextUniform() < rate ? 0 : scale
+          m[i] = keep
+          y[i] = x[i] * keep
+        }
+      }
+    }
     mask = newMask
-    return input * newMask
+    return output
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard isTraining, rate > 0 else { return outputGradient }
     guard let mask else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    try outputGradient.checkShape(mask.shape.map { $0 }, context: description + " backward")
-    return outputGradient * mask
+    return try elementwiseGradient(outputGradient, mask, layer: self) { dy, m, dx, range in
+      for i in range { dx[i] = dy[i] * m[i] }
+    }
   }
 }

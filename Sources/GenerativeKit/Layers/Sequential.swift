@@ -15,6 +15,19 @@ public final class Sequential: Layer, Model {
   /// The layers in application order.
   public let layers: [any Layer]
 
+  /// Wall time spent in each layer's forward and backward passes, accumulated while
+  /// ``isProfiling`` is on (index-aligned with ``layers``): where a step's time goes.
+  public private(set) var forwardSeconds: [Double]
+  public private(set) var backwardSeconds: [Double]
+  /// Turns per-layer timing on (off by default; timing costs two clock reads per layer).
+  public var isProfiling = false
+
+  /// Clears the accumulated per-layer times.
+  public func resetProfile() {
+    forwardSeconds = Array(repeating: 0, count: layers.count)
+    backwardSeconds = Array(repeating: 0, count: layers.count)
+  }
+
   public var isTraining: Bool = true {
     didSet { for layer in layers { layer.isTraining = isTraining } }
   }
@@ -22,6 +35,8 @@ public final class Sequential: Layer, Model {
   /// A container of the given layers, in training mode.
   public init(_ layers: [any Layer]) {
     self.layers = layers
+    forwardSeconds = Array(repeating: 0, count: layers.count)
+    backwardSeconds = Array(repeating: 0, count: layers.count)
     for layer in layers { layer.isTraining = true }
   }
 
@@ -37,7 +52,9 @@ public final class Sequential: Layer, Model {
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
     for (index, layer) in layers.enumerated() {
+      let start = isProfiling ? monotonicSeconds() : 0
       x = try Self.locate(index, layer) { try layer.forward(x) }
+      if isProfiling { forwardSeconds[index] += monotonicSeconds() - start }
     }
     return x
   }
@@ -45,7 +62,9 @@ public final class Sequential: Layer, Model {
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     var gradient = outputGradient
     for (index, layer) in layers.enumerated().reversed() {
+      let start = isProfiling ? monotonicSeconds() : 0
       gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
+      if isProfiling { backwardSeconds[index] += monotonicSeconds() - start }
     }
     return gradient
   }
@@ -58,11 +77,13 @@ public final class Sequential: Layer, Model {
     var gradient = outputGradient
     for index in layers.indices.reversed() where index >= first {
       let layer = layers[index]
+      let start = isProfiling ? monotonicSeconds() : 0
       if index == first {
         try Self.locate(index, layer) { try layer.backwardParametersOnly(gradient) }
       } else {
         gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
       }
+      if isProfiling { backwardSeconds[index] += monotonicSeconds() - start }
     }
   }
 
