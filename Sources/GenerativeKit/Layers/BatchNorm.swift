@@ -71,11 +71,13 @@ public final class BatchNorm: Layer {
 
     guard isTraining else {
       let (mean, variance) = (runningMean.value.pointer, runningVariance.value.pointer)
-      forEachChannel(batch: batch, plane: plane) { c, offsets in
-        let scale = gamma[c] / (variance[c] + epsilon).squareRoot()
-        let shift = beta[c] - mean[c] * scale
-        for (start, count) in offsets { for i in start..<(start + count) { y[i] = x[i] * scale + shift } }
+      var scales = [Float](repeating: 0, count: features)
+      var shifts = [Float](repeating: 0, count: features)
+      for c in 0..<features {
+        scales[c] = gamma[c] / (variance[c] + epsilon).squareRoot()
+        shifts[c] = beta[c] - mean[c] * scales[c]
       }
+      applyPerChannel(x, batch: batch, plane: plane, scales: scales, shifts: shifts, into: y)
       normalized = nil
       return output
     }
@@ -85,45 +87,34 @@ public final class BatchNorm: Layer {
         "\(description): training needs more than one value per channel, got input \(input.shapeDescription)")
     }
     let xhat = Tensor(uninitializedShape: input.shape)
-    let xh = xhat.storage.pointer
-    var batchMeans = [Float](repeating: 0, count: features)
-    var batchVariances = [Float](repeating: 0, count: features)
-    inverseStd = [Float](repeating: 0, count: features)
     let count = Double(batch * plane)
-    batchMeans.withUnsafeMutableBufferPointer { means in
-      batchVariances.withUnsafeMutableBufferPointer { variances in
-        inverseStd.withUnsafeMutableBufferPointer { invStd in
-          forEachChannel(batch: batch, plane: plane) { c, offsets in
-            var sum = 0.0
-            for (start, n) in offsets { for i in start..<(start + n) { sum += Double(x[i]) } }
-            let mean = sum / count
-            var squares = 0.0
-            for (start, n) in offsets {
-              for i in start..<(start + n) { let d = Double(x[i]) - mean; squares += d * d }
-            }
-            let variance = squares / count
-            let inv = Float(1 / (variance + Double(epsilon)).squareRoot())
-            let (m, g, b) = (Float(mean), gamma[c], beta[c])
-            for (start, n) in offsets {
-              for i in start..<(start + n) {
-                let normal = (x[i] - m) * inv
-                xh[i] = normal
-                y[i] = normal * g + b
-              }
-            }
-            means[c] = m
-            variances[c] = Float(variance)
-            invStd[c] = inv
-          }
-        }
-      }
+    let (sums, squares) = channelSums(x, nil, batch: batch, channels: features, plane: plane)
+    var means = [Float](repeating: 0, count: features)
+    var variances = [Float](repeating: 0, count: features)
+    var shifts = [Float](repeating: 0, count: features)
+    var scales = [Float](repeating: 0, count: features)
+    inverseStd = [Float](repeating: 0, count: features)
+    for c in 0..<features {
+      let mean = sums[c] / count
+      let variance = max(squares[c] / count - mean * mean, 0)
+      let inv = 1 / (variance + Double(epsilon)).squareRoot()
+      means[c] = Float(mean)
+      variances[c] = Float(variance)
+      inverseStd[c] = Float(inv)
+      scales[c] = Float(inv)
+      shifts[c] = Float(-mean)
     }
+    // xhat = (x - mean) * inv; y = gamma * xhat + beta
+    applyPerChannel(x, batch: batch, plane: plane, scales: scales, shifts: shifts, shiftFirst: true,
+                    into: xhat.storage.pointer)
+    applyPerChannel(xhat.pointer, batch: batch, plane: plane, scales: Array(UnsafeBufferPointer(start: gamma, count: features)),
+                    shifts: Array(UnsafeBufferPointer(start: beta, count: features)), into: y)
     let runMean = runningMean.value.mutablePointer()
     let runVar = runningVariance.value.mutablePointer()
     let correction: Float = unbiasedRunningVariance && count > 1 ? Float(count / (count - 1)) : 1
     for c in 0..<features {
-      runMean[c] = momentum * runMean[c] + (1 - momentum) * batchMeans[c]
-      runVar[c] = momentum * runVar[c] + (1 - momentum) * batchVariances[c] * correction
+      runMean[c] = momentum * runMean[c] + (1 - momentum) * means[c]
+      runVar[c] = momentum * runVar[c] + (1 - momentum) * variances[c] * correction
     }
     normalized = xhat
     return output
@@ -140,53 +131,109 @@ public final class BatchNorm: Layer {
     let dgamma = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     let dbeta = bias.requiresGradient ? bias.gradient.mutablePointer() : nil
     let count = Float(batch * plane)
-    inverseStd.withUnsafeBufferPointer { invStd in
-      forEachChannel(batch: batch, plane: plane) { c, offsets in
-        var sumDy = 0.0
-        var sumDyXhat = 0.0
-        for (start, n) in offsets {
-          for i in start..<(start + n) { sumDy += Double(dy[i]); sumDyXhat += Double(dy[i] * xh[i]) }
-        }
-        dgamma?[c] += Float(sumDyXhat)
-        dbeta?[c] += Float(sumDy)
-        // dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat))
-        let scale = gamma[c] * invStd[c] / count
-        let (meanTerm, xhatTerm) = (Float(sumDy), Float(sumDyXhat))
-        for (start, n) in offsets {
-          for i in start..<(start + n) { dx[i] = scale * (count * dy[i] - meanTerm - xh[i] * xhatTerm) }
+    let (sumDy, sumDyXhat) = channelSums(dy, xh, batch: batch, channels: features, plane: plane)
+    // dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat)), written as
+    // dx = a * dy + b * xhat + c per channel.
+    var a = [Float](repeating: 0, count: features)
+    var b = [Float](repeating: 0, count: features)
+    var c = [Float](repeating: 0, count: features)
+    for channel in 0..<features {
+      dgamma?[channel] += Float(sumDyXhat[channel])
+      dbeta?[channel] += Float(sumDy[channel])
+      let scale = gamma[channel] * inverseStd[channel] / count
+      a[channel] = scale * count
+      b[channel] = -scale * Float(sumDyXhat[channel])
+      c[channel] = -scale * Float(sumDy[channel])
+    }
+    let rowLength = features * plane
+    Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
+      for row in rows {
+        for channel in 0..<features {
+          let (ca, cb, cc) = (a[channel], b[channel], c[channel])
+          let offset = row * rowLength + channel * plane
+          for i in offset..<(offset + plane) { dx[i] = ca * dy[i] + cb * xh[i] + cc }
         }
       }
     }
     return inputGradient
   }
 
-  /// Calls `body(c, runs)` for every channel with the `(start, count)` runs of that channel's
-  /// elements; channels are split across threads.
-  private func forEachChannel(batch: Int, plane: Int, _ body: (Int, StrideRuns) -> Void) {
+  /// `target = source * scales[c] + shifts[c]` (or `(source + shifts[c]) * scales[c]` with
+  /// `shiftFirst`) over `[N, C, S]`, rows split across threads.
+  private func applyPerChannel(
+    _ source: UnsafePointer<Float>, batch: Int, plane: Int, scales: [Float], shifts: [Float],
+    shiftFirst: Bool = false, into target: UnsafeMutablePointer<Float>
+  ) {
     let features = self.features
-    Threading.parallelRanges(features, costPerItem: 4 * batch * plane) { range in
-      for c in range { body(c, StrideRuns(first: c * plane, runLength: plane, stride: features * plane, runs: batch)) }
+    let rowLength = features * plane
+    scales.withUnsafeBufferPointer { scale in
+      shifts.withUnsafeBufferPointer { shift in
+        Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
+          for row in rows {
+            if plane == 1 {
+              let (x, y) = (source + row * rowLength, target + row * rowLength)
+              if shiftFirst {
+                for c in 0..<features { y[c] = (x[c] + shift[c]) * scale[c] }
+              } else {
+                for c in 0..<features { y[c] = x[c] * scale[c] + shift[c] }
+              }
+            } else {
+              for c in 0..<features {
+                let (k, m) = (scale[c], shift[c])
+                let offset = row * rowLength + c * plane
+                if shiftFirst {
+                  for i in offset..<(offset + plane) { target[i] = (source[i] + m) * k }
+                } else {
+                  for i in offset..<(offset + plane) { target[i] = source[i] * k + m }
+                }
+              }
+            }
+          }
+        }
+      }
     }
   }
 }
 
-/// `runs` runs of `runLength` consecutive indices, `stride` apart: one channel's elements in NC(HW).
-struct StrideRuns: Sequence {
-  let first: Int
-  let runLength: Int
-  let stride: Int
-  let runs: Int
-
-  func makeIterator() -> Iterator { Iterator(runs: self, index: 0) }
-
-  struct Iterator: IteratorProtocol {
-    let runs: StrideRuns
-    var index: Int
-
-    mutating func next() -> (Int, Int)? {
-      guard index < runs.runs else { return nil }
-      defer { index += 1 }
-      return (runs.first + index * runs.stride, runs.runLength)
+/// Per-channel sums over `[N, C, S]` in Double: of `a`, and of `a * b` (of `a * a` when `b` is nil).
+///
+/// With `S > 1` channels are split across threads; with `S == 1` (features) contiguous feature
+/// ranges are, each summed row by row so memory is read in order. Either way every channel is
+/// summed in a fixed order, so results do not depend on the thread count.
+func channelSums(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, batch: Int, channels: Int, plane: Int
+) -> (first: [Double], second: [Double]) {
+  var first = [Double](repeating: 0, count: channels)
+  var second = [Double](repeating: 0, count: channels)
+  let other = b ?? a
+  first.withUnsafeMutableBufferPointer { sums in
+    second.withUnsafeMutableBufferPointer { products in
+      let (s, p) = (sums.baseAddress!, products.baseAddress!)
+      Threading.parallelRanges(channels, costPerItem: 2 * batch * plane) { range in
+        if plane == 1 {
+          for row in 0..<batch {
+            let (x, y) = (a + row * channels, other + row * channels)
+            for c in range {
+              s[c] += Double(x[c])
+              p[c] += Double(x[c]) * Double(y[c])
+            }
+          }
+          return
+        }
+        for c in range {
+          var (total, product) = (0.0, 0.0)
+          for n in 0..<batch {
+            let offset = (n * channels + c) * plane
+            for i in offset..<(offset + plane) {
+              total += Double(a[i])
+              product += Double(a[i]) * Double(other[i])
+            }
+          }
+          s[c] = total
+          p[c] = product
+        }
+      }
     }
   }
+  return (first, second)
 }
