@@ -57,7 +57,17 @@ public struct TrainingOptions: ParsableArguments {
   public func loadData(_ name: DataSetName, split: DataSplit = .train, pixelRange: PixelRange) throws -> ImageDataSet {
     var downloader: DataSetDownloader?
     if download { downloader = DataSetDownloader(directory: DataDirectories.cacheDirectory()) }
-    var data = try ImageDataSet.load(name, split: split, pixelRange: pixelRange, directory: dataDir, downloader: downloader)
+    var data: ImageDataSet
+    do {
+      data = try ImageDataSet.load(name, split: split, pixelRange: pixelRange, directory: dataDir, downloader: downloader)
+    } catch GenerativeKitError.dataSetNotFound(let setName, _) {
+      let searched = DataDirectories.searchList(for: name, directory: dataDir).joined(separator: ", ")
+      throw GenerativeKitError.dataSetNotFound(
+        name: setName,
+        message: "The \(name) files were not found (looked in \(searched), and in a \(name) subfolder of each). "
+          + "Run again with --download (needs internet) to fetch them into \(DataDirectories.cacheDirectory()), "
+          + "or pass --data-dir DIR (or set GENERATIVEKIT_DATA) pointing to a folder that holds them.")
+    }
     if let limit, split == .train { data = data.prefix(limit) }
     print("data: \(data.name), \(data.count) images of \(Tensor.describe(shape: data.imageShape)), pixels in \(pixelRange)")
     return data
