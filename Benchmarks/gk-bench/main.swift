@@ -108,6 +108,16 @@ struct GKBench: ParsableCommand {
       let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
       print("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   %5.1f %%", forward * 1e3, fwdRate,
                    backward * 1e3, bwdRate, ceiling > 0 ? 100 * overall / ceiling : 0))
+      if profile {
+        KernelProfile.reset()
+        KernelProfile.isEnabled = true
+        output = try c.layer.forward(input)
+        _ = try c.layer.backward(output)
+        KernelProfile.isEnabled = false
+        let parts = KernelProfile.seconds.sorted { $0.key < $1.key }
+          .map { String(format: "%@ %.1f ms", $0.key, $0.value * 1e3) }
+        print("      fwd+bwd: " + parts.joined(separator: ", "))
+      }
     }
   }
 

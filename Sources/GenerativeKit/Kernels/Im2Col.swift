@@ -153,3 +153,44 @@ func channelMajorToBatch(
     }
   }
 }
+
+/// Folds pixel-major columns (`[batch*OH*OW, C*kh*kw]`, one row per window position, as a GEMM
+/// with the pixels as M produces them) back onto `images` (`[batch, C, H, W]`), adding every
+/// entry to the pixel it came from; the images are zeroed first.
+///
+/// Work is split by image: each image's rows are read in order and its planes (small enough to stay
+/// in cache) take the sums in a fixed order, so results do not depend on the thread count.
+func col2imPixelMajor(
+  _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into images: UnsafeMutablePointer<Float>
+) {
+  let kernelArea = g.kernelHeight * g.kernelWidth
+  let rowLength = g.patchSize
+  Threading.parallelRanges(batch, costPerItem: g.outPlane * rowLength) { range in
+    for b in range {
+      let image = images + b * g.channels * g.inPlane
+      image.update(repeating: 0, count: g.channels * g.inPlane)
+      for oy in 0..<g.outHeight {
+        let top = oy * g.strideY - g.padTop
+        let kyStart = max(0, -top)
+        let kyEnd = min(g.kernelHeight, g.height - top)
+        guard kyStart < kyEnd else { continue }
+        for ox in 0..<g.outWidth {
+          let left = ox * g.strideX - g.padLeft
+          let kxStart = max(0, -left)
+          let kxEnd = min(g.kernelWidth, g.width - left)
+          guard kxStart < kxEnd else { continue }
+          let row = columns + ((b * g.outHeight + oy) * g.outWidth + ox) * rowLength
+          for channel in 0..<g.channels {
+            let window = row + channel * kernelArea
+            let plane = image + channel * g.inPlane + top * g.width + left
+            for ky in kyStart..<kyEnd {
+              let target = plane + ky * g.width
+              let source = window + ky * g.kernelWidth
+              for kx in kxStart..<kxEnd { target[kx] += source[kx] }
+            }
+          }
+        }
+      }
+    }
+  }
+}

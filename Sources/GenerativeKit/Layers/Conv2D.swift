@@ -108,11 +108,17 @@ public final class Conv2D: Layer {
       let n = chunk.count * g.outPlane
       let cols = columns.buffer(g.patchSize * n)
       let result = product.buffer(outChannels * n)
-      im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+      KernelProfile.measure("im2col") {
+        im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+      }
       // Y[Cout, chunk*OH*OW] = W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]
-      BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: w, b: cols, c: result)
-      channelMajorToBatch(result, batch: chunk.count, channels: outChannels, plane: g.outPlane,
-                          bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outPlane)
+      KernelProfile.measure("sgemm") {
+        BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: w, b: cols, c: result)
+      }
+      KernelProfile.measure("layout") {
+        channelMajorToBatch(result, batch: chunk.count, channels: outChannels, plane: g.outPlane,
+                            bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outPlane)
+      }
     }
     cachedInput = isTraining ? input : nil
     return output
@@ -135,25 +141,37 @@ public final class Conv2D: Layer {
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
-      accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
-                            into: bias.gradient.mutablePointer())
+      KernelProfile.measure("bias") {
+        accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
+                              into: bias.gradient.mutablePointer())
+      }
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
       let cols = columns.buffer(g.patchSize * n)
       let dyMatrix = product.buffer(outChannels * n)
-      batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
-                          channels: outChannels, plane: g.outPlane, into: dyMatrix)
+      KernelProfile.measure("layout") {
+        batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
+                            channels: outChannels, plane: g.outPlane, into: dyMatrix)
+      }
       if let dw {
-        im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+        KernelProfile.measure("im2col") {
+          im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+        }
         // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
-        BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
+        KernelProfile.measure("sgemm") {
+          BLAS.sgemm(transposeB: true, m: outChannels, n: g.patchSize, k: n, a: dyMatrix, b: cols, beta: 1, c: dw)
+        }
       }
       guard let dx = inputGradient?.storage.pointer else { continue }
       // dCols[Cin*k*k, n] = W^T x dY, written over the columns, which are no longer needed.
-      BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
-      col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,
-             accumulate: false)
+      KernelProfile.measure("sgemm") {
+        BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
+      }
+      KernelProfile.measure("col2im") {
+        col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,
+               accumulate: false)
+      }
     }
     return inputGradient
   }

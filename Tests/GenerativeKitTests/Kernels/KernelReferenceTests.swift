@@ -109,12 +109,14 @@ struct KernelReferenceTests {
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
   }
 
-  @Test("ConvTranspose2D forward equals the direct scatter", arguments: convCases)
-  func transposedConvolution(_ c: ConvCase) throws {
+  @Test("ConvTranspose2D forward equals the direct scatter, with pixel- and channel-major columns",
+        arguments: convCases, [true, false])
+  func transposedConvolution(_ c: ConvCase, pixelMajor: Bool) throws {
     var generator = SeededGenerator(seed: 5)
     let layer = ConvTranspose2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel,
                                 stride: c.stride, padding: c.padding, outputPadding: c.outputPadding,
                                 biasInitializer: .normal(std: 1), seed: 6)
+    layer.pixelMajorForward = pixelMajor
     let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
     let output = try layer.forward(input)
     let g = try layer.geometry(height: c.height, width: c.width)
