@@ -53,3 +53,38 @@ func accumulateChannelSums(
     }
   }
 }
+
+/// Recycles the memory of the tensors a layer returns (outputs, input gradients), so that steady
+/// training allocates nothing per step.
+///
+/// A storage is handed out again only when nobody else holds it any more (the pool's own reference
+/// is the only one), so a tensor the caller keeps is never overwritten: value semantics hold. Two
+/// storages cover the usual pattern, where the next layer caches this layer's last output until its
+/// own next forward pass.
+final class TensorPool {
+  private var storages: [TensorStorage] = []
+  private var nextReplacement = 0
+  private let depth: Int
+
+  init(depth: Int = 2) { self.depth = depth }
+
+  /// A tensor of `shape` with undefined contents, backed by a free recycled storage if one is big
+  /// enough, otherwise by a new one.
+  func make(_ shape: [Int]) -> Tensor {
+    let count = Tensor.count(of: shape)
+    for index in storages.indices where storages[index].capacity >= count {
+      if isKnownUniquelyReferenced(&storages[index]) { return Tensor(shape: shape, storage: storages[index]) }
+    }
+    let fresh = TensorStorage(capacity: count)
+    if storages.count < depth {
+      storages.append(fresh)
+    } else {
+      // Prefer replacing a free (but too small) storage; otherwise the oldest.
+      let free = storages.indices.first { isKnownUniquelyReferenced(&storages[$0]) }
+      let index = free ?? nextReplacement
+      storages[index] = fresh
+      nextReplacement = (index + 1) % depth
+    }
+    return Tensor(shape: shape, storage: fresh)
+  }
+}

@@ -4,6 +4,8 @@
 /// `max(0, x)`.
 public final class ReLU: Layer {
   public var isTraining = true
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
   public init() {}
@@ -11,14 +13,14 @@ public final class ReLU: Layer {
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
 
   public func forward(_ input: Tensor) throws -> Tensor {
-    let output = elementwise(input) { x, y, range in for i in range { y[i] = max(x[i], 0) } }
+    let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = max(x[i], 0) } }
     cachedOutput = isTraining ? output : nil
     return output
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let output = cachedOutput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    return try elementwiseGradient(outputGradient, output, layer: self) { dy, y, dx, range in
+    return try elementwiseGradient(outputGradient, output, layer: self, pool: inputGradients) { dy, y, dx, range in
       for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 }
     }
   }
@@ -28,6 +30,8 @@ public final class ReLU: Layer {
 public final class LeakyReLU: Layer {
   public let slope: Float
   public var isTraining = true
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private var cachedInput: Tensor?
 
   public init(slope: Float = 0.3) { self.slope = slope }
@@ -37,13 +41,13 @@ public final class LeakyReLU: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     let slope = self.slope
     cachedInput = isTraining ? input : nil
-    return elementwise(input) { x, y, range in for i in range { y[i] = x[i] >= 0 ? x[i] : slope * x[i] } }
+    return elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = x[i] >= 0 ? x[i] : slope * x[i] } }
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let slope = self.slope
-    return try elementwiseGradient(outputGradient, input, layer: self) { dy, x, dx, range in
+    return try elementwiseGradient(outputGradient, input, layer: self, pool: inputGradients) { dy, x, dx, range in
       for i in range { dx[i] = x[i] >= 0 ? dy[i] : slope * dy[i] }
     }
   }
@@ -52,6 +56,8 @@ public final class LeakyReLU: Layer {
 /// `1 / (1 + exp(-x))`, computed without overflow for large |x|.
 public final class Sigmoid: Layer {
   public var isTraining = true
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
   public init() {}
@@ -59,14 +65,14 @@ public final class Sigmoid: Layer {
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
 
   public func forward(_ input: Tensor) throws -> Tensor {
-    let output = elementwise(input) { x, y, range in for i in range { y[i] = stableSigmoid(x[i]) } }
+    let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = stableSigmoid(x[i]) } }
     cachedOutput = isTraining ? output : nil
     return output
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let output = cachedOutput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    return try elementwiseGradient(outputGradient, output, layer: self) { dy, y, dx, range in
+    return try elementwiseGradient(outputGradient, output, layer: self, pool: inputGradients) { dy, y, dx, range in
       for i in range { dx[i] = dy[i] * y[i] * (1 - y[i]) }
     }
   }
@@ -75,6 +81,8 @@ public final class Sigmoid: Layer {
 /// `tanh(x)`.
 public final class Tanh: Layer {
   public var isTraining = true
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
   public init() {}
@@ -82,14 +90,14 @@ public final class Tanh: Layer {
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
 
   public func forward(_ input: Tensor) throws -> Tensor {
-    let output = elementwise(input) { x, y, range in for i in range { y[i] = tanhf(x[i]) } }
+    let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = tanhf(x[i]) } }
     cachedOutput = isTraining ? output : nil
     return output
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let output = cachedOutput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    return try elementwiseGradient(outputGradient, output, layer: self) { dy, y, dx, range in
+    return try elementwiseGradient(outputGradient, output, layer: self, pool: inputGradients) { dy, y, dx, range in
       for i in range { dx[i] = dy[i] * (1 - y[i] * y[i]) }
     }
   }
@@ -105,10 +113,10 @@ func stableSigmoid(_ x: Float) -> Float {
 
 /// A new tensor shaped like `input`, filled by `body(x, y, range)` over parallel ranges.
 func elementwise(
-  _ input: Tensor,
+  _ input: Tensor, pool: TensorPool,
   _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
 ) -> Tensor {
-  let output = Tensor(uninitializedShape: input.shape)
+  let output = pool.make(input.shape)
   let (x, y) = (input.pointer, output.storage.pointer)
   Threading.parallelRanges(input.count) { body(x, y, $0) }
   return output
@@ -116,11 +124,11 @@ func elementwise(
 
 /// The input gradient of an element-wise layer from the output gradient and one cached tensor.
 func elementwiseGradient(
-  _ outputGradient: Tensor, _ cached: Tensor, layer: any Layer,
+  _ outputGradient: Tensor, _ cached: Tensor, layer: any Layer, pool: TensorPool,
   _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
 ) throws -> Tensor {
   try outputGradient.checkShape(cached.shape.map { $0 }, context: layer.description + " backward")
-  let inputGradient = Tensor(uninitializedShape: cached.shape)
+  let inputGradient = pool.make(cached.shape)
   let (dy, c, dx) = (outputGradient.pointer, cached.pointer, inputGradient.storage.pointer)
   Threading.parallelRanges(cached.count) { body(dy, c, dx, $0) }
   return inputGradient

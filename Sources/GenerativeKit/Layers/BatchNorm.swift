@@ -21,6 +21,9 @@ public final class BatchNorm: Layer {
   public var isTraining = true
 
   private var normalized: Tensor?
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
+  private let normalizedPool = TensorPool(depth: 1)
   private var inverseStd: [Float] = []
 
   /// Keras defaults (`momentum` 0.99, `epsilon` 1e-3, biased running variance), as the report's models use.
@@ -65,7 +68,7 @@ public final class BatchNorm: Layer {
     try checkInput(input.shape)
     let batch = input.shape[0]
     let plane = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
-    let output = Tensor(uninitializedShape: input.shape)
+    let output = outputs.make(input.shape)
     let (x, y) = (input.pointer, output.storage.pointer)
     let (gamma, beta) = (weight.value.pointer, bias.value.pointer)
 
@@ -86,7 +89,8 @@ public final class BatchNorm: Layer {
       throw GenerativeKitError.invalidArgument(
         "\(description): training needs more than one value per channel, got input \(input.shapeDescription)")
     }
-    let xhat = Tensor(uninitializedShape: input.shape)
+    normalized = nil
+    let xhat = normalizedPool.make(input.shape)
     let count = Double(batch * plane)
     let (sums, squares) = channelSums(x, nil, batch: batch, channels: features, plane: plane)
     var means = [Float](repeating: 0, count: features)
@@ -125,7 +129,7 @@ public final class BatchNorm: Layer {
     try outputGradient.checkShape(xhat.shape.map { $0 }, context: description + " backward")
     let batch = xhat.shape[0]
     let plane = xhat.rank == 4 ? xhat.shape[2] * xhat.shape[3] : 1
-    let inputGradient = Tensor(uninitializedShape: xhat.shape)
+    let inputGradient = inputGradients.make(xhat.shape)
     let (dy, xh, dx) = (outputGradient.pointer, xhat.pointer, inputGradient.storage.pointer)
     let gamma = weight.value.pointer
     let dgamma = weight.requiresGradient ? weight.gradient.mutablePointer() : nil

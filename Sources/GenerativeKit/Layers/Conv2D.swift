@@ -20,6 +20,8 @@ public final class Conv2D: Layer {
   public var isTraining = true
 
   private var cachedInput: Tensor?
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private let columns = Workspace()
   private let product = Workspace()
 
@@ -102,7 +104,7 @@ public final class Conv2D: Layer {
     try input.checkShape([nil, inChannels, nil, nil], context: description)
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
-    let output = Tensor(uninitializedShape: [batch, outChannels, g.outHeight, g.outWidth])
+    let output = outputs.make([batch, outChannels, g.outHeight, g.outWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -137,7 +139,7 @@ public final class Conv2D: Layer {
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
-    let inputGradient = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {

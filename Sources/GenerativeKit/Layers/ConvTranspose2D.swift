@@ -24,6 +24,8 @@ public final class ConvTranspose2D: Layer {
   /// channel-major; both give the same result, the first is faster on the report's layers.
   var pixelMajorForward = true
   private var cachedInput: Tensor?
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
   private let columns = Workspace()
   private let channelMajor = Workspace()
 
@@ -127,7 +129,7 @@ public final class ConvTranspose2D: Layer {
     try input.checkShape([nil, inChannels, nil, nil], context: description)
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
-    let output = Tensor(uninitializedShape: [batch, outChannels, g.height, g.width])
+    let output = outputs.make([batch, outChannels, g.height, g.width])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -175,7 +177,7 @@ public final class ConvTranspose2D: Layer {
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
-    let inputGradient = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {

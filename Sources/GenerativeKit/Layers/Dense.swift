@@ -12,6 +12,8 @@ public final class Dense: Layer {
   public var isTraining = true
 
   private var cachedInput: Tensor?
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
 
   /// - Parameters:
   ///   - weightInitializer: Keras's Glorot-uniform by default; ``Initializer/pytorchDefault`` for PyTorch's.
@@ -49,7 +51,7 @@ public final class Dense: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     try input.checkShape([nil, inFeatures], context: description)
     let batch = input.shape[0]
-    let output = Tensor(uninitializedShape: [batch, outFeatures])
+    let output = outputs.make([batch, outFeatures])
     let y = output.storage.pointer
     if let bias {
       let b = bias.value.pointer
@@ -88,7 +90,7 @@ public final class Dense: Layer {
     }
     guard needsInputGradient else { return nil }
     // dX[N, in] = dY[N, out] x W[out, in]
-    let inputGradient = Tensor(uninitializedShape: input.shape)
+    let inputGradient = inputGradients.make(input.shape)
     BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,
                a: dy, b: weight.value.pointer, c: inputGradient.storage.pointer)
     return inputGradient

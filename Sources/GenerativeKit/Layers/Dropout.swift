@@ -7,6 +7,9 @@ public final class Dropout: Layer {
   /// The generator masks are drawn from; save and restore it to replay a run exactly.
   public var generator: SeededGenerator
   private var mask: Tensor?
+  private let outputs = TensorPool()
+  private let inputGradients = TensorPool()
+  private let masks = TensorPool(depth: 1)
 
   /// - Parameters:
   ///   - rate: probability of dropping an element, in [0, 1).
@@ -25,8 +28,9 @@ public final class Dropout: Layer {
       mask = nil
       return input
     }
-    let newMask = Tensor(uninitializedShape: input.shape)
-    let output = Tensor(uninitializedShape: input.shape)
+    mask = nil
+    let newMask = masks.make(input.shape)
+    let output = outputs.make(input.shape)
     let (x, m, y) = (input.pointer, newMask.storage.pointer, output.storage.pointer)
     let (rate, scale, count) = (self.rate, 1 / (1 - rate), input.count)
     // One draw from the layer's generator seeds this pass; each fixed block of elements gets its
@@ -51,7 +55,7 @@ public final class Dropout: Layer {
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard isTraining, rate > 0 else { return outputGradient }
     guard let mask else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    return try elementwiseGradient(outputGradient, mask, layer: self) { dy, m, dx, range in
+    return try elementwiseGradient(outputGradient, mask, layer: self, pool: inputGradients) { dy, m, dx, range in
       for i in range { dx[i] = dy[i] * m[i] }
     }
   }

@@ -1,8 +1,53 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
+
+/// Counts tensor allocations, so tests and benchmarks can check that steady training reuses memory.
+public enum TensorAllocations {
+  static let counter = Atomic<Int>(0)
+  static let byteCounter = Atomic<Int>(0)
+
+  /// Tensor storages allocated since the process started.
+  public static var count: Int { counter.load(ordering: .relaxed) }
+  /// Bytes of tensor storage allocated since the process started.
+  public static var bytes: Int { byteCounter.load(ordering: .relaxed) }
+
+  /// The tensor storages (count and bytes) that `body` allocates on the calling thread, so a
+  /// measurement is not disturbed by other threads.
+  public static func measure(_ body: () throws -> Void) rethrows -> (count: Int, bytes: Int) {
+    let tally = ThreadTally()
+    let previous = pthread_getspecific(tallyKey)
+    pthread_setspecific(tallyKey, Unmanaged.passUnretained(tally).toOpaque())
+    defer { pthread_setspecific(tallyKey, previous) }
+    try body()
+    return (tally.count, tally.bytes)
+  }
+
+  final class ThreadTally {
+    var count = 0
+    var bytes = 0
+  }
+
+  nonisolated(unsafe) static let tallyKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
+
+  static func record(bytes: Int) {
+    counter.add(1, ordering: .relaxed)
+    byteCounter.add(bytes, ordering: .relaxed)
+    if let raw = pthread_getspecific(tallyKey) {
+      let tally = Unmanaged<ThreadTally>.fromOpaque(raw).takeUnretainedValue()
+      tally.count += 1
+      tally.bytes += bytes
+    }
+  }
+}
 
 /// A reference-counted, 64-byte-aligned Float32 buffer: the memory behind a ``Tensor``.
 ///
@@ -26,6 +71,7 @@ final class TensorStorage {
     }
     self.pointer = raw.bindMemory(to: Float.self, capacity: max(capacity, 1))
     self.capacity = capacity
+    TensorAllocations.record(bytes: bytes)
   }
 
   @usableFromInline

@@ -1,0 +1,29 @@
+import Testing
+
+@testable import GenerativeKit
+
+/// Steady-state training must reuse its buffers: what a step allocates may not grow with the batch.
+@Suite("Allocations")
+struct AllocationTests {
+  /// Bytes of tensor memory allocated by the fourth GAN step (after three warm-up steps).
+  private func steadyStepBytes(batch: Int) throws -> Int {
+    let generator = DCGAN.mnistGenerator(noiseDimension: 8, width: 4, seed: 1)
+    let discriminator = DCGAN.mnistDiscriminator(width: 4, seed: 2)
+    let trainer = GANTrainer(
+      generator: generator, discriminator: discriminator, noiseDimension: 8,
+      generatorOptimizer: Adam(model: generator), discriminatorOptimizer: Adam(model: discriminator), seed: 3)
+    var random = SeededGenerator(seed: 4)
+    let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
+    for _ in 0..<3 { try trainer.step(realImages: real) }
+    return try TensorAllocations.measure { try trainer.step(realImages: real) }.bytes
+  }
+
+  @Test("A steady GAN step allocates only small, batch-independent tensors")
+  func ganStepReusesBuffers() throws {
+    let small = try steadyStepBytes(batch: 8)
+    let large = try steadyStepBytes(batch: 64)
+    // Per-image activations here are tens of kilobytes; only per-sample scalars (losses, logits,
+    // noise) may remain, a few hundred bytes per image at most.
+    #expect(large - small < 400 * (64 - 8), "steady step allocated \(small) bytes at batch 8, \(large) at batch 64")
+  }
+}
