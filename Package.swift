@@ -75,6 +75,22 @@ let package = Package(
       ],
       path: "Examples/sample"
     ),
+    .executableTarget(
+      name: "faces-gan",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/faces-gan"
+    ),
+    .executableTarget(
+      name: "faces-vae",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/faces-vae"
+    ),
 
     .executableTarget(
       name: "toy-fit",

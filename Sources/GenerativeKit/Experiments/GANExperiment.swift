@@ -2,21 +2,27 @@ import Foundation
 
 /// The architecture family of a GAN experiment.
 public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
-  /// The report's DCGAN for 28 x 28 images (TensorFlow's DCGAN tutorial).
-  case dcgan28 = "dcgan-28"
+  /// The report's DCGAN (TensorFlow's DCGAN tutorial): 28 x 28 images, or any size whose sides
+  /// are multiples of 4 (two stride-2 upsamplings from a quarter-size base).
+  case report = "report-dcgan"
   /// Radford et al.'s DCGAN for 64 x 64 images.
   case dcgan64 = "dcgan-64"
 
-  /// The image size `[C, H, W]` the architecture makes, for `channels`.
-  public func imageShape(channels: Int) -> [Int] {
-    self == .dcgan28 ? [channels, 28, 28] : [channels, 64, 64]
+  /// Whether the architecture makes `height x width` images.
+  public func supports(height: Int, width: Int) -> Bool {
+    switch self {
+    case .report: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
+    case .dcgan64: return height == 64 && width == 64
+    }
   }
 }
 
 /// Everything that defines a GAN run; saved in every checkpoint's metadata.
 public struct GANOptions: Codable, Equatable, Sendable {
-  public var architecture = GANArchitecture.dcgan28
+  public var architecture = GANArchitecture.report
   public var channels = 1
+  public var imageHeight = 28
+  public var imageWidth = 28
   public var noiseDimension = 100
   /// The base width w of the networks (64 in the report).
   public var width = 64
@@ -40,6 +46,9 @@ public struct GANOptions: Codable, Equatable, Sendable {
   func architectureMismatch(with other: GANOptions) -> String? {
     if architecture != other.architecture { return "architecture \(other.architecture.rawValue) vs \(architecture.rawValue)" }
     if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
+      return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
+    }
     if noiseDimension != other.noiseDimension { return "noise dimension \(other.noiseDimension) vs \(noiseDimension)" }
     if width != other.width { return "width \(other.width) vs \(width)" }
     return nil
@@ -52,8 +61,9 @@ extension GANOptions {
   /// The generator these options describe, initialised from the run's seed.
   public func makeGenerator() -> Sequential {
     switch architecture {
-    case .dcgan28:
-      return DCGAN.mnistGenerator(noiseDimension: noiseDimension, channels: channels, width: width, seed: seed &+ 1)
+    case .report:
+      return DCGAN.mnistGenerator(noiseDimension: noiseDimension, channels: channels, width: width,
+                                  imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
     case .dcgan64:
       return DCGAN.generator64(noiseDimension: noiseDimension, channels: channels, width: width, seed: seed &+ 1)
     }
@@ -62,7 +72,9 @@ extension GANOptions {
   /// The discriminator these options describe, initialised from the run's seed.
   public func makeDiscriminator() -> Sequential {
     switch architecture {
-    case .dcgan28: return DCGAN.mnistDiscriminator(channels: channels, width: width, seed: seed &+ 2)
+    case .report:
+      return DCGAN.mnistDiscriminator(channels: channels, width: width, imageHeight: imageHeight, imageWidth: imageWidth,
+                                      seed: seed &+ 2)
     case .dcgan64: return DCGAN.discriminator64(channels: channels, width: width, seed: seed &+ 2)
     }
   }
@@ -90,10 +102,15 @@ public final class GANExperiment {
 
   /// Builds the networks for `options` and checks that the data fits them.
   public init(options: GANOptions, dataSet: ImageDataSet, outputDirectory: URL) throws {
-    let expected = options.architecture.imageShape(channels: options.channels)
+    let expected = [options.channels, options.imageHeight, options.imageWidth]
+    guard options.architecture.supports(height: options.imageHeight, width: options.imageWidth) else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN \(options.architecture.rawValue) cannot make \(options.imageHeight) x \(options.imageWidth) images "
+          + (options.architecture == .dcgan64 ? "(it makes 64 x 64)" : "(sides must be multiples of 4)"))
+    }
     guard dataSet.imageShape == expected else {
       throw GenerativeKitError.invalidArgument(
-        "GAN \(options.architecture.rawValue) makes images \(Tensor.describe(shape: expected)), but \(dataSet.name) has "
+        "GAN \(options.architecture.rawValue) is set up for images \(Tensor.describe(shape: expected)), but \(dataSet.name) has "
           + "\(Tensor.describe(shape: dataSet.imageShape))")
     }
     guard dataSet.pixelRange == .symmetric else {
@@ -228,7 +245,7 @@ public final class GANExperiment {
 
   /// Writes a grid of the fixed-noise samples.
   public func writeSamples(to url: URL) throws {
-    let scale = options.architecture == .dcgan28 ? 2 : 1
+    let scale = options.imageHeight <= 32 ? 2 : 1
     try ImageGrid(scale: scale).write(try samples(), range: .symmetric, to: url)
   }
 

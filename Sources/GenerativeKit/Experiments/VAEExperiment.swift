@@ -3,6 +3,9 @@ import Foundation
 /// Everything that defines a VAE run; saved in every checkpoint's metadata.
 public struct VAEOptions: Codable, Equatable, Sendable {
   public var channels = 1
+  /// Image sides, multiples of 4 (28 x 28 for MNIST, 28 x 20 for Frey faces).
+  public var imageHeight = 28
+  public var imageWidth = 28
   public var latentDimension = 16
   public var epochs = 30
   public var batchSize = 128
@@ -19,6 +22,9 @@ public struct VAEOptions: Codable, Equatable, Sendable {
 
   func architectureMismatch(with other: VAEOptions) -> String? {
     if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
+      return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
+    }
     if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
     return nil
   }
@@ -29,11 +35,13 @@ extension ReconstructionLoss: Codable {}
 extension VAEOptions {
   /// The VAE these options describe, initialised from the run's seed.
   public func makeModel() -> VAE {
-    ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, seed: seed &+ 1)
+    ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+                           imageWidth: imageWidth, seed: seed &+ 1)
   }
 }
 
-/// A complete VAE training run on 28 x 28 images: the report's convolutional VAE, its Adam
+/// A complete VAE training run: the report's convolutional VAE (for any image size with sides
+/// that are multiples of 4), its Adam
 /// optimizer, the data, and everything written into the run's folder.
 ///
 /// Folder layout: `checkpoints/` (`latest.safetensors` every epoch, `epoch-NNNN.safetensors`
@@ -55,9 +63,14 @@ public final class VAEExperiment {
 
   public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
     for set in [dataSet] + (testSet.map { [$0] } ?? []) {
-      guard set.imageShape == [options.channels, 28, 28] else {
+      let expected = [options.channels, options.imageHeight, options.imageWidth]
+      guard set.imageShape == expected else {
         throw GenerativeKitError.invalidArgument(
-          "VAE: the convolutional VAE takes [\(options.channels), 28, 28] images, \(set.name) has \(Tensor.describe(shape: set.imageShape))")
+          "VAE: the model is set up for \(Tensor.describe(shape: expected)) images, \(set.name) has \(Tensor.describe(shape: set.imageShape))")
+      }
+      guard options.imageHeight % 4 == 0 && options.imageWidth % 4 == 0 else {
+        throw GenerativeKitError.invalidArgument(
+          "VAE: image sides must be multiples of 4, got \(options.imageHeight) x \(options.imageWidth)")
       }
       guard set.pixelRange == .unit else {
         throw GenerativeKitError.invalidArgument("VAE: the decoder ends in a sigmoid, so \(set.name) must be scaled to [0, 1]")
@@ -193,7 +206,7 @@ public final class VAEExperiment {
   }
 
   public func writeSamples(to url: URL) throws {
-    try ImageGrid(scale: 2).write(try samples(), range: .unit, to: url)
+    try ImageGrid(scale: options.imageHeight <= 32 ? 2 : 1).write(try samples(), range: .unit, to: url)
   }
 
   /// Up to 16 test (or training) images in the first rows, their reconstructions in the rows below.
@@ -201,6 +214,7 @@ public final class VAEExperiment {
     let source = testSet ?? dataSet
     let originals = source.images.slice(batch: 0..<min(16, source.count))
     let rebuilt = try model.reconstruct(originals)
-    try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
+    try ImageGrid(columns: .fixed(8), scale: options.imageHeight <= 32 ? 2 : 1)
+      .write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
   }
 }

@@ -74,4 +74,24 @@ struct GANExperimentTests {
         name: "wrong", images: Tensor(shape: [2, 1, 32, 32]), pixelRange: .symmetric), outputDirectory: directory)
     }
   }
+
+  @Test("Non-square images (Frey faces' 28 x 20) get networks of their size; DCGAN-64 refuses other sizes")
+  func otherSizes() throws {
+    var options = Self.tinyOptions(epochs: 1)
+    (options.imageHeight, options.imageWidth) = (28, 20)
+    var random = SeededGenerator(seed: 6)
+    let faces = ImageDataSet(name: "faces", images: Tensor.randomUniform(shape: [16, 1, 28, 20], in: -1...1, using: &random),
+                             pixelRange: .symmetric)
+    let experiment = try GANExperiment(options: options, dataSet: faces, outputDirectory: try TestData.temporaryDirectory("gan-frey"))
+    #expect(try experiment.samples().shape == [9, 1, 28, 20])
+    #expect(try experiment.discriminator.outputShape(forInputShape: [2, 1, 28, 20]) == [2, 1])
+    options.architecture = .dcgan64
+    let error = #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: options, dataSet: faces, outputDirectory: try TestData.temporaryDirectory("gan-64"))
+    }
+    #expect("\(error!)".contains("64 x 64"))
+    let vae = ConvolutionalVAE.mnist(latentDimension: 3, imageHeight: 28, imageWidth: 20, seed: 1)
+    var sampler = SeededGenerator(seed: 2)
+    #expect(try vae.sample(count: 2, using: &sampler).shape == [2, 1, 28, 20])
+  }
 }

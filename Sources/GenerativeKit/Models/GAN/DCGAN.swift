@@ -5,20 +5,25 @@
 /// and epsilon 1e-3, Glorot-uniform kernels. "same" padding uses PyTorch-compatible symmetric
 /// padding, so a saved generator loads into the equivalent PyTorch `nn.Sequential`.
 public enum DCGAN {
-  /// The report's generator: noise `[N, noiseDimension]` -> images `[N, channels, 28, 28]` in [-1, 1].
+  /// The report's generator: noise `[N, noiseDimension]` -> images `[N, channels, 28, 28]` in [-1, 1]
+  /// (or `imageHeight x imageWidth`, both multiples of 4: Frey faces are 28 x 20).
   ///
   /// Dense(noise -> 7*7*4w, no bias) -> BN -> LeakyReLU -> Reshape(4w, 7, 7) ->
   /// ConvT(4w -> 2w, k5, s1) -> BN -> LeakyReLU -> ConvT(2w -> w, k5, s2) -> BN -> LeakyReLU ->
   /// ConvT(w -> channels, k5, s2) -> tanh, with w = `width` (64 in the report).
   public static func mnistGenerator(
-    noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, leakySlope: Float = 0.3, seed: UInt64? = nil
+    noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28,
+    leakySlope: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
+    precondition(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
+                 "DCGAN.mnistGenerator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
+    let (baseHeight, baseWidth) = (imageHeight / 4, imageWidth / 4)
     return Sequential {
-      Dense(inFeatures: noiseDimension, outFeatures: 7 * 7 * 4 * width, bias: false, seed: seeds.next())
-      BatchNorm(features: 7 * 7 * 4 * width)
+      Dense(inFeatures: noiseDimension, outFeatures: baseHeight * baseWidth * 4 * width, bias: false, seed: seeds.next())
+      BatchNorm(features: baseHeight * baseWidth * 4 * width)
       LeakyReLU(slope: leakySlope)
-      Reshape([4 * width, 7, 7])
+      Reshape([4 * width, baseHeight, baseWidth])
       ConvTranspose2D(inChannels: 4 * width, outChannels: 2 * width, kernelSize: 5, stride: 1, padding: .same,
                       bias: false, seed: seeds.next())
       BatchNorm(features: 2 * width)
@@ -33,13 +38,17 @@ public enum DCGAN {
     }
   }
 
-  /// The report's discriminator: images `[N, channels, 28, 28]` -> logits `[N, 1]`.
+  /// The report's discriminator: images `[N, channels, 28, 28]` (or `imageHeight x imageWidth`,
+  /// multiples of 4) -> logits `[N, 1]`.
   ///
   /// Conv(channels -> w, k5, s2) -> LeakyReLU -> Dropout(0.3) -> Conv(w -> 2w, k5, s2) -> LeakyReLU ->
   /// Dropout(0.3) -> Flatten -> Dense(7*7*2w -> 1), with w = `width` (64 in the report).
   public static func mnistDiscriminator(
-    channels: Int = 1, width: Int = 64, leakySlope: Float = 0.3, dropout: Float = 0.3, seed: UInt64? = nil
+    channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28, leakySlope: Float = 0.3,
+    dropout: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
+    precondition(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
+                 "DCGAN.mnistDiscriminator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
     return Sequential {
       Conv2D(inChannels: channels, outChannels: width, kernelSize: 5, stride: 2, padding: .same, seed: seeds.next())
@@ -49,7 +58,7 @@ public enum DCGAN {
       LeakyReLU(slope: leakySlope)
       Dropout(rate: dropout, seed: seeds.next())
       Flatten()
-      Dense(inFeatures: 7 * 7 * 2 * width, outFeatures: 1, seed: seeds.next())
+      Dense(inFeatures: (imageHeight / 4) * (imageWidth / 4) * 2 * width, outFeatures: 1, seed: seeds.next())
     }
   }
 
