@@ -27,3 +27,22 @@ struct AllocationTests {
     #expect(large - small < 400 * (64 - 8), "steady step allocated \(small) bytes at batch 8, \(large) at batch 64")
   }
 }
+
+extension AllocationTests {
+  /// Bytes of tensor memory allocated by the fourth VAE step.
+  private func steadyVAEStepBytes(batch: Int) throws -> Int {
+    let model = ConvolutionalVAE.mnist(latentDimension: 4, seed: 5)
+    let trainer = VAETrainer(model: model, optimizer: Adam(model: model), seed: 6)
+    var random = SeededGenerator(seed: 7)
+    let images = Tensor.randomUniform(shape: [batch, 1, 28, 28], using: &random)
+    for _ in 0..<3 { try trainer.step(images: images) }
+    return try TensorAllocations.measure { try trainer.step(images: images) }.bytes
+  }
+
+  @Test("A steady VAE step allocates only small, batch-independent tensors")
+  func vaeStepReusesBuffers() throws {
+    let small = try steadyVAEStepBytes(batch: 4)
+    let large = try steadyVAEStepBytes(batch: 16)
+    #expect(large - small < 400 * (16 - 4), "steady step allocated \(small) bytes at batch 4, \(large) at batch 16")
+  }
+}

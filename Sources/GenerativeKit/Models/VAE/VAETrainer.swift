@@ -8,16 +8,32 @@ public enum ReconstructionLoss: String, Sendable, CaseIterable {
 
   /// The loss for decoder logits against targets in [0, 1], and its gradient with respect to the logits.
   public func evaluate(logits: Tensor, targets: Tensor) throws -> LossResult {
+    try evaluate(logits: logits, targets: targets, gradientInto: Tensor(uninitializedShape: logits.shape))
+  }
+
+  /// As ``evaluate(logits:targets:)``, writing the gradient into `gradient` (same shape, not shared):
+  /// one fused pass, no temporaries.
+  func evaluate(logits: Tensor, targets: Tensor, gradientInto gradient: Tensor) throws -> LossResult {
+    try checkSameShape(logits, targets, loss: "VAE reconstruction (\(rawValue))")
+    let batch = Float(max(1, logits.shape.first ?? 1))
+    let (l, t, g) = (logits.pointer, targets.pointer, gradient.storage.pointer)
+    var total = 0.0
     switch self {
     case .bernoulli:
-      return try binaryCrossEntropy(logits: logits, targets: targets, reduction: .sumPerItemMeanOverBatch)
+      for i in 0..<logits.count {
+        total += Double(max(l[i], 0) - l[i] * t[i] + log1pf(expf(-abs(l[i]))))
+        g[i] = (stableSigmoid(l[i]) - t[i]) / batch
+      }
     case .meanSquaredError:
-      let probabilities = logits.map(stableSigmoid)
-      var result = try GenerativeKit.meanSquaredError(prediction: probabilities, target: targets, reduction: .sumPerItemMeanOverBatch)
-      // Chain through the sigmoid: d/dlogit = d/dp * p (1 - p).
-      result.gradient = result.gradient.zipWith(probabilities) { g, p in g * p * (1 - p) }
-      return result
+      for i in 0..<logits.count {
+        let p = stableSigmoid(l[i])
+        let d = p - t[i]
+        total += Double(d * d)
+        // Chain through the sigmoid: d/dlogit = 2 (p - t) * p (1 - p).
+        g[i] = 2 * d * p * (1 - p) / batch
+      }
     }
+    return LossResult(value: Float(total / Double(batch)), gradient: gradient)
   }
 }
 
@@ -42,6 +58,7 @@ public final class VAETrainer {
   public var beta: Float
   /// Draws `eps`; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
+  private let logitGradients = TensorPool()
 
   public init(
     model: VAE, optimizer: any Optimizer, reconstructionLoss: ReconstructionLoss = .meanSquaredError,
@@ -81,7 +98,8 @@ public final class VAETrainer {
         context: "VAETrainer: images (the decoder makes \(logits.shapeDescription))",
         expected: logits.shapeDescription, actual: images.shape)
     }
-    let reconstruction = try reconstructionLoss.evaluate(logits: logits, targets: images)
+    let reconstruction = try reconstructionLoss.evaluate(
+      logits: logits, targets: images, gradientInto: logitGradients.make(logits.shape))
     let kl = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
     let codeGradient = try model.decoder.backward(reconstruction.gradient)
 
