@@ -39,7 +39,7 @@ struct Sample: ParsableCommand {
       var random = SeededGenerator(seed: seed)
       let samples: Tensor  // in [0, 1]
       switch file.metadata["format"] {
-      case "generativekit-gan":
+      case GANExperiment.format:
         let options = try file.configuration(GANOptions.self)
         let generator = options.makeGenerator()
         try file.restore(model: generator, prefix: "generator.", strict: false)
@@ -50,7 +50,7 @@ struct Sample: ParsableCommand {
           try generator.forward($0).map { ($0 + 1) / 2 }
         }
         print("GAN (\(options.architecture.rawValue), epoch \(file.epoch ?? 0)): \(count) samples")
-      case "generativekit-vae":
+      case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
         let model = options.makeModel()
         try file.restore(model: model, strict: false)

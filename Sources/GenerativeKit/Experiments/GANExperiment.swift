@@ -97,6 +97,8 @@ public final class GANExperiment {
   public let trainer: GANTrainer
   /// The noise the sample grids are drawn from, the same for every grid of a run.
   public let fixedNoise: Tensor
+  /// The `format` metadata of this experiment's checkpoints.
+  public static let format = "generativekit-gan"
   private var completedEpochs = 0
   private var steps = 0
 
@@ -143,7 +145,7 @@ public final class GANExperiment {
   /// Everything needed to continue this run exactly: weights, buffers, both optimizers, the
   /// noise and dropout generators, the options, epoch and step.
   public func checkpoint() throws -> Checkpoint {
-    var checkpoint = Checkpoint(metadata: ["format": "generativekit-gan", "version": "1"])
+    var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
     checkpoint.add(model: generator, prefix: "generator.")
     checkpoint.add(model: discriminator, prefix: "discriminator.")
     checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
@@ -152,27 +154,14 @@ public final class GANExperiment {
     for (name, layer) in discriminator.randomStateLayers {
       checkpoint.setGenerator(layer.generator, named: "rng.discriminator.\(name)")
     }
-    try checkpoint.setConfiguration(options)
-    checkpoint.epoch = completedEpochs
-    checkpoint.step = steps
     return checkpoint
   }
 
   /// Continues from a checkpoint written by ``checkpoint()``. Nothing changes unless everything
   /// in it fits this run's networks; the error names the file and the first tensor that differs.
   public func resume(from url: URL) throws {
-    let checkpoint = try Checkpoint(contentsOf: url)
-    guard checkpoint.metadata["format"] == "generativekit-gan" else {
-      throw GenerativeKitError.file(path: url.path, reason: "not a GenerativeKit GAN checkpoint (metadata format is "
-                                    + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"))")
-    }
-    let saved = try checkpoint.configuration(GANOptions.self)
-    if let mismatch = options.architectureMismatch(with: saved) {
-      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(mismatch))")
-    }
-    guard let epoch = checkpoint.epoch, let step = checkpoint.step else {
-      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks 'epoch' or 'step'")
-    }
+    let (checkpoint, epoch, step) = try RunCheckpoint.open(
+      url, format: Self.format, as: GANOptions.self, mismatch: options.architectureMismatch(with:))
     let noise = try checkpoint.generator(named: "rng.noise")
     let dropouts = try discriminator.randomStateLayers.map {
       ($0.layer, try checkpoint.generator(named: "rng.discriminator.\($0.name)"))
@@ -228,10 +217,10 @@ public final class GANExperiment {
     let checkpoint = try checkpoint()
     try checkpoint.save(to: latestCheckpointURL)
     if epoch % options.saveEvery == 0 || last {
-      try checkpoint.save(to: checkpointDirectory.appendingPathComponent("epoch-\(Self.pad(epoch)).safetensors"))
+      try checkpoint.save(to: checkpointDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "safetensors")))
     }
     if epoch % options.sampleEvery == 0 || last {
-      try writeSamples(to: samplesDirectory.appendingPathComponent("epoch-\(Self.pad(epoch)).png"))
+      try writeSamples(to: samplesDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "png")))
     }
     try plotLosses(log)
   }
@@ -256,10 +245,5 @@ public final class GANExperiment {
       plot.addSeries(label, x: x, y: y)
     }
     try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
-  }
-
-  static func pad(_ epoch: Int) -> String {
-    let text = String(epoch)
-    return String(repeating: "0", count: max(0, 4 - text.count)) + text
   }
 }

@@ -58,6 +58,8 @@ public final class VAEExperiment {
   public let trainer: VAETrainer
   /// The prior samples behind every sample grid of a run.
   public let fixedCodes: Tensor
+  /// The `format` metadata of this experiment's checkpoints.
+  public static let format = "generativekit-vae"
   private var completedEpochs = 0
   private var steps = 0
 
@@ -95,29 +97,16 @@ public final class VAEExperiment {
   // MARK: - Checkpoints
 
   public func checkpoint() throws -> Checkpoint {
-    var checkpoint = Checkpoint(metadata: ["format": "generativekit-vae", "version": "1"])
+    var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
     checkpoint.add(model: model)
     checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
     checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
-    try checkpoint.setConfiguration(options)
-    checkpoint.epoch = completedEpochs
-    checkpoint.step = steps
     return checkpoint
   }
 
   public func resume(from url: URL) throws {
-    let checkpoint = try Checkpoint(contentsOf: url)
-    guard checkpoint.metadata["format"] == "generativekit-vae" else {
-      throw GenerativeKitError.file(path: url.path, reason: "not a GenerativeKit VAE checkpoint (metadata format is "
-                                    + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"))")
-    }
-    let saved = try checkpoint.configuration(VAEOptions.self)
-    if let mismatch = options.architectureMismatch(with: saved) {
-      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(mismatch))")
-    }
-    guard let epoch = checkpoint.epoch, let step = checkpoint.step else {
-      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks 'epoch' or 'step'")
-    }
+    let (checkpoint, epoch, step) = try RunCheckpoint.open(
+      url, format: Self.format, as: VAEOptions.self, mismatch: options.architectureMismatch(with:))
     let noise = try checkpoint.generator(named: "rng.noise")
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
@@ -182,10 +171,10 @@ public final class VAEExperiment {
     let checkpoint = try checkpoint()
     try checkpoint.save(to: latestCheckpointURL)
     if epoch % options.saveEvery == 0 || last {
-      try checkpoint.save(to: checkpointDirectory.appendingPathComponent("epoch-\(GANExperiment.pad(epoch)).safetensors"))
+      try checkpoint.save(to: checkpointDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "safetensors")))
     }
     if epoch % options.sampleEvery == 0 || last {
-      let name = "epoch-\(GANExperiment.pad(epoch)).png"
+      let name = RunCheckpoint.fileName(epoch: epoch, extension: "png")
       try writeSamples(to: outputDirectory.appendingPathComponent("samples").appendingPathComponent(name))
       try writeReconstructions(to: outputDirectory.appendingPathComponent("reconstructions").appendingPathComponent(name))
     }

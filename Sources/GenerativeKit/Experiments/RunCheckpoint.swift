@@ -1,0 +1,40 @@
+import Foundation
+
+/// The parts of a training run's checkpoint both experiment kinds share: the format tag, the
+/// options as JSON, and the epoch and step reached.
+enum RunCheckpoint {
+  /// A new checkpoint tagged with `format`, holding `options`, `epoch` and `step`.
+  static func make<Options: Encodable>(format: String, options: Options, epoch: Int, step: Int) throws -> Checkpoint {
+    var checkpoint = Checkpoint(metadata: ["format": format, "version": "1"])
+    try checkpoint.setConfiguration(options)
+    checkpoint.epoch = epoch
+    checkpoint.step = step
+    return checkpoint
+  }
+
+  /// Opens a checkpoint written by an experiment of kind `format` and checks that its network
+  /// matches: `mismatch` returns a description of the first difference from the saved options.
+  static func open<Options: Decodable>(
+    _ url: URL, format: String, as: Options.Type, mismatch: (Options) -> String?
+  ) throws -> (checkpoint: Checkpoint, epoch: Int, step: Int) {
+    let checkpoint = try Checkpoint(contentsOf: url)
+    guard checkpoint.metadata["format"] == format else {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "not a checkpoint of this kind of run (metadata format is "
+          + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+    }
+    if let difference = mismatch(try checkpoint.configuration(Options.self)) {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(difference))")
+    }
+    guard let epoch = checkpoint.epoch, let step = checkpoint.step, epoch >= 0, step >= 0 else {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks a valid 'epoch' or 'step'")
+    }
+    return (checkpoint, epoch, step)
+  }
+
+  /// `epoch-0030.png`-style names, so files sort by epoch.
+  static func fileName(epoch: Int, extension ext: String) -> String {
+    let digits = String(epoch)
+    return "epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "." + ext
+  }
+}
