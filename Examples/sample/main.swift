@@ -22,6 +22,8 @@ struct Sample: ParsableCommand {
   @Option(help: "Images per interpolation row.") var steps = 10
   @Option(help: "Seed for the latent points.") var seed: UInt64 = 1
   @Option(help: "Folder with the data sets, for VAE reconstructions.") var dataDir: String?
+  @Option(help: "Decode these latent points (a .npy float32 array, count x latent dimension) instead of random ones.")
+  var latents: String?
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
 
   func validate() throws {
@@ -44,7 +46,7 @@ struct Sample: ParsableCommand {
         let generator = options.makeGenerator()
         try file.restore(model: generator, prefix: "generator.", strict: false)
         generator.eval()
-        let noise = Tensor.randomNormal(shape: [count, options.noiseDimension], using: &random)
+        let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
         samples = try generator.forward(noise).map { ($0 + 1) / 2 }
         try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) {
           try generator.forward($0).map { ($0 + 1) / 2 }
@@ -55,7 +57,9 @@ struct Sample: ParsableCommand {
         let model = options.makeModel()
         try file.restore(model: model, strict: false)
         model.eval()
-        samples = try model.sample(count: count, using: &random)
+        samples = latents == nil
+          ? try model.sample(count: count, using: &random)
+          : try model.decode(try latentPoints(dimension: options.latentDimension, using: &random))
         try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { try model.decode($0) }
         try writeReconstructions(model, to: folder)
         if options.latentDimension == 2 {
@@ -72,6 +76,17 @@ struct Sample: ParsableCommand {
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
       print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
     }
+  }
+
+  /// The `--latents` file's points, or `count` draws from N(0, I).
+  func latentPoints(dimension: Int, using random: inout SeededGenerator) throws -> Tensor {
+    guard let latents else { return Tensor.randomNormal(shape: [count, dimension], using: &random) }
+    let points = try NumPyArray.read(URL(fileURLWithPath: latents))
+    guard points.rank == 2, points.shape[1] == dimension else {
+      throw GenerativeKitError.file(
+        path: latents, reason: "expected latent points of shape [N, \(dimension)], found \(points.shapeDescription)")
+    }
+    return points
   }
 
   /// Four rows, each decoding `steps` points on the segment between two random latent points.

@@ -30,3 +30,56 @@ public enum NumPyArray {
     try AtomicFile.write(to: url) { try $0.write(bytes) }
   }
 }
+
+extension NumPyArray {
+  /// Reads a `.npy` file holding little-endian float32 (`<f4`) in C order, of any shape.
+  ///
+  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming the file and what is unsupported
+  ///   (another dtype, Fortran order, a malformed or truncated header).
+  public static func read(_ url: URL) throws -> Tensor {
+    let bytes: [UInt8]
+    do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
+      throw GenerativeKitError.file(path: url.path, reason: "cannot read: \(error.localizedDescription)")
+    }
+    return try decode(bytes, source: url.path)
+  }
+
+  /// Decodes `.npy` bytes (see ``read(_:)``); `source` names them in errors.
+  public static func decode(_ bytes: [UInt8], source: String) throws -> Tensor {
+    func fail(_ reason: String) -> GenerativeKitError { .file(path: source, reason: reason) }
+    guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+      throw fail("not a .npy file (no \\x93NUMPY magic)")
+    }
+    let major = bytes[6]
+    let (lengthBytes, headerStart) = major == 1 ? (2, 10) : (4, 12)
+    guard major == 1 || major == 2 || major == 3, bytes.count >= headerStart else { throw fail("unsupported .npy version \(major)") }
+    var headerLength = 0
+    for i in 0..<lengthBytes { headerLength |= Int(bytes[8 + i]) << (8 * i) }
+    guard headerStart + headerLength <= bytes.count else { throw fail("header of \(headerLength) bytes runs past the end of the file") }
+    let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+    guard header.contains("'descr': '<f4'") else { throw fail("only little-endian float32 ('<f4') arrays are supported; header: \(header)") }
+    guard header.contains("'fortran_order': False") else { throw fail("Fortran-order arrays are not supported") }
+    guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+      throw fail("header has no shape: \(header)")
+    }
+    let fields = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
+    var shape: [Int] = []
+    for field in fields {
+      guard let extent = Int(field), extent >= 0, extent <= 1 << 31 else { throw fail("bad dimension '\(field)' in the shape") }
+      shape.append(extent)
+    }
+    let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+    let dataStart = headerStart + headerLength
+    guard count != Int.max, bytes.count - dataStart == count * 4 else {
+      throw fail("expected \(count) float32 values for shape \(Tensor.describe(shape: shape)), found \(bytes.count - dataStart) data bytes")
+    }
+    var scalars = [Float](repeating: 0, count: count)
+    for i in 0..<count {
+      let o = dataStart + 4 * i
+      let bits = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+      scalars[i] = Float(bitPattern: bits)
+    }
+    return Tensor(shape: shape, scalars: scalars)
+  }
+}

@@ -42,4 +42,20 @@ struct NumPyArrayTests {
     let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == "(2, 3) float32 21.5")
   }
+
+  @Test("Reading round-trips what writing wrote, and refuses other dtypes and truncations by name")
+  func readBack() throws {
+    let tensor = Tensor(shape: [2, 3, 1], scalars: [1, -2, 3.5, 0, 1e-7, -0])
+    let bytes = NumPyArray.encode(tensor)
+    #expect(try NumPyArray.decode(bytes, source: "a.npy") == tensor)
+    #expect(try NumPyArray.decode(NumPyArray.encode(Tensor(shape: [4], repeating: 2)), source: "b.npy").shape == [4])
+    for cut in [0, 5, 9, 40, bytes.count - 1] {
+      #expect(throws: GenerativeKitError.self) { try NumPyArray.decode(Array(bytes.prefix(cut)), source: "cut.npy") }
+    }
+    var doubles = bytes
+    let header = String(decoding: doubles[10..<74], as: UTF8.self).replacingOccurrences(of: "<f4", with: "<f8")
+    doubles.replaceSubrange(10..<74, with: Array(header.utf8))
+    let error = #expect(throws: GenerativeKitError.self) { try NumPyArray.decode(doubles, source: "double.npy") }
+    #expect("\(error!)".contains("double.npy") && "\(error!)".contains("<f4"))
+  }
 }
