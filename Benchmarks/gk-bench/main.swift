@@ -4,7 +4,10 @@ import GenerativeKit
 
 /// Headline performance figures in one table, in a release build, without package-benchmark's
 /// machinery: the machine's sgemm ceiling, each convolution layer of the report's two models, and
-/// the full GAN training step. Run with `swift run -c release gk-bench`.
+/// the full GAN and VAE training steps. Run with `swift run -c release gk-bench`.
+///
+/// `--json` prints one JSON object on standard output (the table goes to standard error), for
+/// scripts such as Benchmarks/reference/compare.sh; its fields are described in docs/PERFORMANCE.md.
 @main
 struct GKBench: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -12,51 +15,107 @@ struct GKBench: ParsableCommand {
 
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
-  @Option(help: "Sections to run: any of sgemm, layers, gan.") var sections = "sgemm,layers,gan"
-  @Flag(help: "Print where the GAN step's time goes, layer by layer.") var profile = false
+  @Option(help: "Sections to run: any of sgemm, layers, gan, vae.") var sections = "sgemm,layers,gan,vae"
+  @Flag(help: "Print where the time of each layer and training step goes.") var profile = false
   @Option(help: "Largest im2col matrix per convolution chunk, in floats (default: the library's).")
   var columnBudget: Int?
+  @Flag(help: "Print the figures as one JSON object on standard output (the table goes to standard error).")
+  var json = false
+
+  /// Figures collected for `--json`.
+  final class Report: Encodable {
+    struct Sgemm: Encodable { var n: Int; var gflops: Double }
+    struct LayerFigure: Encodable {
+      var name: String
+      var forwardMs, forwardGflops, backwardMs, backwardGflops: Double
+    }
+    struct Step: Encodable {
+      var batch: Int
+      /// Every timed step, in seconds, in the order run (after one untimed warm-up step).
+      var stepSeconds: [Double]
+      var medianSeconds: Double
+      var imagesPerSecond: Double
+    }
+    var tool = "gk-bench"
+    var threads = 0
+    var repetitions = 0
+    var sgemm: [Sgemm] = []
+    var sgemmCeilingGflops: Double?
+    var layers: [LayerFigure] = []
+    var steps: [String: Step] = [:]
+    var peakRssMib = 0.0
+  }
+  let report = Report()
+
+  /// The human-readable table: standard output, or standard error under `--json`.
+  func say(_ text: String) {
+    if json {
+      FileHandle.standardError.write(Data((text + "\n").utf8))
+    } else {
+      print(text)
+    }
+  }
+
+  enum CodingKeys: CodingKey { case threads, repetitions, sections, profile, columnBudget, json }
 
   func run() throws {
     #if DEBUG
-      print("warning: gk-bench was built in debug mode; run `swift run -c release gk-bench` for real figures")
+      say("warning: gk-bench was built in debug mode; run `swift run -c release gk-bench` for real figures")
     #endif
     Threading.threadCount = threads
     if let columnBudget { ConvolutionChunking.maximumColumnElements = columnBudget }
-    print("gk-bench: \(threads) threads, median of \(repetitions) runs")
+    report.threads = threads
+    report.repetitions = repetitions
+    say("gk-bench: \(threads) threads, median of \(repetitions) runs")
     let wanted = Set(sections.split(separator: ",").map(String.init))
     var ceiling = 0.0
     if wanted.contains("sgemm") { ceiling = try sgemmCeiling() }
     if wanted.contains("layers") { try layerTable(ceiling: ceiling) }
     if wanted.contains("gan") { try ganStep() }
-    print(String(format: "peak resident memory: %.0f MiB", peakResidentMiB()))
+    if wanted.contains("vae") { try vaeStep() }
+    report.peakRssMib = peakResidentMiB()
+    say(String(format: "peak resident memory: %.0f MiB", report.peakRssMib))
+    if json {
+      let encoder = JSONEncoder()
+      encoder.keyEncodingStrategy = .convertToSnakeCase
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
   }
 
   /// The median wall time of `body` in seconds after one warm-up run.
   func median(_ body: () throws -> Void) rethrows -> Double {
+    try timings(body).median
+  }
+
+  /// The wall time of each of `repetitions` runs of `body` (seconds, in order) after one warm-up
+  /// run, and their median.
+  func timings(_ body: () throws -> Void) rethrows -> (all: [Double], median: Double) {
     try body()
     var times: [Double] = []
-    for _ in 0..<repetitions {
+    for _ in 0..<max(repetitions, 1) {
       let start = DispatchTime.now().uptimeNanoseconds
       try body()
       times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    return times.sorted()[times.count / 2]
+    return (times, times.sorted()[times.count / 2])
   }
 
   func sgemmCeiling() throws -> Double {
     var generator = SeededGenerator(seed: 1)
     var best = 0.0
-    print("\nsgemm (square, C = A x B)")
+    say("\nsgemm (square, C = A x B)")
     for size in [256, 512, 1024, 2048] {
       let a = Tensor.randomNormal(shape: [size, size], using: &generator)
       let b = Tensor.randomNormal(shape: [size, size], using: &generator)
       let seconds = median { _ = Tensor.matmul(a, b) }
       let gflops = 2 * pow(Double(size), 3) / seconds / 1e9
       best = max(best, gflops)
-      print(String(format: "  %5d  %8.1f GFLOP/s", size, gflops))
+      report.sgemm.append(.init(n: size, gflops: gflops))
+      say(String(format: "  %5d  %8.1f GFLOP/s", size, gflops))
     }
-    print(String(format: "  ceiling (best): %.1f GFLOP/s", best))
+    report.sgemmCeilingGflops = best
+    say(String(format: "  ceiling (best): %.1f GFLOP/s", best))
     return best
   }
 
@@ -94,8 +153,8 @@ struct GKBench: ParsableCommand {
   }
 
   func layerTable(ceiling: Double) throws {
-    print("\nconvolution layers (forward; backward = input + weight gradients)")
-    print("  layer              fwd ms   GFLOP/s  bwd ms   GFLOP/s  % of ceiling (fwd+bwd)")
+    say("\nconvolution layers (forward; backward = input + weight gradients)")
+    say("  layer              fwd ms   GFLOP/s  bwd ms   GFLOP/s  % of ceiling (fwd+bwd)")
     var generator = SeededGenerator(seed: 2)
     for c in layerCases() {
       let input = Tensor.randomNormal(shape: c.input, using: &generator)
@@ -106,7 +165,9 @@ struct GKBench: ParsableCommand {
       let bwdRate = 4 * c.macs / backward / 1e9
       let overall = 6 * c.macs / (forward + backward) / 1e9
       let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
-      print("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   %5.1f %%", forward * 1e3, fwdRate,
+      report.layers.append(.init(name: c.name, forwardMs: forward * 1e3, forwardGflops: fwdRate,
+                                 backwardMs: backward * 1e3, backwardGflops: bwdRate))
+      say("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   %5.1f %%", forward * 1e3, fwdRate,
                    backward * 1e3, bwdRate, ceiling > 0 ? 100 * overall / ceiling : 0))
       if profile {
         KernelProfile.reset()
@@ -116,7 +177,7 @@ struct GKBench: ParsableCommand {
         KernelProfile.isEnabled = false
         let parts = KernelProfile.seconds.sorted { $0.key < $1.key }
           .map { String(format: "%@ %.1f ms", $0.key, $0.value * 1e3) }
-        print("      fwd+bwd: " + parts.joined(separator: ", "))
+        say("      fwd+bwd: " + parts.joined(separator: ", "))
       }
     }
   }
@@ -131,29 +192,51 @@ struct GKBench: ParsableCommand {
       discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
-    let seconds = try median { try trainer.step(realImages: real) }
-    print(String(format: "\nDCGAN training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+    let (all, seconds) = try timings { try trainer.step(realImages: real) }
+    report.steps["dcgan"] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
+    say(String(format: "\nDCGAN training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
     if profile {
-      for model in [generator, discriminator] {
-        model.isProfiling = true
-        model.resetProfile()
-      }
-      let steps = 3
-      let optimizerStart = DispatchTime.now().uptimeNanoseconds
-      for _ in 0..<steps { try trainer.step(realImages: real) }
-      let total = Double(DispatchTime.now().uptimeNanoseconds - optimizerStart) / 1e9 / Double(steps)
-      var accounted = 0.0
-      for (name, model) in [("G", generator), ("D", discriminator)] {
-        for (index, layer) in model.layers.enumerated() {
-          let f = model.forwardSeconds[index] / Double(steps) * 1e3
-          let b = model.backwardSeconds[index] / Double(steps) * 1e3
-          accounted += (f + b) / 1e3
-          let label = "\(name)\(index) \(layer)".padding(toLength: 60, withPad: " ", startingAt: 0)
-          print("  " + label + String(format: " fwd %6.1f ms  bwd %6.1f ms", f, b))
-        }
-      }
-      print(String(format: "  layers %.0f ms of %.0f ms per step (rest: losses, noise, Adam)", accounted * 1e3, total * 1e3))
+      try profileSteps(models: [("G", generator), ("D", discriminator)]) { try trainer.step(realImages: real) }
     }
+  }
+
+  /// The report's VAE (latent 16) trained with Adam(1e-4) on a batch of 128 random images.
+  func vaeStep() throws {
+    let batch = 128
+    let model = ConvolutionalVAE.mnist(latentDimension: 16, seed: 1)
+    let trainer = VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-4), seed: 3)
+    var random = SeededGenerator(seed: 4)
+    let images = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: 0...1, using: &random)
+    let (all, seconds) = try timings { try trainer.step(images: images) }
+    report.steps["vae"] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
+    say(String(format: "\nVAE training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+    if profile {
+      try profileSteps(models: [("E", model.encoder), ("V", model.decoder)]) { try trainer.step(images: images) }
+    }
+  }
+
+  /// Where a training step's time goes, layer by layer, over three steps.
+  func profileSteps(models: [(String, Sequential)], step: () throws -> Void) throws {
+    for (_, model) in models {
+      model.isProfiling = true
+      model.resetProfile()
+    }
+    defer { for (_, model) in models { model.isProfiling = false } }
+    let steps = 3
+    let optimizerStart = DispatchTime.now().uptimeNanoseconds
+    for _ in 0..<steps { try step() }
+    let total = Double(DispatchTime.now().uptimeNanoseconds - optimizerStart) / 1e9 / Double(steps)
+    var accounted = 0.0
+    for (name, model) in models {
+      for (index, layer) in model.layers.enumerated() {
+        let f = model.forwardSeconds[index] / Double(steps) * 1e3
+        let b = model.backwardSeconds[index] / Double(steps) * 1e3
+        accounted += (f + b) / 1e3
+        let label = "\(name)\(index) \(layer)".padding(toLength: 60, withPad: " ", startingAt: 0)
+        say("  " + label + String(format: " fwd %6.1f ms  bwd %6.1f ms", f, b))
+      }
+    }
+    say(String(format: "  layers %.0f ms of %.0f ms per step (rest: losses, noise, Adam)", accounted * 1e3, total * 1e3))
   }
 
   func peakResidentMiB() -> Double {
