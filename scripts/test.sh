@@ -7,4 +7,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh
 export GENERATIVEKIT_DATA="${GENERATIVEKIT_DATA:-$(cd .. && pwd)/shared/data}"
 swift build --build-tests
-swift test --skip-build "$@"
+# Serial: a few tests change process-wide settings (thread count, convolution chunk size) to check
+# that results do not depend on them, and a concurrent test's bit-for-bit resume check would see
+# the change. On two cores running tests in parallel saves little anyway.
+swift test --skip-build --no-parallel "$@"

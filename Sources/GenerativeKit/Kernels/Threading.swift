@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// How many threads GenerativeKit uses: OpenBLAS's GEMM threads and the parallel loops of
 /// im2col, col2im and elementwise kernels.
@@ -25,8 +26,12 @@ public enum Threading {
     BLAS.setThreadCount(count)
   }
 
-  /// Runs `body` over `0..<count` split into contiguous ranges, one per thread, when the work is
-  /// large enough (`count * costPerItem` elementary operations) to pay for the hand-off.
+  /// Runs `body` over `0..<count` split into contiguous ranges when the work is large enough
+  /// (`count * costPerItem` elementary operations) to pay for the hand-off.
+  ///
+  /// There are a few ranges per thread rather than one, so that when another process holds a core
+  /// the remaining ranges move to the free one instead of everyone waiting for the slow range. Every
+  /// item is processed exactly once by one call, so results never depend on the split.
   @inline(__always)
   static func parallelRanges(
     _ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void
@@ -36,12 +41,22 @@ public enum Threading {
       body(0..<count)
       return
     }
-    DispatchQueue.concurrentPerform(iterations: threads) { part in
-      let start = count * part / threads
-      let end = count * (part + 1) / threads
-      if start < end { body(start..<end) }
+    let parts = min(count, threads * rangesPerThread, max(threads, count * costPerItem / 16_384))
+    // `threads` workers take the next unclaimed range until none is left.
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+      while true {
+        let part = next.add(1, ordering: .relaxed).oldValue
+        guard part < parts else { return }
+        let start = count * part / parts
+        let end = count * (part + 1) / parts
+        if start < end { body(start..<end) }
+      }
     }
   }
+
+  /// Ranges per thread in ``parallelRanges(_:costPerItem:_:)``.
+  nonisolated(unsafe) static var rangesPerThread = 4
 }
 
 /// The processor count without Foundation (the library keeps its imports small).
