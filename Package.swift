@@ -101,6 +101,15 @@ let package = Package(
       path: "Examples/toy-fit"
     ),
 
+    .executableTarget(
+      name: "mnist-classifier",
+      dependencies: [
+        "GenerativeKit",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/mnist-classifier"
+    ),
+
     // MARK: - Benchmarks
 
     .executableTarget(

@@ -35,6 +35,30 @@ enum BLAS {
       beta, c, Int32(ldc))
   }
 
+  /// Row-major double-precision GEMM: `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`, with
+  /// tightly packed matrices (the metrics' Float64 covariance and matrix-square-root products).
+  static func dgemm(
+    transposeA: Bool = false, transposeB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Double = 1,
+    a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+    beta: Double = 0,
+    c: UnsafeMutablePointer<Double>
+  ) {
+    guard m > 0, n > 0 else { return }
+    if k == 0 {
+      for i in 0..<(m * n) { c[i] *= beta }
+      return
+    }
+    cblas_dgemm(
+      CblasRowMajor,
+      transposeA ? CblasTrans : CblasNoTrans,
+      transposeB ? CblasTrans : CblasNoTrans,
+      Int32(m), Int32(n), Int32(k),
+      alpha, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n),
+      beta, c, Int32(n))
+  }
+
   /// `y += alpha * x` over `count` floats.
   @inline(__always)
   static func saxpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
