@@ -110,6 +110,15 @@ let package = Package(
       path: "Examples/mnist-classifier"
     ),
 
+    .executableTarget(
+      name: "gan-vs-vae",
+      dependencies: [
+        "GenerativeKit", "ExampleSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Examples/gan-vs-vae"
+    ),
+
     // MARK: - Benchmarks
 
     .executableTarget(

@@ -7,9 +7,9 @@
 ///
 /// | index | layer | output |
 /// |---|---|---|
-/// | 0, 1, 2 | Conv(1 -> 32, k3, s1, pad 1, no bias), BatchNorm, ReLU | 32 x 28 x 28 |
-/// | 3, 4, 5 | Conv(32 -> 64, k3, s2, pad 1, no bias), BatchNorm, ReLU | 64 x 14 x 14 |
-/// | 6, 7, 8 | Conv(64 -> 64, k3, s2, pad 1, no bias), BatchNorm, ReLU | 64 x 7 x 7 |
+/// | 0, 1, 2 | Conv(1 -> 32, k3, s1, pad 1, no bias), BatchNorm (PyTorch defaults), ReLU | 32 x 28 x 28 |
+/// | 3, 4, 5 | Conv(32 -> 64, k3, s2, pad 1, no bias), BatchNorm (PyTorch momentum), ReLU | 64 x 14 x 14 |
+/// | 6, 7, 8 | Conv(64 -> 64, k3, s2, pad 1, no bias), BatchNorm (PyTorch momentum), ReLU | 64 x 7 x 7 |
 /// | 9 | Flatten | 3136 |
 /// | 10 | Dense(3136 -> 128): the **features** | 128 |
 /// | 11, 12 | ReLU, Dropout(0.5) | 128 |
@@ -57,13 +57,13 @@ public final class DigitClassifier: Model {
     var seeds = SeedSequence(seed)
     network = Sequential {
       Conv2D(inChannels: 1, outChannels: 32, kernelSize: 3, stride: 1, padding: .same, bias: false, seed: seeds.next())
-      BatchNorm(features: 32)
+      BatchNorm.pytorch(features: 32)
       ReLU()
       Conv2D(inChannels: 32, outChannels: 64, kernelSize: 3, stride: 2, padding: .same, bias: false, seed: seeds.next())
-      BatchNorm(features: 64)
+      BatchNorm.pytorch(features: 64)
       ReLU()
       Conv2D(inChannels: 64, outChannels: 64, kernelSize: 3, stride: 2, padding: .same, bias: false, seed: seeds.next())
-      BatchNorm(features: 64)
+      BatchNorm.pytorch(features: 64)
       ReLU()
       Flatten()
       Dense(inFeatures: 64 * 7 * 7, outFeatures: 128, seed: seeds.next())

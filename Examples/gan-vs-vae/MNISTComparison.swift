@@ -1,0 +1,176 @@
+import ExampleSupport
+import Foundation
+import GenerativeKit
+
+/// The MNIST half of the comparison: train (or resume) both models, then measure them with the
+/// digit classifier's features, Parzen windows and, for the VAE, likelihood bounds.
+struct MNISTComparison {
+  let settings: ComparisonSettings
+  let folder: URL
+  let dataDirectory: String?
+  let seed: UInt64
+  let progress: (Int) -> ProgressReporter
+
+  func run() throws -> ComparisonReport.Section {
+    let train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDirectory)
+    let test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDirectory)
+    let trainingSet = settings.mnistLimit.map { train.prefix($0) } ?? train
+    let classifier = try loadOrTrainClassifier(train: train, test: test)
+    let accuracy = try classifier.accuracy(on: test)
+    print("classifier: \(Format.number(100 * accuracy)) % test accuracy")
+
+    // GAN
+    var ganOptions = GANOptions()
+    ganOptions.epochs = settings.mnistGANEpochs
+    ganOptions.seed = seed
+    ganOptions.saveEvery = max(1, settings.mnistGANEpochs)
+    ganOptions.sampleEvery = max(1, settings.mnistGANEpochs)
+    let symmetric = ImageDataSet(name: trainingSet.name, images: trainingSet.images.map { 2 * $0 - 1 },
+                                 labels: trainingSet.labels, pixelRange: .symmetric)
+    let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("mnist-gan"))
+    try resumeIfPossible(gan.latestCheckpointURL) { try gan.resume(from: $0) }
+    print("MNIST GAN: \(settings.mnistGANEpochs) epochs on \(trainingSet.count) images")
+    try gan.run(progress: progress(ganOptions.epochs))
+    let ganCost = TrainingCost(
+      log: try RunLog(directory: gan.outputDirectory, keepingEpochsThrough: gan.epoch),
+      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount)
+
+    // VAE
+    var vaeOptions = VAEOptions()
+    vaeOptions.epochs = settings.mnistVAEEpochs
+    vaeOptions.seed = seed
+    vaeOptions.saveEvery = max(1, settings.mnistVAEEpochs)
+    vaeOptions.sampleEvery = max(1, settings.mnistVAEEpochs)
+    let vae = try VAEExperiment(options: vaeOptions, dataSet: trainingSet, testSet: test.prefix(settings.testCount),
+                                outputDirectory: folder.appendingPathComponent("mnist-vae"))
+    try resumeIfPossible(vae.latestCheckpointURL) { try vae.resume(from: $0) }
+    print("MNIST VAE: \(settings.mnistVAEEpochs) epochs on \(trainingSet.count) images")
+    try vae.run(progress: progress(vaeOptions.epochs))
+    let vaeCost = TrainingCost(
+      log: try RunLog(directory: vae.outputDirectory, keepingEpochsThrough: vae.epoch), parameters: vae.model.parameterCount)
+
+    // Samples and features
+    print("measuring: \(settings.sampleCount) samples per model against \(settings.testCount) test digits")
+    let n = settings.sampleCount
+    let ganSamples = try Sampling.gan(gan.generator, noiseDimension: ganOptions.noiseDimension, count: n, seed: seed &+ 100)
+    let vaeSamples = try Sampling.vae(vae.model, count: n, seed: seed &+ 101)
+    let testImages = test.images.slice(batch: 0..<min(settings.testCount, test.count))
+    let floorImages = train.images.slice(batch: (train.count - testImages.shape[0])..<train.count)
+    let testFeatures = try classifier.features(testImages)
+    let floorFeatures = try classifier.features(floorImages)
+    let ganFeatures = try classifier.features(ganSamples)
+    let vaeFeatures = try classifier.features(vaeSamples)
+
+    let fidFloor = try frechetDistance(floorFeatures, testFeatures)
+    let ganFID = try frechetDistance(ganFeatures, testFeatures)
+    let vaeFID = try frechetDistance(vaeFeatures, testFeatures)
+    let ganProbabilities = try classifier.probabilities(ganSamples)
+    let vaeProbabilities = try classifier.probabilities(vaeSamples)
+    let ganIS = try inceptionScore(probabilities: ganProbabilities, splits: 10)
+    let vaeIS = try inceptionScore(probabilities: vaeProbabilities, splits: 10)
+    let testIS = try inceptionScore(probabilities: try classifier.probabilities(testImages), splits: 10)
+    let ganHistogram = try ClassHistogram(probabilities: ganProbabilities)
+    let vaeHistogram = try ClassHistogram(probabilities: vaeProbabilities)
+    let ganPR = try precisionRecall(real: testFeatures, generated: ganFeatures, k: 3)
+    let vaePR = try precisionRecall(real: testFeatures, generated: vaeFeatures, k: 3)
+
+    let validation = train.images.slice(batch: 0..<min(1_000, train.count))
+    let ganParzen = try ParzenWindow.evaluate(samples: ganSamples, validation: validation, test: testImages)
+    let vaeParzen = try ParzenWindow.evaluate(samples: vaeSamples, validation: validation, test: testImages)
+
+    var noise = SeededGenerator(seed: seed &+ 102)
+    let boundImages = testImages.slice(batch: 0..<min(testImages.shape[0], settings.testCount))
+    let elbo = try vae.model.evidenceLowerBound(
+      images: boundImages, observation: .reportMeanSquaredError, using: &noise)
+    let iwBound = try vae.model.importanceWeightedBound(
+      images: boundImages, samples: settings.importanceSamples, observation: .reportMeanSquaredError, using: &noise)
+
+    // Figures
+    let figures = folder.appendingPathComponent("figures")
+    try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+    let grid = ImageGrid(columns: .fixed(10), scale: 2)
+    try grid.write(ganSamples.slice(batch: 0..<min(100, n)), range: .unit, to: figures.appendingPathComponent("mnist-gan-samples.png"))
+    try grid.write(vaeSamples.slice(batch: 0..<min(100, n)), range: .unit, to: figures.appendingPathComponent("mnist-vae-samples.png"))
+    let originals = testImages.slice(batch: 0..<10)
+    try grid.write(Tensor.concatenate(batches: [originals, try vae.model.reconstruct(originals)]), range: .unit,
+                   to: figures.appendingPathComponent("mnist-vae-reconstructions.png"))
+    let ganPath = try Sampling.interpolations(dimension: ganOptions.noiseDimension, rows: 4, steps: 10, seed: seed &+ 103) {
+      gan.generator.eval()
+      defer { gan.generator.train() }
+      return try gan.generator.forward($0).map { ($0 + 1) / 2 }
+    }
+    try grid.write(ganPath, range: .unit, to: figures.appendingPathComponent("mnist-gan-interpolation.png"))
+    let vaePath = try Sampling.interpolations(dimension: vaeOptions.latentDimension, rows: 4, steps: 10, seed: seed &+ 104) {
+      try vae.model.decode($0)
+    }
+    try grid.write(vaePath, range: .unit, to: figures.appendingPathComponent("mnist-vae-interpolation.png"))
+
+    typealias Row = ComparisonReport.Row
+    let rows: [Row] = [
+      Row(metric: "FID (classifier features, lower is better)", gan: Format.number(ganFID), vae: Format.number(vaeFID),
+          note: "train-vs-test floor \(Format.number(fidFloor)); not comparable with Inception-feature FIDs (Lucic et al.: 6.8)"),
+      Row(metric: "Inception score (classifier, max 10)", gan: Format.plusMinus(ganIS.mean, ganIS.standardDeviation, digits: 2),
+          vae: Format.plusMinus(vaeIS.mean, vaeIS.standardDeviation, digits: 2),
+          note: "test digits: \(Format.number(testIS.mean))"),
+      Row(metric: "classes present / KL(histogram || uniform)",
+          gan: "\(ganHistogram.classesPresent) / \(Format.number(ganHistogram.klDivergenceFromUniform, digits: 3))",
+          vae: "\(vaeHistogram.classesPresent) / \(Format.number(vaeHistogram.klDivergenceFromUniform, digits: 3))",
+          note: "one repeated digit would give 1 / 2.303"),
+      Row(metric: "precision / recall (k = 3)", gan: "\(Format.number(ganPR.precision)) / \(Format.number(ganPR.recall))",
+          vae: "\(Format.number(vaePR.precision)) / \(Format.number(vaePR.recall))", note: "Kynkäänniemi et al. 2019, classifier features"),
+      Row(metric: "Parzen log-likelihood (nats)", gan: Format.plusMinus(ganParzen.test.mean, ganParzen.test.standardError),
+          vae: Format.plusMinus(vaeParzen.test.mean, vaeParzen.test.standardError),
+          note: "sigma \(Format.number(ganParzen.test.sigma, digits: 3)) / \(Format.number(vaeParzen.test.sigma, digits: 3)); "
+            + "Goodfellow et al. 2014 GAN: 225 ± 2 (10,000 samples and test digits)"),
+      Row(metric: "VAE ELBO / IW bound, k = \(settings.importanceSamples) (nats)", gan: "–",
+          vae: "\(Format.number(elbo.mean, digits: 1)) / \(Format.number(iwBound.mean, digits: 1))",
+          note: "Gaussian decoder with variance 1/2 (the report's MSE loss): densities, not comparable with Bernoulli NLLs"),
+      Row(metric: "training time", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
+          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(trainingSet.count)) images"),
+      Row(metric: "training speed (img/s)", gan: Format.number(ganCost.imagesPerSecond, digits: 0),
+          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) threads"),
+      Row(metric: "parameters", gan: Format.count(ganCost.parameters), vae: Format.count(vaeCost.parameters),
+          note: "GAN: generator + discriminator; VAE: encoder + decoder"),
+    ]
+    typealias Figure = ComparisonReport.Figure
+    return ComparisonReport.Section(
+      title: "MNIST",
+      summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits; "
+        + "\(Format.count(n)) samples of each compared with \(Format.count(testImages.shape[0])) test digits. "
+        + "The digit classifier behind FID, IS and precision/recall reaches \(Format.number(100 * accuracy)) % on the test set.",
+      rows: rows,
+      figures: [
+        Figure(path: "figures/mnist-gan-samples.png", caption: "GAN samples"),
+        Figure(path: "figures/mnist-vae-samples.png", caption: "VAE samples from N(0, I)"),
+        Figure(path: "figures/mnist-vae-reconstructions.png", caption: "VAE: test digits (top) and reconstructions"),
+        Figure(path: "figures/mnist-gan-interpolation.png", caption: "GAN: linear interpolations in noise space"),
+        Figure(path: "figures/mnist-vae-interpolation.png", caption: "VAE: linear interpolations in latent space"),
+        Figure(path: "mnist-gan/losses.svg", caption: "GAN losses per epoch"),
+        Figure(path: "mnist-vae/losses.svg", caption: "VAE losses per epoch"),
+      ])
+  }
+
+  func loadOrTrainClassifier(train: ImageDataSet, test: ImageDataSet) throws -> DigitClassifier {
+    let url = folder.appendingPathComponent("classifier.safetensors")
+    if FileManager.default.fileExists(atPath: url.path) {
+      print("classifier: loading \(url.path)")
+      return try DigitClassifier(contentsOf: url)
+    }
+    let classifier = DigitClassifier(seed: seed &+ 7)
+    var training = DigitClassifierTrainingSettings()
+    training.epochs = settings.classifierEpochs
+    training.seed = seed
+    let data = settings.classifierLimit.map { train.prefix($0) } ?? train
+    print("classifier: training \(training.epochs) epochs on \(data.count) digits")
+    try classifier.train(on: data, settings: training, progress: progress(training.epochs))
+    try classifier.save(to: url)
+    return classifier
+  }
+}
+
+/// Continues a run from `url` when a previous report run left a checkpoint there.
+func resumeIfPossible(_ url: URL, _ resume: (URL) throws -> Void) throws {
+  guard FileManager.default.fileExists(atPath: url.path) else { return }
+  print("resuming from \(url.path)")
+  try resume(url)
+}

@@ -1,0 +1,45 @@
+import GenerativeKit
+
+/// How big a comparison run is: the report's full settings, or a few minutes' worth.
+struct ComparisonSettings {
+  var name: String
+  var mnistGANEpochs: Int
+  var mnistVAEEpochs: Int
+  /// Training images per MNIST epoch (nil: all 60,000).
+  var mnistLimit: Int?
+  var facesGANEpochs: Int
+  var facesVAEEpochs: Int
+  var classifierEpochs: Int
+  var classifierLimit: Int?
+  /// Generated images per metric, and test images the metrics compare them with.
+  var sampleCount: Int
+  var testCount: Int
+  /// Importance samples per image for the VAE's bound.
+  var importanceSamples: Int
+
+  static let full = ComparisonSettings(
+    name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, mnistLimit: nil, facesGANEpochs: 300,
+    facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
+    importanceSamples: 50)
+
+  static let quick = ComparisonSettings(
+    name: "quick", mnistGANEpochs: 2, mnistVAEEpochs: 2, mnistLimit: 6_000, facesGANEpochs: 10, facesVAEEpochs: 10,
+    classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5)
+}
+
+/// What training a model cost, from its run log (so resumed runs count every epoch).
+struct TrainingCost {
+  var epochs: Int
+  var seconds: Double
+  var images: Int
+  var parameters: Int
+
+  var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
+
+  init(log: RunLog, parameters: Int) {
+    epochs = log.epochs.count
+    seconds = log.epochs.reduce(0) { $0 + $1.seconds }
+    images = log.epochs.reduce(0) { $0 + $1.images }
+    self.parameters = parameters
+  }
+}
