@@ -22,6 +22,9 @@ struct MNISTComparison {
     // GAN
     var ganOptions = GANOptions()
     ganOptions.epochs = settings.mnistGANEpochs
+    ganOptions.batchSize = settings.ganBatchSize
+    ganOptions.learningRate = settings.ganLearningRate
+    ganOptions.beta1 = settings.ganBeta1
     ganOptions.seed = seed
     ganOptions.saveEvery = max(1, settings.mnistGANEpochs)
     ganOptions.sampleEvery = max(1, settings.mnistGANEpochs)
@@ -38,6 +41,8 @@ struct MNISTComparison {
     // VAE
     var vaeOptions = VAEOptions()
     vaeOptions.epochs = settings.mnistVAEEpochs
+    vaeOptions.batchSize = settings.vaeBatchSize
+    vaeOptions.learningRate = settings.vaeLearningRate
     vaeOptions.seed = seed
     vaeOptions.saveEvery = max(1, settings.mnistVAEEpochs)
     vaeOptions.sampleEvery = max(1, settings.mnistVAEEpochs)
@@ -135,7 +140,9 @@ struct MNISTComparison {
     typealias Figure = ComparisonReport.Figure
     return ComparisonReport.Section(
       title: "MNIST",
-      summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits; "
+      summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits "
+        + "(GAN: batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
+        + "\(settings.vaeBatchSize), Adam \(settings.vaeLearningRate)); "
         + "\(Format.count(n)) samples of each compared with \(Format.count(testImages.shape[0])) test digits. "
         + "The digit classifier behind FID, IS and precision/recall reaches \(Format.number(100 * accuracy)) % on the test set.",
       rows: rows,

@@ -5,6 +5,12 @@ struct ComparisonSettings {
   var name: String
   var mnistGANEpochs: Int
   var mnistVAEEpochs: Int
+  /// MNIST batch sizes and step sizes (the report's: 256 / 1e-4 for the GAN, 128 / 1e-4 for the VAE).
+  var ganBatchSize: Int
+  var ganLearningRate: Float
+  var ganBeta1: Float
+  var vaeBatchSize: Int
+  var vaeLearningRate: Float
   /// Training images per MNIST epoch (nil: all 60,000).
   var mnistLimit: Int?
   var facesGANEpochs: Int
@@ -18,12 +24,16 @@ struct ComparisonSettings {
   var importanceSamples: Int
 
   static let full = ComparisonSettings(
-    name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, mnistLimit: nil, facesGANEpochs: 300,
+    name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, ganBatchSize: 256, ganLearningRate: 1e-4, ganBeta1: 0.9,
+    vaeBatchSize: 128, vaeLearningRate: 1e-4, mnistLimit: nil, facesGANEpochs: 300,
     facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
     importanceSamples: 50)
 
+  /// A few minutes: fewer images and epochs, so smaller batches and larger steps (DCGAN's paper's
+  /// Adam 2e-4 with beta1 0.5 for the GAN, 1e-3 for the VAE) to learn something in that time.
   static let quick = ComparisonSettings(
-    name: "quick", mnistGANEpochs: 2, mnistVAEEpochs: 2, mnistLimit: 6_000, facesGANEpochs: 10, facesVAEEpochs: 10,
+    name: "quick", mnistGANEpochs: 3, mnistVAEEpochs: 3, ganBatchSize: 64, ganLearningRate: 2e-4, ganBeta1: 0.5,
+    vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 6_000, facesGANEpochs: 10, facesVAEEpochs: 10,
     classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5)
 }
 
