@@ -23,6 +23,8 @@ struct GANvsVAE: ParsableCommand {
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
   @Option(help: "Random seed.") var seed: UInt64 = 1
   @Flag(help: "Skip the faces part.") var skipFaces = false
+  @Option(help: "A trained digit classifier (mnist-classifier's classifier.safetensors) to measure with, instead of training one.")
+  var classifier: String?
 
   func run() throws {
     try runReportingErrors {
@@ -34,7 +36,8 @@ struct GANvsVAE: ParsableCommand {
       let start = Date()
       let progress: (Int) -> ProgressReporter = { .automatic(totalEpochs: $0) }
       var sections = [
-        try MNISTComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed, progress: progress).run()
+        try MNISTComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed,
+                            classifierURL: classifier.map(URL.init(fileURLWithPath:)), progress: progress).run()
       ]
       if !skipFaces {
         sections.append(

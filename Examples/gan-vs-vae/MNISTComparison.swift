@@ -9,6 +9,8 @@ struct MNISTComparison {
   let folder: URL
   let dataDirectory: String?
   let seed: UInt64
+  /// A trained classifier to use; otherwise the report folder's, trained on first use.
+  let classifierURL: URL?
   let progress: (Int) -> ProgressReporter
 
   func run() throws -> ComparisonReport.Section {
@@ -158,8 +160,8 @@ struct MNISTComparison {
   }
 
   func loadOrTrainClassifier(train: ImageDataSet, test: ImageDataSet) throws -> DigitClassifier {
-    let url = folder.appendingPathComponent("classifier.safetensors")
-    if FileManager.default.fileExists(atPath: url.path) {
+    let url = classifierURL ?? folder.appendingPathComponent("classifier.safetensors")
+    if classifierURL != nil || FileManager.default.fileExists(atPath: url.path) {
       print("classifier: loading \(url.path)")
       return try DigitClassifier(contentsOf: url)
     }
