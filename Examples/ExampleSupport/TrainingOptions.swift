@@ -91,3 +91,15 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
     throw ExitCode(2)
   }
 }
+
+extension TrainingOptions {
+  /// Resumes `experiment` when `--resume` was given, prints `banner`, and trains for `epochs`.
+  public func train(_ experiment: some TrainingExperiment, epochs: Int, banner: String) throws {
+    if let resume {
+      try experiment.resume(from: URL(fileURLWithPath: resume))
+      print("resumed from \(resume) at epoch \(experiment.epoch)")
+    }
+    print(banner)
+    try experiment.run(progress: .automatic(totalEpochs: epochs))
+  }
+}

@@ -52,14 +52,11 @@ struct FacesGAN: ParsableCommand {
       options.sampleEvery = sampleEvery
       let output = common.outputDirectory(default: "faces-gan")
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)
-      if let resume = common.resume {
-        try experiment.resume(from: URL(fileURLWithPath: resume))
-        print("resumed from \(resume) at epoch \(experiment.epoch)")
-      }
-      print("faces-gan: \(options.architecture.rawValue), generator \(experiment.generator.parameterCount) parameters, "
+      try common.train(
+        experiment, epochs: options.epochs,
+        banner: "faces-gan: \(options.architecture.rawValue), generator \(experiment.generator.parameterCount) parameters, "
             + "discriminator \(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch "
             + "\(options.batchSize); output in \(output.path)")
-      try experiment.run(progress: .automatic(totalEpochs: options.epochs))
       print("done: \(output.path)/samples, \(output.path)/losses.svg")
     }
   }

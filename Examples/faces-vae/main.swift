@@ -44,13 +44,10 @@ struct FacesVAE: ParsableCommand {
       options.sampleEvery = sampleEvery
       let output = common.outputDirectory(default: "faces-vae")
       let experiment = try VAEExperiment(options: options, dataSet: data, outputDirectory: output)
-      if let resume = common.resume {
-        try experiment.resume(from: URL(fileURLWithPath: resume))
-        print("resumed from \(resume) at epoch \(experiment.epoch)")
-      }
-      print("faces-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), images "
+      try common.train(
+        experiment, epochs: options.epochs,
+        banner: "faces-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), images "
             + "\(Tensor.describe(shape: data.imageShape)); \(options.epochs) epochs of batch \(options.batchSize); output in \(output.path)")
-      try experiment.run(progress: .automatic(totalEpochs: options.epochs))
       print("done: \(output.path)/samples, \(output.path)/reconstructions, \(output.path)/losses.svg")
     }
   }

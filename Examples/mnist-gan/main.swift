@@ -61,14 +61,11 @@ struct MNISTGAN: ParsableCommand {
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)
       let output = common.outputDirectory(default: "mnist-gan")
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)
-      if let resume = common.resume {
-        try experiment.resume(from: URL(fileURLWithPath: resume))
-        print("resumed from \(resume) at epoch \(experiment.epoch)")
-      }
-      print("mnist-gan: generator \(experiment.generator.parameterCount) parameters, discriminator "
+      try common.train(
+        experiment, epochs: options.epochs,
+        banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, discriminator "
             + "\(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch \(options.batchSize), "
             + "\(common.threads) threads; output in \(output.path)")
-      try experiment.run(progress: .automatic(totalEpochs: options.epochs))
       print("done: \(output.path)/samples, \(output.path)/losses.svg, \(output.path)/checkpoints/latest.safetensors")
     }
   }

@@ -62,13 +62,10 @@ struct MNISTVAE: ParsableCommand {
       let test = noTest ? nil : try common.loadData(name, split: .test, pixelRange: .unit)
       let output = common.outputDirectory(default: "mnist-vae")
       let experiment = try VAEExperiment(options: options, dataSet: data, testSet: test, outputDirectory: output)
-      if let resume = common.resume {
-        try experiment.resume(from: URL(fileURLWithPath: resume))
-        print("resumed from \(resume) at epoch \(experiment.epoch)")
-      }
-      print("mnist-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), "
+      try common.train(
+        experiment, epochs: options.epochs,
+        banner: "mnist-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), "
             + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)")
-      try experiment.run(progress: .automatic(totalEpochs: options.epochs))
       if latentDimension == 2 {
         let url = output.appendingPathComponent("manifold.png")
         try ImageGrid(columns: .fixed(20), padding: 0, scale: 1).write(try experiment.model.manifold(side: 20), range: .unit, to: url)
