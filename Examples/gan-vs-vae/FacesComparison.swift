@@ -27,12 +27,10 @@ struct FacesComparison {
     ganOptions.sampleEvery = settings.facesGANEpochs
     let symmetric = ImageDataSet(name: faces.name, images: faces.images.map { 2 * $0 - 1 }, pixelRange: .symmetric)
     let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("faces-gan"))
-    try resumeIfPossible(gan.latestCheckpointURL) { try gan.resume(from: $0) }
-    print("Frey faces GAN: \(ganOptions.epochs) epochs on \(faces.count) faces")
-    try gan.run(progress: progress(ganOptions.epochs))
-    let ganCost = TrainingCost(
-      log: try RunLog(directory: gan.outputDirectory, keepingEpochsThrough: gan.epoch),
-      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount)
+    let ganCost = try trainOrResume(
+      gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
+      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount,
+      label: "Frey faces GAN: \(ganOptions.epochs) epochs on \(faces.count) faces", progress: progress)
 
     var vaeOptions = VAEOptions()
     (vaeOptions.imageHeight, vaeOptions.imageWidth) = (height, width)
@@ -43,11 +41,10 @@ struct FacesComparison {
     vaeOptions.saveEvery = settings.facesVAEEpochs
     vaeOptions.sampleEvery = settings.facesVAEEpochs
     let vae = try VAEExperiment(options: vaeOptions, dataSet: faces, outputDirectory: folder.appendingPathComponent("faces-vae"))
-    try resumeIfPossible(vae.latestCheckpointURL) { try vae.resume(from: $0) }
-    print("Frey faces VAE: \(vaeOptions.epochs) epochs on \(faces.count) faces")
-    try vae.run(progress: progress(vaeOptions.epochs))
-    let vaeCost = TrainingCost(
-      log: try RunLog(directory: vae.outputDirectory, keepingEpochsThrough: vae.epoch), parameters: vae.model.parameterCount)
+    let vaeCost = try trainOrResume(
+      vae, latest: vae.latestCheckpointURL, folder: vae.outputDirectory, epochs: vaeOptions.epochs,
+      parameters: vae.model.parameterCount,
+      label: "Frey faces VAE: \(vaeOptions.epochs) epochs on \(faces.count) faces", progress: progress)
 
     let count = faces.count
     let ganSamples = try Sampling.gan(gan.generator, noiseDimension: ganOptions.noiseDimension, count: count, seed: seed &+ 200)

@@ -33,12 +33,10 @@ struct MNISTComparison {
     let symmetric = ImageDataSet(name: trainingSet.name, images: trainingSet.images.map { 2 * $0 - 1 },
                                  labels: trainingSet.labels, pixelRange: .symmetric)
     let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("mnist-gan"))
-    try resumeIfPossible(gan.latestCheckpointURL) { try gan.resume(from: $0) }
-    print("MNIST GAN: \(settings.mnistGANEpochs) epochs on \(trainingSet.count) images")
-    try gan.run(progress: progress(ganOptions.epochs))
-    let ganCost = TrainingCost(
-      log: try RunLog(directory: gan.outputDirectory, keepingEpochsThrough: gan.epoch),
-      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount)
+    let ganCost = try trainOrResume(
+      gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
+      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount,
+      label: "MNIST GAN: \(ganOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
 
     // VAE
     var vaeOptions = VAEOptions()
@@ -50,11 +48,10 @@ struct MNISTComparison {
     vaeOptions.sampleEvery = max(1, settings.mnistVAEEpochs)
     let vae = try VAEExperiment(options: vaeOptions, dataSet: trainingSet, testSet: test.prefix(settings.testCount),
                                 outputDirectory: folder.appendingPathComponent("mnist-vae"))
-    try resumeIfPossible(vae.latestCheckpointURL) { try vae.resume(from: $0) }
-    print("MNIST VAE: \(settings.mnistVAEEpochs) epochs on \(trainingSet.count) images")
-    try vae.run(progress: progress(vaeOptions.epochs))
-    let vaeCost = TrainingCost(
-      log: try RunLog(directory: vae.outputDirectory, keepingEpochsThrough: vae.epoch), parameters: vae.model.parameterCount)
+    let vaeCost = try trainOrResume(
+      vae, latest: vae.latestCheckpointURL, folder: vae.outputDirectory, epochs: vaeOptions.epochs,
+      parameters: vae.model.parameterCount,
+      label: "MNIST VAE: \(vaeOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
 
     // Samples and features
     print("measuring: \(settings.sampleCount) samples per model against \(settings.testCount) test digits")
@@ -177,9 +174,17 @@ struct MNISTComparison {
   }
 }
 
-/// Continues a run from `url` when a previous report run left a checkpoint there.
-func resumeIfPossible(_ url: URL, _ resume: (URL) throws -> Void) throws {
-  guard FileManager.default.fileExists(atPath: url.path) else { return }
-  print("resuming from \(url.path)")
-  try resume(url)
+/// Resumes `experiment` from `latest` when a previous report run left a checkpoint there, trains it
+/// to the end, and returns what its training cost (from the run log, so resumed epochs count).
+func trainOrResume(
+  _ experiment: some TrainingExperiment, latest: URL, folder: URL, epochs: Int, parameters: Int, label: String,
+  progress: (Int) -> ProgressReporter
+) throws -> TrainingCost {
+  if FileManager.default.fileExists(atPath: latest.path) {
+    print("resuming from \(latest.path)")
+    try experiment.resume(from: latest)
+  }
+  print(label)
+  try experiment.run(progress: progress(epochs))
+  return TrainingCost(log: try RunLog(directory: folder, keepingEpochsThrough: experiment.epoch), parameters: parameters)
 }

@@ -96,12 +96,9 @@ struct Sample: ParsableCommand {
     var rows: [Tensor] = []
     for _ in 0..<4 {
       let ends = Tensor.randomNormal(shape: [2, dimension], using: &random)
-      var codes: [Float] = []
-      for step in 0..<steps {
-        let t = Float(step) / Float(steps - 1)
-        for i in 0..<dimension { codes.append((1 - t) * ends[0, i] + t * ends[1, i]) }
-      }
-      rows.append(try decode(Tensor(shape: [steps, dimension], scalars: codes)))
+      let path = try Tensor.interpolation(from: ends.slice(batch: 0..<1).reshaped([dimension]),
+                                          to: ends.slice(batch: 1..<2).reshaped([dimension]), steps: steps)
+      rows.append(try decode(path))
     }
     try ImageGrid(columns: .fixed(steps), scale: 2).write(Tensor.concatenate(batches: rows), range: .unit,
                                                           to: folder.appendingPathComponent("interpolation.png"))

@@ -23,6 +23,14 @@ extension VAE {
   }
 }
 
+extension Tensor {
+  /// `steps` evenly spaced points on the segment from `start` to `end` (vectors of one length),
+  /// both ends included: `[steps, n]`, ready for a generator or decoder.
+  public static func interpolation(from start: Tensor, to end: Tensor, steps: Int) throws -> Tensor {
+    try linearPath(from: start, to: end, steps: steps, name: "Tensor.interpolation")
+  }
+}
+
 /// Points on the segment between two vectors: `[steps, n]`.
 func linearPath(from start: Tensor, to end: Tensor, steps: Int, name: String) throws -> Tensor {
   guard start.shape == end.shape, start.rank == 1 else {
