@@ -62,10 +62,12 @@ struct VAEExperimentTests {
     let model = ConvolutionalVAE.mnist(latentDimension: 2, seed: 4)
     let start = Tensor(shape: [2], scalars: [-1, 0])
     let end = Tensor(shape: [2], scalars: [1, 2])
-    let path = try model.interpolate(from: start, to: end, steps: 5)
-    #expect(path.shape == [5, 1, 28, 28])
-    #expect(path.slice(batch: 0..<1) == (try model.decode(start.reshaped([1, 2]))))
+    let decoded = try model.interpolate(from: start, to: end, steps: 5)
+    #expect(decoded.shape == [5, 1, 28, 28])
+    #expect(decoded.slice(batch: 0..<1) == (try model.decode(start.reshaped([1, 2]))))
     #expect(try model.manifold(side: 3).shape == [9, 1, 28, 28])
+    let path = try Tensor.interpolation(from: start, to: end, steps: 3)
+    #expect(path == Tensor(shape: [3, 2], scalars: [-1, 0, 0, 1, 1, 2]))
     #expect(abs(standardNormalQuantile(0.975) - 1.959964) < 1e-5)
     #expect(throws: GenerativeKitError.self) { try ConvolutionalVAE.mnist(latentDimension: 3, seed: 5).manifold(side: 3) }
     #expect(throws: GenerativeKitError.self) { try model.interpolate(from: start, to: Tensor(shape: [3]), steps: 4) }
