@@ -183,29 +183,16 @@ public final class GANExperiment {
   /// checkpoints of the last good epoch in place.
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
-    for directory in [outputDirectory, checkpointDirectory, samplesDirectory] {
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
-    guard completedEpochs < options.epochs else {
-      progress.message("nothing to do: the run already completed \(completedEpochs) of \(options.epochs) epochs")
-      return []
-    }
-    let loader = DataLoader(dataSet, batchSize: options.batchSize, shuffle: true, lastBatch: .keep, seed: options.seed)
-    let loop = TrainingLoop(progress: progress)
-    loop.onStepEnd = { [unowned self] report in steps = report.step }
-    loop.onEpochEnd = { [unowned self] report in
-      completedEpochs = report.epoch
-      try log.append(report)
-      try epochFinished(report, log: log, progress: progress)
-    }
-    return try loop.run(
-      epochs: (completedEpochs + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
-      batches: { loader.epoch($0 - 1) }
-    ) { batch in
-      (try trainer.step(realImages: batch.images).metrics, batch.images.shape[0])
-    }
+    try ExperimentEpochs.run(
+      folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
+      batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
+      firstStep: steps, progress: progress,
+      step: { [unowned self] images in try trainer.step(realImages: images).metrics },
+      stepFinished: { [unowned self] in steps = $0 },
+      epochFinished: { [unowned self] report in completedEpochs = report.epoch },
+      filesWritten: { [unowned self] report, log in try epochFinished(report, log: log, progress: progress) })
   }
+
 
   private func epochFinished(_ report: EpochReport, log: RunLog, progress: ProgressReporter) throws {
     let epoch = report.epoch

@@ -38,3 +38,46 @@ enum RunCheckpoint {
     return "epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "." + ext
   }
 }
+
+/// The epoch loop both experiment kinds share: folders, the run log, a seeded loader, the stop when
+/// nothing is left to do, and the hooks that keep the experiment's counters and files current.
+enum ExperimentEpochs {
+  /// Trains epochs `completedEpochs + 1 ... totalEpochs`.
+  /// - Parameters:
+  ///   - step: trains on one batch of images and returns its figures.
+  ///   - stepFinished: receives the global step count after every step.
+  ///   - epochFinished: may add figures to the epoch's report before it is logged; then
+  ///     `filesWritten` runs with the log (checkpoints, pictures, curves).
+  static func run(
+    folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, progress: ProgressReporter,
+    step: @escaping (Tensor) throws -> Metrics,
+    stepFinished: @escaping (Int) -> Void,
+    epochFinished: @escaping (inout EpochReport) throws -> Void,
+    filesWritten: @escaping (EpochReport, RunLog) throws -> Void
+  ) throws -> [EpochReport] {
+    for folder in [outputDirectory] + folders {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
+    guard completedEpochs < totalEpochs else {
+      progress.message("nothing to do: the run already completed \(completedEpochs) of \(totalEpochs) epochs")
+      return []
+    }
+    let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
+    let loop = TrainingLoop(progress: progress)
+    loop.onStepEnd = { stepFinished($0.step) }
+    loop.onEpochEnd = { report in
+      var report = report
+      try epochFinished(&report)
+      try log.append(report)
+      try filesWritten(report, log)
+    }
+    return try loop.run(
+      epochs: (completedEpochs + 1)...totalEpochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep,
+      batches: { loader.epoch($0 - 1) }
+    ) { batch in
+      (try step(batch.images), batch.images.shape[0])
+    }
+  }
+}

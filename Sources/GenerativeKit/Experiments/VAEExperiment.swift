@@ -118,35 +118,22 @@ public final class VAEExperiment {
 
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
-    for name in ["", "checkpoints", "samples", "reconstructions"] {
-      try FileManager.default.createDirectory(at: outputDirectory.appendingPathComponent(name), withIntermediateDirectories: true)
-    }
-    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
-    guard completedEpochs < options.epochs else {
-      progress.message("nothing to do: the run already completed \(completedEpochs) of \(options.epochs) epochs")
-      return []
-    }
-    let loader = DataLoader(dataSet, batchSize: options.batchSize, shuffle: true, lastBatch: .keep, seed: options.seed)
-    let loop = TrainingLoop(progress: progress)
-    loop.onStepEnd = { [unowned self] report in steps = report.step }
-    loop.onEpochEnd = { [unowned self] report in
-      completedEpochs = report.epoch
-      var report = report
-      if let test = try testMetrics() {
+    try ExperimentEpochs.run(
+      folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
+      outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
+      completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps, progress: progress,
+      step: { [unowned self] images in try trainer.step(images: images).metrics },
+      stepFinished: { [unowned self] in steps = $0 },
+      epochFinished: { [unowned self] report in
+        completedEpochs = report.epoch
+        guard let test = try testMetrics() else { return }
         for (name, value) in test.metrics { report.metrics["test_" + name] = value }
         progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
                          + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
-      }
-      try log.append(report)
-      try epochFinished(report.epoch, log: log)
-    }
-    return try loop.run(
-      epochs: (completedEpochs + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
-      batches: { loader.epoch($0 - 1) }
-    ) { batch in
-      (try trainer.step(images: batch.images).metrics, batch.images.shape[0])
-    }
+      },
+      filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })
   }
+
 
   /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
   public func testMetrics() throws -> VAEStepMetrics? {
