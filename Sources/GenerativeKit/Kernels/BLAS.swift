@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The library's only door to OpenBLAS and LAPACKE. Everything else calls these functions on
 /// plain pointers, so the C types (`Int32` dimensions, CBLAS enums) stay in this file.
@@ -26,6 +27,35 @@ enum BLAS {
     let lda = lda ?? (transposeA ? m : k)
     let ldb = ldb ?? (transposeB ? k : n)
     let ldc = ldc ?? n
+    let parts = GEMMPartition.parts(m: m, n: n, k: k, threads: Threading.threadCount)
+    if parts <= 1 {
+      singleThreadedSgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      return
+    }
+    // One block of C's rows (or columns) per thread, each an independent GEMM on sub-matrices.
+    let alongRows = m >= n
+    let extent = alongRows ? m : n
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+      let range = GEMMPartition.range(part, of: parts, extent: extent)
+      guard !range.isEmpty else { return }
+      if alongRows {
+        let aBlock = transposeA ? a + range.lowerBound : a + range.lowerBound * lda
+        singleThreadedSgemm(transposeA, transposeB, range.count, n, k, alpha, aBlock, lda, b, ldb, beta,
+                            c + range.lowerBound * ldc, ldc)
+      } else {
+        let bBlock = transposeB ? b + range.lowerBound * ldb : b + range.lowerBound
+        singleThreadedSgemm(transposeA, transposeB, m, range.count, k, alpha, a, lda, bBlock, ldb, beta,
+                            c + range.lowerBound, ldc)
+      }
+    }
+  }
+
+  @inline(__always)
+  private static func singleThreadedSgemm(
+    _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
     cblas_sgemm(
       CblasRowMajor,
       transposeA ? CblasTrans : CblasNoTrans,
@@ -65,11 +95,13 @@ enum BLAS {
     cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
   }
 
-  static func setThreadCount(_ count: Int) {
-    openblas_set_num_threads(Int32(count))
+  /// OpenBLAS always runs single-threaded; ``sgemm`` splits large products over
+  /// ``Threading/threadCount`` threads itself. OpenBLAS's own workers spin for a while after every
+  /// call, and on a 2-core machine that spinning thread took a core from the im2col and elementwise
+  /// loops that run between the GEMMs (they ran 2x slower).
+  static func useSingleThreadedOpenBLAS() {
+    openblas_set_num_threads(1)
   }
-
-  static var threadCount: Int { Int(openblas_get_num_threads()) }
 
   /// Eigen-decomposition of a symmetric `n x n` row-major matrix (LAPACKE `dsyevd`).
   ///
@@ -85,5 +117,28 @@ enum BLAS {
       }
     }
     return info == 0 ? eigenvalues : nil
+  }
+}
+
+/// How ``BLAS/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` shares a product
+/// between threads: C is cut along its longer side into one block per thread, at multiples of 16
+/// (OpenBLAS's micro-kernel width), once the product is large enough to pay for the hand-off.
+enum GEMMPartition {
+  /// Products below this many multiply-adds run on the calling thread.
+  static let minimumMultiplyAdds = 1 << 20
+  static let alignment = 16
+
+  static func parts(m: Int, n: Int, k: Int, threads: Int) -> Int {
+    guard threads > 1, m * n * k >= minimumMultiplyAdds else { return 1 }
+    let blocks = (max(m, n) + alignment - 1) / alignment
+    return min(threads, blocks)
+  }
+
+  /// The rows (or columns) of block `part` of `parts`: contiguous, aligned, covering `0..<extent`.
+  static func range(_ part: Int, of parts: Int, extent: Int) -> Range<Int> {
+    let blocks = (extent + alignment - 1) / alignment
+    let start = min(extent, blocks * part / parts * alignment)
+    let end = part == parts - 1 ? extent : min(extent, blocks * (part + 1) / parts * alignment)
+    return start..<max(start, end)
   }
 }

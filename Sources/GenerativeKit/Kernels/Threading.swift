@@ -1,8 +1,9 @@
 import Dispatch
 import Synchronization
 
-/// How many threads GenerativeKit uses: OpenBLAS's GEMM threads and the parallel loops of
-/// im2col, col2im and elementwise kernels.
+/// How many threads GenerativeKit uses: for GEMMs (each large product is split into one
+/// single-threaded OpenBLAS call per thread) and for the parallel loops of im2col, col2im and
+/// elementwise kernels.
 ///
 /// The default is the number of active processors. Results are deterministic for a given thread
 /// count: parallel loops split work into fixed contiguous ranges and never reduce across threads.
@@ -23,7 +24,7 @@ public enum Threading {
 
   private static func apply(_ count: Int) {
     configuredCount = count
-    BLAS.setThreadCount(count)
+    BLAS.useSingleThreadedOpenBLAS()
   }
 
   /// Runs `body` over `0..<count` split into contiguous ranges when the work is large enough

@@ -36,6 +36,63 @@ struct KernelReferenceTests {
     }
   }
 
+  @Test("sgemm split over threads matches the reference, cut along rows or columns, with leading dimensions")
+  func partitionedSgemm() {
+    let saved = Threading.threadCount
+    defer { Threading.threadCount = saved }
+    var generator = SeededGenerator(seed: 3)
+    // Large enough to be split (GEMMPartition.minimumMultiplyAdds); the first cuts C's rows, the second its columns.
+    for (m, n, k) in [(130, 90, 100), (40, 301, 90)] {
+      #expect(GEMMPartition.parts(m: m, n: n, k: k, threads: 3) == 3)
+      for transposeA in [false, true] {
+        for transposeB in [false, true] {
+          // Stored with one spare column each, so every leading dimension differs from the tight one.
+          let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
+          let (bRows, bColumns) = transposeB ? (n, k) : (k, n)
+          let a = Self.random(aRows * (aColumns + 1), &generator)
+          let b = Self.random(bRows * (bColumns + 1), &generator)
+          let c = Self.random(m * (n + 1), &generator)
+          let tightA = (0..<aRows).flatMap { row in a[(row * (aColumns + 1))..<(row * (aColumns + 1) + aColumns)] }
+          let tightB = (0..<bRows).flatMap { row in b[(row * (bColumns + 1))..<(row * (bColumns + 1) + bColumns)] }
+          var expected = (0..<m).flatMap { row in c[(row * (n + 1))..<(row * (n + 1) + n)] }
+          Reference.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
+                         a: tightA, b: tightB, beta: 0.3, c: &expected)
+          for threads in [1, 2, 3] {
+            Threading.threadCount = threads
+            var actual = c
+            a.withUnsafeBufferPointer { a in
+              b.withUnsafeBufferPointer { b in
+                actual.withUnsafeMutableBufferPointer { out in
+                  BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
+                             a: a.baseAddress!, lda: aColumns + 1, b: b.baseAddress!, ldb: bColumns + 1,
+                             beta: 0.3, c: out.baseAddress!, ldc: n + 1)
+                }
+              }
+            }
+            var worst: Float = 0
+            for row in 0..<m {
+              for column in 0..<n { worst = max(worst, abs(actual[row * (n + 1) + column] - expected[row * n + column])) }
+              // The spare column of C is outside the product and must be untouched.
+              #expect(actual[row * (n + 1) + n] == c[row * (n + 1) + n])
+            }
+            #expect(worst < 1e-3, "sgemm m\(m) n\(n) k\(k) tA \(transposeA) tB \(transposeB), \(threads) threads: max diff \(worst)")
+          }
+        }
+      }
+    }
+  }
+
+  @Test("GEMM partitions are aligned, contiguous and cover every row", arguments: [1, 15, 16, 17, 100, 1000])
+  func gemmPartitionRanges(extent: Int) {
+    for parts in 1...4 {
+      let ranges = (0..<parts).map { GEMMPartition.range($0, of: parts, extent: extent) }
+      #expect(ranges.first!.lowerBound == 0 && ranges.last!.upperBound == extent)
+      for (left, right) in zip(ranges, ranges.dropFirst()) { #expect(left.upperBound == right.lowerBound) }
+      for range in ranges.dropLast() { #expect(range.upperBound % GEMMPartition.alignment == 0 || range.isEmpty) }
+    }
+    #expect(GEMMPartition.parts(m: 8, n: 8, k: 8, threads: 4) == 1, "small products stay on one thread")
+  }
+
   static let geometries: [ConvGeometry] = [
     // channels, height, width, kh, kw, strideY, strideX, padTop, padLeft, outHeight, outWidth
     ConvGeometry(channels: 2, height: 5, width: 6, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
