@@ -83,10 +83,11 @@ func im2col(
 /// window entry to the pixel it came from: the adjoint of ``im2col``.
 ///
 /// When `accumulate` is false the images are zeroed first. Work is split by (image, channel)
-/// plane, and each plane sums its windows in a fixed order, so results are deterministic.
+/// plane, and each plane sums its windows in a fixed order, so results are deterministic. With an
+/// `activation`, each finished plane gets that activation's derivative (outputs addressed like `images`).
 func col2im(
   _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-  into images: UnsafeMutablePointer<Float>, accumulate: Bool
+  into images: UnsafeMutablePointer<Float>, accumulate: Bool, activation: FusedActivation? = nil
 ) {
   let rowLength = batch * g.outPlane
   let kernelArea = g.kernelHeight * g.kernelWidth
@@ -115,6 +116,7 @@ func col2im(
           }
         }
       }
+      activation?.apply(to: plane, offset: planeIndex * g.inPlane, count: g.inPlane)
     }
   }
 }
@@ -133,10 +135,11 @@ func batchToChannelMajor(
   }
 }
 
-/// Reorders `[C, batch*S]` into `[batch, C, S]`, optionally adding `bias[c]` to every element.
+/// Reorders `[C, batch*S]` into `[batch, C, S]`, optionally adding `bias[c]` to every element or
+/// applying an activation's derivative (outputs addressed like `target`).
 func channelMajorToBatch(
   _ source: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int,
-  bias: UnsafePointer<Float>?, into target: UnsafeMutablePointer<Float>
+  bias: UnsafePointer<Float>?, into target: UnsafeMutablePointer<Float>, activation: FusedActivation? = nil
 ) {
   Threading.parallelRanges(channels, costPerItem: batch * plane) { range in
     for c in range {
@@ -149,6 +152,7 @@ func channelMajorToBatch(
         } else {
           for i in 0..<plane { to[i] = from[i] + shift }
         }
+        activation?.apply(to: to, offset: (b * channels + c) * plane, count: plane)
       }
     }
   }

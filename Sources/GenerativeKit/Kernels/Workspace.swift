@@ -1,4 +1,8 @@
-/// A scratch buffer a layer keeps between calls, grown on demand and never shrunk, so steady-state
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A scratch buffer kept between calls, grown on demand and never shrunk, so steady-state
 /// training reuses memory instead of allocating it every step (darknet's `net.workspace` idea).
 final class Workspace {
   private var storage: TensorStorage?
@@ -11,8 +15,40 @@ final class Workspace {
     return fresh.pointer
   }
 
-  /// Frees the memory (for example after training, before sampling).
-  func release() { storage = nil }
+  /// The floats currently held.
+  var capacity: Int { storage?.capacity ?? 0 }
+}
+
+/// The scratch matrices of the convolution layers (im2col columns and the GEMM operand or product
+/// beside them), shared by every layer that runs on the same thread.
+///
+/// A layer uses them only inside one `forward` or `backward` call, so one pair per thread serves
+/// a whole network: memory is the largest layer's need, not the sum over layers. Each thread gets
+/// its own pair, so models trained on different threads never share a buffer; the pair is freed
+/// when its thread ends.
+final class ConvolutionScratch {
+  /// im2col / col2im column matrices.
+  let columns = Workspace()
+  /// The GEMM's other operand or its product, in the channel-major layout.
+  let matrix = Workspace()
+
+  /// The calling thread's pair.
+  static var current: ConvolutionScratch {
+    if let raw = pthread_getspecific(key) {
+      return Unmanaged<ConvolutionScratch>.fromOpaque(raw).takeUnretainedValue()
+    }
+    let scratch = ConvolutionScratch()
+    pthread_setspecific(key, Unmanaged.passRetained(scratch).toOpaque())
+    return scratch
+  }
+
+  private static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { raw in
+      if let raw { Unmanaged<ConvolutionScratch>.fromOpaque(raw).release() }
+    }
+    return key
+  }()
 }
 
 /// Splits a batch into chunks whose column matrices stay within a memory budget while keeping the

@@ -11,6 +11,7 @@ public final class ReLU: Layer {
   public init() {}
   public var description: String { "ReLU" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
+  public func releaseBackwardState() { cachedOutput = nil }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = max(x[i], 0) } }
@@ -37,6 +38,7 @@ public final class LeakyReLU: Layer {
   public init(slope: Float = 0.3) { self.slope = slope }
   public var description: String { "LeakyReLU(\(slope))" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
+  public func releaseBackwardState() { cachedInput = nil }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     let slope = self.slope
@@ -63,6 +65,7 @@ public final class Sigmoid: Layer {
   public init() {}
   public var description: String { "Sigmoid" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
+  public func releaseBackwardState() { cachedOutput = nil }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = stableSigmoid(x[i]) } }
@@ -88,6 +91,7 @@ public final class Tanh: Layer {
   public init() {}
   public var description: String { "Tanh" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
+  public func releaseBackwardState() { cachedOutput = nil }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     let output = elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = tanhf(x[i]) } }

@@ -124,6 +124,8 @@ public final class BatchNorm: Layer {
     return output
   }
 
+  public func releaseBackwardState() { normalized = nil }
+
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let xhat = normalized else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     try outputGradient.checkShape(xhat.shape.map { $0 }, context: description + " backward")

@@ -7,7 +7,7 @@
 /// The batch is folded into the GEMM's N dimension (in chunks that bound the column matrix), so
 /// forward is one `W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]` product per chunk; backward is
 /// the weight-gradient and column-gradient GEMMs followed by col2im (darknet's recipe).
-public final class Conv2D: Layer {
+public final class Conv2D: Layer, ActivationFusingLayer {
   public let inChannels: Int
   public let outChannels: Int
   public let kernelSize: Int
@@ -22,8 +22,6 @@ public final class Conv2D: Layer {
   private var cachedInput: Tensor?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
-  private let columns = Workspace()
-  private let product = Workspace()
 
   /// - Parameters:
   ///   - padding: ``Padding/same`` keeps `ceil(H / stride)` for odd kernels.
@@ -106,10 +104,11 @@ public final class Conv2D: Layer {
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     let output = outputs.make([batch, outChannels, g.outHeight, g.outWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    let scratch = ConvolutionScratch.current
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
-      let cols = columns.buffer(g.patchSize * n)
-      let result = product.buffer(outChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
+      let result = scratch.matrix.buffer(outChannels * n)
       KernelProfile.measure("im2col") {
         im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
       }
@@ -126,6 +125,8 @@ public final class Conv2D: Layer {
     return output
   }
 
+  public func releaseBackwardState() { cachedInput = nil }
+
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     try backpropagate(outputGradient, needsInputGradient: true)!
   }
@@ -134,13 +135,20 @@ public final class Conv2D: Layer {
     _ = try backpropagate(outputGradient, needsInputGradient: false)
   }
 
-  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
+  func backward(_ outputGradient: Tensor, throughPrecedingActivation activation: ActivationDerivative) throws -> Tensor {
+    try backpropagate(outputGradient, needsInputGradient: true, activation: activation)!
+  }
+
+  private func backpropagate(
+    _ outputGradient: Tensor, needsInputGradient: Bool, activation: ActivationDerivative? = nil
+  ) throws -> Tensor? {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
     let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
+    let scratch = ConvolutionScratch.current
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       KernelProfile.measure("bias") {
@@ -150,8 +158,8 @@ public final class Conv2D: Layer {
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
-      let cols = columns.buffer(g.patchSize * n)
-      let dyMatrix = product.buffer(outChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
+      let dyMatrix = scratch.matrix.buffer(outChannels * n)
       KernelProfile.measure("layout") {
         batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
                             channels: outChannels, plane: g.outPlane, into: dyMatrix)
@@ -171,8 +179,9 @@ public final class Conv2D: Layer {
         BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
       }
       KernelProfile.measure("col2im") {
-        col2im(cols, batch: chunk.count, geometry: g, into: dx + chunk.lowerBound * inChannels * g.inPlane,
-               accumulate: false)
+        let offset = chunk.lowerBound * inChannels * g.inPlane
+        col2im(cols, batch: chunk.count, geometry: g, into: dx + offset, accumulate: false,
+               activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
     return inputGradient

@@ -6,7 +6,7 @@
 ///   `OH = (H - 1) * stride - 2 * padding + kernelSize + outputPadding` (PyTorch's formula).
 ///   With ``Padding/same`` or ``Padding/tensorflowSame``, `OH = H * stride` (Keras's "same").
 /// - Parameters: `weight` `[inChannels, outChannels, k, k]` (PyTorch's layout), `bias` `[outChannels]`.
-public final class ConvTranspose2D: Layer {
+public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   public let inChannels: Int
   public let outChannels: Int
   public let kernelSize: Int
@@ -26,8 +26,6 @@ public final class ConvTranspose2D: Layer {
   private var cachedInput: Tensor?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
-  private let columns = Workspace()
-  private let channelMajor = Workspace()
 
   /// - Parameters:
   ///   - padding: ``Padding/same`` gives `OH = H * stride` with PyTorch-compatible symmetric
@@ -131,10 +129,11 @@ public final class ConvTranspose2D: Layer {
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     let output = outputs.make([batch, outChannels, g.height, g.width])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    let scratch = ConvolutionScratch.current
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
-      let xMatrix = channelMajor.buffer(inChannels * n)
-      let cols = columns.buffer(g.patchSize * n)
+      let xMatrix = scratch.matrix.buffer(inChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
       KernelProfile.measure("layout") {
         batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
                             channels: inChannels, plane: g.outPlane, into: xMatrix)
@@ -164,6 +163,8 @@ public final class ConvTranspose2D: Layer {
     return output
   }
 
+  public func releaseBackwardState() { cachedInput = nil }
+
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     try backpropagate(outputGradient, needsInputGradient: true)!
   }
@@ -172,13 +173,20 @@ public final class ConvTranspose2D: Layer {
     _ = try backpropagate(outputGradient, needsInputGradient: false)
   }
 
-  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
+  func backward(_ outputGradient: Tensor, throughPrecedingActivation activation: ActivationDerivative) throws -> Tensor {
+    try backpropagate(outputGradient, needsInputGradient: true, activation: activation)!
+  }
+
+  private func backpropagate(
+    _ outputGradient: Tensor, needsInputGradient: Bool, activation: ActivationDerivative? = nil
+  ) throws -> Tensor? {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
     let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
+    let scratch = ConvolutionScratch.current
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       KernelProfile.measure("bias") {
@@ -188,8 +196,8 @@ public final class ConvTranspose2D: Layer {
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
-      let xMatrix = channelMajor.buffer(inChannels * n)
-      let cols = columns.buffer(g.patchSize * n)
+      let xMatrix = scratch.matrix.buffer(inChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
       KernelProfile.measure("im2col") {
         im2col(dy + chunk.lowerBound * outChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
       }
@@ -209,8 +217,10 @@ public final class ConvTranspose2D: Layer {
         BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
       }
       KernelProfile.measure("layout") {
-        channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane,
-                            bias: nil, into: dx + chunk.lowerBound * inChannels * g.outPlane)
+        let offset = chunk.lowerBound * inChannels * g.outPlane
+        channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane, bias: nil,
+                            into: dx + offset,
+                            activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
     return inputGradient

@@ -63,6 +63,8 @@ public final class Dense: Layer {
     return output
   }
 
+  public func releaseBackwardState() { cachedInput = nil }
+
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     try backpropagate(outputGradient, needsInputGradient: true)!
   }

@@ -52,6 +52,8 @@ public final class Dropout: Layer {
     return output
   }
 
+  public func releaseBackwardState() { mask = nil }
+
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard isTraining, rate > 0 else { return outputGradient }
     guard let mask else { throw GenerativeKitError.backwardBeforeForward(layer: description) }

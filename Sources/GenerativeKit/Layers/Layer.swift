@@ -22,6 +22,12 @@ public protocol Layer: Module, CustomStringConvertible {
 
   /// The output shape for an input shape, or an error naming the layer if the input cannot be taken.
   func outputShape(forInputShape shape: [Int]) throws -> [Int]
+
+  /// Drops what the last training-mode forward pass kept for `backward` (cached inputs, outputs,
+  /// masks), so that its memory serves the next forward pass instead of a second buffer being
+  /// allocated; `backward` throws until the next `forward`. Trainers call it once a step's
+  /// backward passes are done, which halves the activation memory of steady training.
+  func releaseBackwardState()
 }
 
 /// Anything that owns named parameters and has a training mode: every ``Layer``, and composite
@@ -42,6 +48,9 @@ extension Layer {
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
     _ = try backward(outputGradient)
   }
+
+  /// Layers that keep nothing large for `backward` have nothing to release.
+  public func releaseBackwardState() {}
 }
 
 extension Module {

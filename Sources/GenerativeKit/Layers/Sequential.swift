@@ -60,13 +60,7 @@ public final class Sequential: Layer, Model {
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
-    var gradient = outputGradient
-    for (index, layer) in layers.enumerated().reversed() {
-      let start = isProfiling ? monotonicSeconds() : 0
-      gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
-      if isProfiling { backwardSeconds[index] += monotonicSeconds() - start }
-    }
-    return gradient
+    try propagateBack(outputGradient, downTo: 0, parametersOnlyAtBottom: false)!
   }
 
   /// Back-propagates through every layer but stops at the first one that has parameters to train,
@@ -74,17 +68,40 @@ public final class Sequential: Layer, Model {
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
     guard let first = layers.firstIndex(where: { layer in layer.trainableParameters.contains { $0.requiresGradient } })
     else { return }
+    _ = try propagateBack(outputGradient, downTo: first, parametersOnlyAtBottom: true)
+  }
+
+  /// Runs the backward passes from the last layer down to layer `bottom`. Where a ReLU or
+  /// LeakyReLU feeds a convolution, the convolution applies the activation's derivative itself and
+  /// the activation's pass is skipped (see ``ActivationDerivative``); profiles then show the pair's
+  /// time on the convolution.
+  private func propagateBack(_ outputGradient: Tensor, downTo bottom: Int, parametersOnlyAtBottom: Bool) throws -> Tensor? {
     var gradient = outputGradient
-    for index in layers.indices.reversed() where index >= first {
-      let layer = layers[index]
+    var index = layers.count - 1
+    while index >= bottom {
+      let (layer, current) = (layers[index], index)
       let start = isProfiling ? monotonicSeconds() : 0
-      if index == first {
+      defer { if isProfiling { backwardSeconds[current] += monotonicSeconds() - start } }
+      if index == bottom && parametersOnlyAtBottom {
         try Self.locate(index, layer) { try layer.backwardParametersOnly(gradient) }
+        return nil
+      }
+      if index - 1 >= bottom, let fusing = layer as? any ActivationFusingLayer,
+         let derivative = (layers[index - 1] as? any FusibleActivation)?.fusedDerivative {
+        gradient = try Self.locate(index, layer) {
+          try fusing.backward(gradient, throughPrecedingActivation: derivative)
+        }
+        index -= 2
       } else {
         gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
+        index -= 1
       }
-      if isProfiling { backwardSeconds[index] += monotonicSeconds() - start }
     }
+    return gradient
+  }
+
+  public func releaseBackwardState() {
+    for layer in layers { layer.releaseBackwardState() }
   }
 
   public var namedParameters: [NamedParameter] {

@@ -32,7 +32,7 @@ public enum TensorAllocations {
     var bytes = 0
   }
 
-  nonisolated(unsafe) static let tallyKey: pthread_key_t = {
+  static let tallyKey: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key, nil)
     return key

@@ -78,6 +78,8 @@ public final class GANTrainer {
     let realLogits = try discriminator.forward(realImages)
     let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
     try discriminator.backwardParametersOnly(realLoss.gradient)
+    // The real batch's activations are done with: the fake batch's forward pass reuses their memory.
+    discriminator.releaseBackwardState()
 
     let fakeLogits = try discriminator.forward(fake)
     let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
@@ -88,6 +90,8 @@ public final class GANTrainer {
     defer { discriminator.setRequiresGradient(true) }
     let fakeGradient = try discriminator.backward(lossG.gradient)
     try generator.backwardParametersOnly(fakeGradient)
+    discriminator.releaseBackwardState()
+    generator.releaseBackwardState()
 
     discriminatorOptimizer.step()
     generatorOptimizer.step()

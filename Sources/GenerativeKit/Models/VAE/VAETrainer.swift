@@ -110,6 +110,8 @@ public final class VAETrainer {
     logVarianceGradient = logVarianceGradient.zipWith(kl.logVarianceGradient) { g, k in g + beta * k }
     logVarianceGradient = logVarianceGradient.zipWith(rawLogVariance) { g, raw in range.contains(raw) ? g : 0 }
     try model.encoder.backwardParametersOnly(joinColumns(meanGradient, logVarianceGradient))
+    model.encoder.releaseBackwardState()
+    model.decoder.releaseBackwardState()
     return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
   }
 }
