@@ -106,41 +106,62 @@ func im2col(
 /// Folds `columns` (`[C*kh*kw, batch*OH*OW]`) back onto `images` (`[batch, C, H, W]`), adding every
 /// window entry to the pixel it came from: the adjoint of ``im2col``.
 ///
-/// When `accumulate` is false the images are zeroed first. Work is split by (image, channel)
-/// plane, and each plane sums its windows in a fixed order, so results are deterministic. With an
-/// `activation`, each finished plane gets that activation's derivative (outputs addressed like `images`).
+/// When `accumulate` is false the images are zeroed first. With an `activation`, each finished
+/// plane gets that activation's derivative (outputs addressed like `images`).
+///
+/// Work items are (channel, block of images): an item reads its channel's `kh*kw` column rows in
+/// memory order and adds them into its few planes, which stay in cache. Each pixel takes its sums in
+/// a fixed order (kernel row, kernel column), so results do not depend on the thread count.
 func col2im(
   _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
   into images: UnsafeMutablePointer<Float>, accumulate: Bool, activation: FusedActivation? = nil
 ) {
   let rowLength = batch * g.outPlane
   let kernelArea = g.kernelHeight * g.kernelWidth
-  Threading.parallelRanges(batch * g.channels, costPerItem: kernelArea * g.outPlane) { planes in
-    for planeIndex in planes {
-      let b = planeIndex / g.channels
-      let channel = planeIndex % g.channels
-      let plane = images + planeIndex * g.inPlane
-      if !accumulate { plane.update(repeating: 0, count: g.inPlane) }
+  let imagesPerBlock = 16
+  let blocks = (batch + imagesPerBlock - 1) / imagesPerBlock
+  let (outWidth, strideX, strideY, width) = (g.outWidth, g.strideX, g.strideY, g.width)
+  Threading.parallelRanges(g.channels * blocks, costPerItem: kernelArea * imagesPerBlock * g.outPlane) { items in
+    for item in items {
+      let channel = item / blocks
+      let block = item % blocks
+      let images0 = block * imagesPerBlock
+      let imageRange = images0..<min(batch, images0 + imagesPerBlock)
+      @inline(__always) func plane(_ b: Int) -> UnsafeMutablePointer<Float> {
+        images + (b * g.channels + channel) * g.inPlane
+      }
+      if !accumulate {
+        for b in imageRange { plane(b).update(repeating: 0, count: g.inPlane) }
+      }
       for ky in 0..<g.kernelHeight {
+        let ys = validRange(kernelOffset: ky, pad: g.padTop, stride: strideY, inputSize: g.height, outputSize: g.outHeight)
         for kx in 0..<g.kernelWidth {
-          let row = (channel * g.kernelHeight + ky) * g.kernelWidth + kx
-          let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: g.strideX, inputSize: g.width, outputSize: g.outWidth)
-          var input = columns + row * rowLength + b * g.outPlane
-          for oy in 0..<g.outHeight {
-            let iy = oy * g.strideY - g.padTop + ky
-            if iy >= 0 && iy < g.height {
-              let target = plane + iy * g.width - g.padLeft + kx
-              if g.strideX == 1 {
-                for ox in xs { target[ox] += input[ox] }
+          let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: strideX, inputSize: width, outputSize: outWidth)
+          let (x0, x1) = (xs.lowerBound, xs.upperBound)
+          let row = columns + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
+          // Offset of the pixel under window (first valid row, column 0).
+          let firstTarget = (ys.lowerBound * strideY - g.padTop + ky) * width - g.padLeft + kx
+          for b in imageRange {
+            var input = row + b * g.outPlane + ys.lowerBound * outWidth
+            var target = plane(b) + firstTarget
+            for _ in ys {
+              var i = x0
+              if strideX == 1 {
+                while i < x1 { target[i] += input[i]; i += 1 }
               } else {
-                for ox in xs { target[ox * g.strideX] += input[ox] }
+                while i < x1 { target[i &* strideX] += input[i]; i += 1 }
               }
+              input += outWidth
+              target += strideY * width
             }
-            input += g.outWidth
           }
         }
       }
-      activation?.apply(to: plane, offset: planeIndex * g.inPlane, count: g.inPlane)
+      if let activation {
+        for b in imageRange {
+          activation.apply(to: plane(b), offset: (b * g.channels + channel) * g.inPlane, count: g.inPlane)
+        }
+      }
     }
   }
 }
