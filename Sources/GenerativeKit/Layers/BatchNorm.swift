@@ -20,11 +20,14 @@ public final class BatchNorm: Layer {
   public let runningVariance: Parameter
   public var isTraining = true
 
-  private var normalized: Tensor?
+  /// The last training-mode input (a reference, not a copy: the previous layer's output buffer)
+  /// and its per-channel `-mean` and `1 / std`, from which backward recomputes the normalised
+  /// values instead of keeping a second activation-sized tensor.
+  private var cachedInput: Tensor?
+  private var negativeMean: [Float] = []
+  private var inverseStd: [Float] = []
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
-  private let normalizedPool = TensorPool(depth: 1)
-  private var inverseStd: [Float] = []
 
   /// Keras defaults (`momentum` 0.99, `epsilon` 1e-3, biased running variance), as the report's models use.
   public init(features: Int, momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false) {
@@ -81,7 +84,7 @@ public final class BatchNorm: Layer {
         shifts[c] = beta[c] - mean[c] * scales[c]
       }
       applyPerChannel(x, batch: batch, plane: plane, scales: scales, shifts: shifts, into: y)
-      normalized = nil
+      cachedInput = nil
       return output
     }
 
@@ -89,14 +92,11 @@ public final class BatchNorm: Layer {
       throw GenerativeKitError.invalidArgument(
         "\(description): training needs more than one value per channel, got input \(input.shapeDescription)")
     }
-    normalized = nil
-    let xhat = normalizedPool.make(input.shape)
     let count = Double(batch * plane)
     let (sums, squares) = channelSums(x, nil, batch: batch, channels: features, plane: plane)
     var means = [Float](repeating: 0, count: features)
     var variances = [Float](repeating: 0, count: features)
-    var shifts = [Float](repeating: 0, count: features)
-    var scales = [Float](repeating: 0, count: features)
+    negativeMean = [Float](repeating: 0, count: features)
     inverseStd = [Float](repeating: 0, count: features)
     for c in 0..<features {
       let mean = sums[c] / count
@@ -105,14 +105,10 @@ public final class BatchNorm: Layer {
       means[c] = Float(mean)
       variances[c] = Float(variance)
       inverseStd[c] = Float(inv)
-      scales[c] = Float(inv)
-      shifts[c] = Float(-mean)
+      negativeMean[c] = Float(-mean)
     }
-    // xhat = (x - mean) * inv; y = gamma * xhat + beta
-    applyPerChannel(x, batch: batch, plane: plane, scales: scales, shifts: shifts, shiftFirst: true,
-                    into: xhat.storage.pointer)
-    applyPerChannel(xhat.pointer, batch: batch, plane: plane, scales: Array(UnsafeBufferPointer(start: gamma, count: features)),
-                    shifts: Array(UnsafeBufferPointer(start: beta, count: features)), into: y)
+    // y = gamma * xhat + beta with xhat = (x - mean) * inv, in one pass.
+    normalizeAndScale(x, batch: batch, plane: plane, gamma: gamma, beta: beta, into: y)
     let runMean = runningMean.value.mutablePointer()
     let runVar = runningVariance.value.mutablePointer()
     let correction: Float = unbiasedRunningVariance && count > 1 ? Float(count / (count - 1)) : 1
@@ -120,24 +116,29 @@ public final class BatchNorm: Layer {
       runMean[c] = momentum * runMean[c] + (1 - momentum) * means[c]
       runVar[c] = momentum * runVar[c] + (1 - momentum) * variances[c] * correction
     }
-    normalized = xhat
+    cachedInput = input
     return output
   }
 
-  public func releaseBackwardState() { normalized = nil }
+  public func releaseBackwardState() { cachedInput = nil }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
-    guard let xhat = normalized else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
-    try outputGradient.checkShape(xhat.shape.map { $0 }, context: description + " backward")
-    let batch = xhat.shape[0]
-    let plane = xhat.rank == 4 ? xhat.shape[2] * xhat.shape[3] : 1
-    let inputGradient = inputGradients.make(xhat.shape)
-    let (dy, xh, dx) = (outputGradient.pointer, xhat.pointer, inputGradient.storage.pointer)
+    guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    try outputGradient.checkShape(input.shape.map { $0 }, context: description + " backward")
+    let batch = input.shape[0]
+    let plane = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
+    let inputGradient = inputGradients.make(input.shape)
+    let (dy, x, dx) = (outputGradient.pointer, input.pointer, inputGradient.storage.pointer)
     let gamma = weight.value.pointer
     let dgamma = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     let dbeta = bias.requiresGradient ? bias.gradient.mutablePointer() : nil
     let count = Float(batch * plane)
-    let (sumDy, sumDyXhat) = channelSums(dy, xh, batch: batch, channels: features, plane: plane)
+    let (sumDy, sumDyXhat) = negativeMean.withUnsafeBufferPointer { shifts in
+      inverseStd.withUnsafeBufferPointer { scales in
+        channelSums(dy, x, batch: batch, channels: features, plane: plane,
+                    normalizing: (shifts.baseAddress!, scales.baseAddress!))
+      }
+    }
     // dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat)), written as
     // dx = a * dy + b * xhat + c per channel.
     var a = [Float](repeating: 0, count: features)
@@ -152,23 +153,66 @@ public final class BatchNorm: Layer {
       c[channel] = -scale * Float(sumDy[channel])
     }
     let rowLength = features * plane
-    Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
-      for row in rows {
-        for channel in 0..<features {
-          let (ca, cb, cc) = (a[channel], b[channel], c[channel])
-          let offset = row * rowLength + channel * plane
-          for i in offset..<(offset + plane) { dx[i] = ca * dy[i] + cb * xh[i] + cc }
+    let coefficients = zip(zip(a, b), zip(c, zip(negativeMean, inverseStd))).flatMap { ab, rest in
+      [ab.0, ab.1, rest.0, rest.1.0, rest.1.1]
+    }
+    coefficients.withUnsafeBufferPointer { buffer in
+      let k = buffer.baseAddress!  // per channel: a, b, c, -mean, 1/std
+      Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
+        for row in rows {
+          if plane == 1 {
+            let (g, input, out) = (dy + row * rowLength, x + row * rowLength, dx + row * rowLength)
+            for f in 0..<features {
+              let q = k + 5 * f
+              out[f] = q[0] * g[f] + q[1] * ((input[f] + q[3]) * q[4]) + q[2]
+            }
+            continue
+          }
+          for channel in 0..<features {
+            let q = k + 5 * channel
+            let (ca, cb, cc, shift, scale) = (q[0], q[1], q[2], q[3], q[4])
+            let offset = row * rowLength + channel * plane
+            for i in offset..<(offset + plane) { dx[i] = ca * dy[i] + cb * ((x[i] + shift) * scale) + cc }
+          }
         }
       }
     }
     return inputGradient
   }
 
-  /// `target = source * scales[c] + shifts[c]` (or `(source + shifts[c]) * scales[c]` with
-  /// `shiftFirst`) over `[N, C, S]`, rows split across threads.
+  /// `y = gamma[c] * ((x + negativeMean[c]) * inverseStd[c]) + beta[c]` over `[N, C, S]`: the same
+  /// Float operations, in the same order, as normalising first and scaling after.
+  private func normalizeAndScale(
+    _ source: UnsafePointer<Float>, batch: Int, plane: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    into target: UnsafeMutablePointer<Float>
+  ) {
+    let features = self.features
+    let rowLength = features * plane
+    negativeMean.withUnsafeBufferPointer { shifts in
+      inverseStd.withUnsafeBufferPointer { scales in
+        let (shift, scale) = (shifts.baseAddress!, scales.baseAddress!)
+        Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
+          for row in rows {
+            if plane == 1 {
+              let (x, y) = (source + row * rowLength, target + row * rowLength)
+              for c in 0..<features { y[c] = ((x[c] + shift[c]) * scale[c]) * gamma[c] + beta[c] }
+              continue
+            }
+            for c in 0..<features {
+              let (m, k, g, b) = (shift[c], scale[c], gamma[c], beta[c])
+              let offset = row * rowLength + c * plane
+              for i in offset..<(offset + plane) { target[i] = ((source[i] + m) * k) * g + b }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// `target = source * scales[c] + shifts[c]` over `[N, C, S]`, rows split across threads.
   private func applyPerChannel(
     _ source: UnsafePointer<Float>, batch: Int, plane: Int, scales: [Float], shifts: [Float],
-    shiftFirst: Bool = false, into target: UnsafeMutablePointer<Float>
+    into target: UnsafeMutablePointer<Float>
   ) {
     let features = self.features
     let rowLength = features * plane
@@ -176,23 +220,10 @@ public final class BatchNorm: Layer {
       shifts.withUnsafeBufferPointer { shift in
         Threading.parallelRanges(batch, costPerItem: rowLength) { rows in
           for row in rows {
-            if plane == 1 {
-              let (x, y) = (source + row * rowLength, target + row * rowLength)
-              if shiftFirst {
-                for c in 0..<features { y[c] = (x[c] + shift[c]) * scale[c] }
-              } else {
-                for c in 0..<features { y[c] = x[c] * scale[c] + shift[c] }
-              }
-            } else {
-              for c in 0..<features {
-                let (k, m) = (scale[c], shift[c])
-                let offset = row * rowLength + c * plane
-                if shiftFirst {
-                  for i in offset..<(offset + plane) { target[i] = (source[i] + m) * k }
-                } else {
-                  for i in offset..<(offset + plane) { target[i] = source[i] * k + m }
-                }
-              }
+            for c in 0..<features {
+              let (k, m) = (scale[c], shift[c])
+              let offset = row * rowLength + c * plane
+              for i in offset..<(offset + plane) { target[i] = source[i] * k + m }
             }
           }
         }
@@ -202,12 +233,15 @@ public final class BatchNorm: Layer {
 }
 
 /// Per-channel sums over `[N, C, S]` in Double: of `a`, and of `a * b` (of `a * a` when `b` is nil).
+/// With `normalizing`, the second factor is `(b + shifts[c]) * scales[c]`, computed in Float
+/// (BatchNorm's normalised input, recomputed rather than stored).
 ///
 /// With `S > 1` channels are split across threads; with `S == 1` (features) contiguous feature
 /// ranges are, each summed row by row so memory is read in order. Either way every channel is
 /// summed in a fixed order, so results do not depend on the thread count.
 func channelSums(
-  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, batch: Int, channels: Int, plane: Int
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, batch: Int, channels: Int, plane: Int,
+  normalizing: (shifts: UnsafePointer<Float>, scales: UnsafePointer<Float>)? = nil
 ) -> (first: [Double], second: [Double]) {
   var first = [Double](repeating: 0, count: channels)
   var second = [Double](repeating: 0, count: channels)
@@ -220,19 +254,31 @@ func channelSums(
           for row in 0..<batch {
             let (x, y) = (a + row * channels, other + row * channels)
             for c in range {
+              let other = normalizing.map { (y[c] + $0.shifts[c]) * $0.scales[c] } ?? y[c]
               s[c] += Double(x[c])
-              p[c] += Double(x[c]) * Double(y[c])
+              p[c] += Double(x[c]) * Double(other)
             }
           }
           return
         }
         for c in range {
           var (total, product) = (0.0, 0.0)
-          for n in 0..<batch {
-            let offset = (n * channels + c) * plane
-            for i in offset..<(offset + plane) {
-              total += Double(a[i])
-              product += Double(a[i]) * Double(other[i])
+          if let normalizing {
+            let (shift, scale) = (normalizing.shifts[c], normalizing.scales[c])
+            for n in 0..<batch {
+              let offset = (n * channels + c) * plane
+              for i in offset..<(offset + plane) {
+                total += Double(a[i])
+                product += Double(a[i]) * Double((other[i] + shift) * scale)
+              }
+            }
+          } else {
+            for n in 0..<batch {
+              let offset = (n * channels + c) * plane
+              for i in offset..<(offset + plane) {
+                total += Double(a[i])
+                product += Double(a[i]) * Double(other[i])
+              }
             }
           }
           s[c] = total
