@@ -22,9 +22,16 @@ struct GANvsVAE: ParsableCommand {
   @Option(help: "Folder with the data sets (default: $GENERATIVEKIT_DATA, then ~/.cache/generativekit).") var dataDir: String?
   @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
   @Option(help: "Random seed.") var seed: UInt64 = 1
+  @Flag(help: "Skip the MNIST part.") var skipMNIST = false
   @Flag(help: "Skip the faces part.") var skipFaces = false
   @Option(help: "A trained digit classifier (mnist-classifier's classifier.safetensors) to measure with, instead of training one.")
   var classifier: String?
+
+  func validate() throws {
+    guard !(skipMNIST && skipFaces) else {
+      throw ValidationError("--skip-mnist and --skip-faces together leave nothing to compare")
+    }
+  }
 
   func run() throws {
     try runReportingErrors {
@@ -35,10 +42,12 @@ struct GANvsVAE: ParsableCommand {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       let start = Date()
       let progress: (Int) -> ProgressReporter = { .automatic(totalEpochs: $0) }
-      var sections = [
-        try MNISTComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed,
-                            classifierURL: classifier.map(URL.init(fileURLWithPath:)), progress: progress).run()
-      ]
+      var sections: [ComparisonReport.Section] = []
+      if !skipMNIST {
+        sections.append(
+          try MNISTComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed,
+                              classifierURL: classifier.map(URL.init(fileURLWithPath:)), progress: progress).run())
+      }
       if !skipFaces {
         sections.append(
           try FacesComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed, progress: progress).run())
