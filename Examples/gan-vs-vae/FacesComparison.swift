@@ -25,7 +25,7 @@ struct FacesComparison {
     ganOptions.logEvery = max(1, settings.facesGANEpochs / 5)
     ganOptions.saveEvery = settings.facesGANEpochs
     ganOptions.sampleEvery = settings.facesGANEpochs
-    let symmetric = ImageDataSet(name: faces.name, images: faces.images.map { 2 * $0 - 1 }, pixelRange: .symmetric)
+    let symmetric = faces.rescaled(to: .symmetric)
     let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("faces-gan"))
     let ganCost = try trainOrResume(
       gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
@@ -47,14 +47,15 @@ struct FacesComparison {
       label: "Frey faces VAE: \(vaeOptions.epochs) epochs on \(faces.count) faces", progress: progress)
 
     let count = faces.count
+    let faceImages = faces.images
     let ganSamples = try Sampling.gan(gan.generator, noiseDimension: ganOptions.noiseDimension, count: count, seed: seed &+ 200)
     let vaeSamples = try Sampling.vae(vae.model, count: count, seed: seed &+ 201)
     let swdSettings = SlicedWassersteinSettings(minimumResolution: 8, seed: seed)
     let half = count / 2
     let floor = try slicedWassersteinDistance(
-      faces.images.slice(batch: 0..<half), faces.images.slice(batch: half..<count), settings: swdSettings)
-    let ganSWD = try slicedWassersteinDistance(faces.images, ganSamples, settings: swdSettings)
-    let vaeSWD = try slicedWassersteinDistance(faces.images, vaeSamples, settings: swdSettings)
+      faceImages.slice(batch: 0..<half), faceImages.slice(batch: half..<count), settings: swdSettings)
+    let ganSWD = try slicedWassersteinDistance(faceImages, ganSamples, settings: swdSettings)
+    let vaeSWD = try slicedWassersteinDistance(faceImages, vaeSamples, settings: swdSettings)
 
     let figures = folder.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
@@ -65,14 +66,14 @@ struct FacesComparison {
     var vaeDistance = 0.0
     for (name, samples) in [("gan", ganSamples), ("vae", vaeSamples)] {
       let shown = samples.slice(batch: 0..<8)
-      let neighbors = try nearestNeighbors(of: shown, in: faces.images)
+      let neighbors = try nearestNeighbors(of: shown, in: faceImages)
       let mean = neighbors.distances.reduce(0, +) / Double(neighbors.distances.count)
       if name == "gan" { ganDistance = mean } else { vaeDistance = mean }
-      let panel = try nearestNeighborPanel(samples: shown, training: faces.images, neighbors: neighbors)
+      let panel = try nearestNeighborPanel(samples: shown, training: faceImages, neighbors: neighbors)
       try ImageGrid(columns: .fixed(2), scale: 3).write(panel, range: .unit,
                                                          to: figures.appendingPathComponent("faces-\(name)-nearest.png"))
     }
-    let realNeighbors = try nearestNeighbors(of: faces.images.slice(batch: 0..<8), in: faces.images.slice(batch: 8..<count))
+    let realNeighbors = try nearestNeighbors(of: faceImages.slice(batch: 0..<8), in: faceImages.slice(batch: 8..<count))
     let realDistance = realNeighbors.distances.reduce(0, +) / 8
 
     typealias Row = ComparisonReport.Row

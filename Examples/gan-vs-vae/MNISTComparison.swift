@@ -30,8 +30,7 @@ struct MNISTComparison {
     ganOptions.seed = seed
     ganOptions.saveEvery = max(1, settings.mnistGANEpochs)
     ganOptions.sampleEvery = max(1, settings.mnistGANEpochs)
-    let symmetric = ImageDataSet(name: trainingSet.name, images: trainingSet.images.map { 2 * $0 - 1 },
-                                 labels: trainingSet.labels, pixelRange: .symmetric)
+    let symmetric = trainingSet.rescaled(to: .symmetric)
     let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("mnist-gan"))
     let ganCost = try trainOrResume(
       gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
@@ -58,8 +57,8 @@ struct MNISTComparison {
     let n = settings.sampleCount
     let ganSamples = try Sampling.gan(gan.generator, noiseDimension: ganOptions.noiseDimension, count: n, seed: seed &+ 100)
     let vaeSamples = try Sampling.vae(vae.model, count: n, seed: seed &+ 101)
-    let testImages = test.images.slice(batch: 0..<min(settings.testCount, test.count))
-    let floorImages = train.images.slice(batch: (train.count - testImages.shape[0])..<train.count)
+    let testImages = test.images(in: 0..<min(settings.testCount, test.count))
+    let floorImages = train.images(in: (train.count - testImages.shape[0])..<train.count)
     let testFeatures = try classifier.features(testImages)
     let floorFeatures = try classifier.features(floorImages)
     let ganFeatures = try classifier.features(ganSamples)
@@ -78,7 +77,7 @@ struct MNISTComparison {
     let ganPR = try precisionRecall(real: testFeatures, generated: ganFeatures, k: 3)
     let vaePR = try precisionRecall(real: testFeatures, generated: vaeFeatures, k: 3)
 
-    let validation = train.images.slice(batch: 0..<min(1_000, train.count))
+    let validation = train.images(in: 0..<min(1_000, train.count))
     let ganParzen = try ParzenWindow.evaluate(samples: ganSamples, validation: validation, test: testImages)
     let vaeParzen = try ParzenWindow.evaluate(samples: vaeSamples, validation: validation, test: testImages)
 

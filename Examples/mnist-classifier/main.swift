@@ -76,8 +76,8 @@ struct MNISTClassifier: ParsableCommand {
   /// Metrics of real MNIST against real MNIST: training images standing in for a perfect
   /// generator, scored against the test set, with the time each metric takes.
   func measureReferenceMetrics(classifier: DigitClassifier, train: ImageDataSet, test: ImageDataSet) throws {
-    let samples = train.images.slice(batch: 0..<10_000)
-    let validation = train.images.slice(batch: 50_000..<51_000)
+    let samples = train.images(in: 0..<10_000)
+    let validation = train.images(in: 50_000..<51_000)
     print("reference metrics: 10,000 training images as 'samples' against the 10,000 test images")
 
     var clock = Date()

@@ -109,7 +109,7 @@ struct Sample: ParsableCommand {
       print("note: MNIST not found (use --data-dir or GENERATIVEKIT_DATA); skipping reconstructions.png")
       return
     }
-    let originals = test.images.slice(batch: 0..<16)
+    let originals = test.images(in: 0..<16)
     let rebuilt = try model.reconstruct(originals)
     try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit,
                                                       to: folder.appendingPathComponent("reconstructions.png"))

@@ -157,24 +157,12 @@ public struct DataLoader {
   func assemble(_ index: Int, plan: Plan) -> DataBatch {
     let start = index * batchSize
     let end = min(start + batchSize, plan.order.count)
-    let shape = dataSet.imageShape
-    let (channels, height, width) = (shape[0], shape[1], shape[2])
-    let imageSize = channels * height * width
-    var images = Tensor(uninitializedShape: [end - start] + shape)
+    let imageSize = dataSet.imageSize
+    var images = Tensor(uninitializedShape: [end - start] + dataSet.imageShape)
     let target = images.mutablePointer()
-    dataSet.images.withUnsafeBufferPointer { source in
-      for position in start..<end {
-        let from = source.baseAddress! + plan.order[position] * imageSize
-        let to = target + (position - start) * imageSize
-        if !plan.flips.isEmpty && plan.flips[position] {
-          for row in 0..<(channels * height) {
-            let (rowFrom, rowTo) = (from + row * width, to + row * width)
-            for x in 0..<width { rowTo[x] = rowFrom[width - 1 - x] }
-          }
-        } else {
-          to.update(from: from, count: imageSize)
-        }
-      }
+    for position in start..<end {
+      dataSet.copyImage(plan.order[position], into: target + (position - start) * imageSize,
+                        mirrored: !plan.flips.isEmpty && plan.flips[position])
     }
     let labels = dataSet.labels.map { all in plan.order[start..<end].map { all[$0] } }
     return (images, labels)

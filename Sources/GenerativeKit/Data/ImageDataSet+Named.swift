@@ -50,8 +50,6 @@ extension ImageDataSet {
 
     let images = try readIDX(located.images, spec: splitSpec.images, verify: verifyChecksums)
     let (count, height, width) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
-    var tensor = Tensor(uninitializedShape: [count, 1, height, width])
-    Self.scale(images, into: &tensor, range: pixelRange)
 
     var labels: [Int]?
     if let labelsSpec = splitSpec.labels, let labelsPath = located.labels {
@@ -63,7 +61,8 @@ extension ImageDataSet {
       }
       labels = values
     }
-    return ImageDataSet(name: "\(name)/\(split)", images: tensor, labels: labels, pixelRange: pixelRange)
+    return ImageDataSet(name: "\(name)/\(split)", pixels: images.elements, shape: [count, 1, height, width],
+                        labels: labels, pixelRange: pixelRange)
   }
 
   /// Loads a data set by its name as a string (`"mnist"`, `"fashion-mnist"`, `"frey-faces"`,
@@ -102,20 +101,5 @@ extension ImageDataSet {
       try ChecksumCache.verify(bytes, from: path, expected: expected)
     }
     return array
-  }
-
-  /// Writes the IDX bytes as floats scaled to `range`; `tensor` has as many elements.
-  private static func scale(_ source: IDXArray, into tensor: inout Tensor, range: PixelRange) {
-    var table = [Float](repeating: 0, count: 256)
-    for byte in 0..<256 { table[byte] = range.scale(UInt8(byte)) }
-    let target = tensor.mutablePointer()
-    source.withUnsafeElements { bytes in
-      table.withUnsafeBufferPointer { lookup in
-        let (input, map) = (bytes.baseAddress!, lookup.baseAddress!)
-        Threading.parallelRanges(bytes.count) { part in
-          for i in part { target[i] = map[Int(input[i])] }
-        }
-      }
-    }
   }
 }

@@ -142,7 +142,7 @@ public final class VAEExperiment {
     var sums = (loss: 0.0, reconstruction: 0.0, kl: 0.0)
     let batch = 500
     for start in stride(from: 0, to: testSet.count, by: batch) {
-      let images = testSet.images.slice(batch: start..<min(testSet.count, start + batch))
+      let images = testSet.images(in: start..<min(testSet.count, start + batch))
       let m = try trainer.evaluate(images: images, using: &generator)
       let weight = Double(images.shape[0])
       sums.loss += Double(m.loss) * weight
@@ -188,7 +188,7 @@ public final class VAEExperiment {
   /// Up to 16 test (or training) images in the first rows, their reconstructions in the rows below.
   public func writeReconstructions(to url: URL) throws {
     let source = testSet ?? dataSet
-    let originals = source.images.slice(batch: 0..<min(16, source.count))
+    let originals = source.images(in: 0..<min(16, source.count))
     let rebuilt = try model.reconstruct(originals)
     try ImageGrid(columns: .fixed(8), scale: options.imageHeight <= 32 ? 2 : 1)
       .write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
