@@ -229,13 +229,14 @@ func col2imPixelMajor(
           let kxEnd = min(g.kernelWidth, g.width - left)
           guard kxStart < kxEnd else { continue }
           let row = columns + ((b * g.outHeight + oy) * g.outWidth + ox) * rowLength
-          for channel in 0..<g.channels {
-            let window = row + channel * kernelArea
-            let plane = image + channel * g.inPlane + top * g.width + left
-            for ky in kyStart..<kyEnd {
-              let target = plane + ky * g.width
-              let source = window + ky * g.kernelWidth
-              for kx in kxStart..<kxEnd { target[kx] += source[kx] }
+          // One kernel tap at a time across all channels: a long loop (C iterations) instead of
+          // C * kh short ones of kw; every pixel still takes its sums in (oy, ox) order.
+          let (channels, inPlane) = (g.channels, g.inPlane)
+          for ky in kyStart..<kyEnd {
+            for kx in kxStart..<kxEnd {
+              let source = row + ky * g.kernelWidth + kx
+              let target = image + (top + ky) * g.width + left + kx
+              for channel in 0..<channels { target[channel &* inPlane] += source[channel &* kernelArea] }
             }
           }
         }
