@@ -1,5 +1,5 @@
 import COpenBLAS
-import Dispatch
+import Synchronization
 
 /// The library's only door to OpenBLAS and LAPACKE. Everything else calls these functions on
 /// plain pointers, so the C types (`Int32` dimensions, CBLAS enums) stay in this file.
@@ -27,7 +27,8 @@ enum BLAS {
     let lda = lda ?? (transposeA ? m : k)
     let ldb = ldb ?? (transposeB ? k : n)
     let ldc = ldc ?? n
-    let parts = GEMMPartition.parts(m: m, n: n, k: k, threads: Threading.threadCount)
+    let threads = Threading.isInsideParallelLoop ? 1 : Threading.threadCount
+    let parts = GEMMPartition.parts(m: m, n: n, k: k, threads: threads)
     if parts <= 1 {
       singleThreadedSgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
       return
@@ -35,7 +36,9 @@ enum BLAS {
     // One block of C's rows (or columns) per thread, each an independent GEMM on sub-matrices.
     let alongRows = m >= n
     let extent = alongRows ? m : n
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
+    let nextPart = Atomic<Int>(0)
+    Threading.concurrentPerform(parts) {
+      let part = nextPart.add(1, ordering: .relaxed).oldValue
       let range = GEMMPartition.range(part, of: parts, extent: extent)
       guard !range.isEmpty else { return }
       if alongRows {

@@ -32,20 +32,22 @@ public enum Threading {
   ///
   /// There are a few ranges per thread rather than one, so that when another process holds a core
   /// the remaining ranges move to the free one instead of everyone waiting for the slow range. Every
-  /// item is processed exactly once by one call, so results never depend on the split.
+  /// item is processed exactly once by one call, so results never depend on the split. Called
+  /// from inside another parallel loop (a kernel run per image by a loop over images), it runs
+  /// `body` on the calling thread: the outer loop already keeps every thread busy.
   @inline(__always)
   static func parallelRanges(
     _ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void
   ) {
     let threads = min(threadCount, count)
-    if threads <= 1 || count * costPerItem < 32_768 {
+    if threads <= 1 || count * costPerItem < 32_768 || isInsideParallelLoop {
       body(0..<count)
       return
     }
     let parts = min(count, threads * rangesPerThread, max(threads, count * costPerItem / 16_384))
     // `threads` workers take the next unclaimed range until none is left.
     let next = Atomic<Int>(0)
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+    concurrentPerform(threads) {
       while true {
         let part = next.add(1, ordering: .relaxed).oldValue
         guard part < parts else { return }
@@ -55,6 +57,26 @@ public enum Threading {
       }
     }
   }
+
+  /// Runs `worker` on `threads` threads (the caller's among them), each marked as inside a
+  /// parallel loop while it runs, so nested loops and GEMM splits stay on their thread.
+  static func concurrentPerform(_ threads: Int, _ worker: () -> Void) {
+    DispatchQueue.concurrentPerform(iterations: threads) { _ in
+      let outer = pthread_getspecific(nestingKey)
+      pthread_setspecific(nestingKey, UnsafeRawPointer(bitPattern: 1))
+      defer { pthread_setspecific(nestingKey, outer) }
+      worker()
+    }
+  }
+
+  /// Whether the calling thread is running a part of a parallel loop.
+  static var isInsideParallelLoop: Bool { pthread_getspecific(nestingKey) != nil }
+
+  private static let nestingKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
 
   /// Ranges per thread in ``parallelRanges(_:costPerItem:_:)``.
   nonisolated(unsafe) static var rangesPerThread = 4

@@ -23,6 +23,12 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// Whether forward computes the columns pixel-major (`[pixels, Cout*k*k]`) rather than
   /// channel-major; both give the same result, the first is faster on the report's layers.
   var pixelMajorForward = true
+  /// Input planes of at least this many pixels are computed image by image, straight on the NCHW
+  /// tensors (one image's `[Cin, H*W]` already is a GEMM operand), in parallel over images;
+  /// smaller ones fold the batch into the GEMM's N, which needs layout copies but makes GEMMs large
+  /// enough for OpenBLAS. 14 x 14 and 28 x 28 inputs (the decoders' last layers) take the first
+  /// path and skip four activation-sized copies per step.
+  var perImageMinimumPixels = 196
   private var cachedInput: Tensor?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
@@ -130,7 +136,11 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     let output = outputs.make([batch, outChannels, g.height, g.width])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     let scratch = ConvolutionScratch.current
-    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
+    if g.outPlane >= perImageMinimumPixels {
+      KernelProfile.measure("per-image") { forwardPerImage(x, batch: batch, geometry: g, into: y) }
+    }
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane)
+    where g.outPlane < perImageMinimumPixels {
       let n = chunk.count * g.outPlane
       let xMatrix = scratch.matrix.buffer(inChannels * n)
       let cols = scratch.columns.buffer(g.patchSize * n)
@@ -194,6 +204,13 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
                               into: bias.gradient.mutablePointer())
       }
     }
+    if g.outPlane >= perImageMinimumPixels {
+      KernelProfile.measure("per-image") {
+        backwardPerImage(x, dy, batch: batch, geometry: g, weightGradient: dw,
+                         inputGradient: inputGradient?.storage.pointer, activation: activation)
+      }
+      return inputGradient
+    }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
       let xMatrix = scratch.matrix.buffer(inChannels * n)
@@ -224,6 +241,66 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
       }
     }
     return inputGradient
+  }
+}
+
+extension ConvTranspose2D {
+  /// Images per block of the per-image backward pass: each block sums its weight gradient
+  /// separately and the blocks are added in order, so results do not depend on the thread count.
+  static let imagesPerGradientBlock = 8
+
+  /// Forward pass image by image: `cols_b[H*W, Cout*k*k] = X_b^T W`, then the pixel-major col2im.
+  fileprivate func forwardPerImage(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
+  ) {
+    let w = weight.value.pointer
+    Threading.parallelRanges(batch, costPerItem: g.outPlane * g.patchSize * inChannels) { images in
+      let cols = ConvolutionScratch.current.columns.buffer(g.outPlane * g.patchSize)
+      for b in images {
+        BLAS.sgemm(transposeA: true, m: g.outPlane, n: g.patchSize, k: inChannels,
+                   a: x + b * inChannels * g.outPlane, b: w, c: cols)
+        col2imPixelMajor(cols, batch: 1, geometry: g, into: y + b * outChannels * g.inPlane)
+      }
+    }
+  }
+
+  /// Backward pass image by image: `cols_b = im2col(dY_b)`, `dW += X_b cols_b^T` (per block of
+  /// images), `dX_b = W cols_b`, written straight into the NCHW input gradient.
+  fileprivate func backwardPerImage(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+    weightGradient dw: UnsafeMutablePointer<Float>?, inputGradient dx: UnsafeMutablePointer<Float>?,
+    activation: ActivationDerivative?
+  ) {
+    let w = weight.value.pointer
+    let (pixels, patch, inputSize) = (g.outPlane, g.patchSize, inChannels * g.outPlane)
+    let weightCount = inChannels * patch
+    let blockSize = Self.imagesPerGradientBlock
+    let blocks = (batch + blockSize - 1) / blockSize
+    // The calling thread's `matrix` scratch holds the blocks' partial weight gradients; the
+    // workers (the caller among them) use their own `columns` scratch.
+    let partials = ConvolutionScratch.current.matrix.buffer(dw == nil ? 0 : blocks * weightCount)
+    Threading.parallelRanges(blocks, costPerItem: blockSize * pixels * patch * inChannels) { blockRange in
+      let cols = ConvolutionScratch.current.columns.buffer(patch * pixels)
+      for block in blockRange {
+        let partial = partials + block * weightCount
+        if dw != nil { partial.update(repeating: 0, count: weightCount) }
+        for b in (block * blockSize)..<min(batch, (block + 1) * blockSize) {
+          im2col(dy + b * outChannels * g.inPlane, batch: 1, geometry: g, into: cols)
+          let xImage = x + b * inputSize
+          if dw != nil {
+            BLAS.sgemm(transposeB: true, m: inChannels, n: patch, k: pixels, a: xImage, b: cols, beta: 1, c: partial)
+          }
+          if let dx {
+            BLAS.sgemm(m: inChannels, n: pixels, k: patch, a: w, b: cols, c: dx + b * inputSize)
+            activation?.apply(to: dx + b * inputSize, outputs: xImage, count: inputSize)
+          }
+        }
+      }
+    }
+    guard let dw else { return }
+    for block in 0..<blocks {
+      BLAS.saxpy(count: weightCount, alpha: 1, x: partials + block * weightCount, y: dw)
+    }
   }
 }
 
