@@ -18,7 +18,7 @@ struct FacesComparison {
     var ganOptions = GANOptions()
     (ganOptions.imageHeight, ganOptions.imageWidth) = (height, width)
     ganOptions.epochs = settings.facesGANEpochs
-    ganOptions.batchSize = 64
+    ganOptions.batchSize = settings.facesGANBatchSize
     ganOptions.learningRate = 2e-4
     ganOptions.beta1 = 0.5
     ganOptions.seed = seed
