@@ -55,8 +55,8 @@ public struct ImageDataSet {
 
   private enum Storage {
     case floats(Tensor)
-    /// Row-major `[N, C, H, W]` bytes, scaled by ``PixelRange/scale(_:)`` when read.
-    case bytes([UInt8])
+    /// Row-major `[N, C, H, W]` bytes, and the Float each byte value reads as in ``pixelRange``.
+    case bytes([UInt8], table: [Float])
   }
 
   public init(name: String, images: Tensor, labels: [Int]? = nil, pixelRange: PixelRange) {
@@ -75,7 +75,7 @@ public struct ImageDataSet {
     precondition(pixels.count == Tensor.count(of: shape),
                  "ImageDataSet \(name): \(pixels.count) pixels for shape \(Tensor.describe(shape: shape))")
     self.name = name
-    self.storage = .bytes(pixels)
+    self.storage = .bytes(pixels, table: pixelRange.byteTable)
     self.shape = shape
     self.labels = labels
     self.pixelRange = pixelRange
@@ -150,8 +150,7 @@ public struct ImageDataSet {
           target.update(from: source, count: size)
         }
       }
-    case .bytes(let pixels):
-      let table = pixelRange.byteTable
+    case .bytes(let pixels, let table):
       pixels.withUnsafeBufferPointer { all in
         table.withUnsafeBufferPointer { lookup in
           let (source, map) = (all.baseAddress! + index * size, lookup.baseAddress!)
@@ -173,9 +172,10 @@ public struct ImageDataSet {
   public func rescaled(to range: PixelRange) -> ImageDataSet {
     guard range != pixelRange else { return self }
     switch storage {
-    case .bytes:
+    case .bytes(let pixels, _):
       var copy = self
       copy.pixelRange = range
+      copy.storage = .bytes(pixels, table: range.byteTable)
       return copy
     case .floats(let tensor):
       let from = pixelRange
@@ -191,7 +191,7 @@ public struct ImageDataSet {
     switch storage {
     case .floats(let tensor):
       return ImageDataSet(name: name, images: tensor.slice(batch: 0..<kept), labels: keptLabels, pixelRange: pixelRange)
-    case .bytes(let pixels):
+    case .bytes(let pixels, _):
       return ImageDataSet(name: name, pixels: Array(pixels[0..<(kept * imageSize)]), shape: [kept] + imageShape,
                           labels: keptLabels, pixelRange: pixelRange)
     }
