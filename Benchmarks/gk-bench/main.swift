@@ -13,7 +13,7 @@ struct GKBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "gk-bench", abstract: "GenerativeKit's headline speed figures (release builds only).")
 
-  @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
+  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
   @Option(help: "Sections to run: any of sgemm, layers, gan, vae.") var sections = "sgemm,layers,gan,vae"
   @Flag(help: "Print where the time of each layer and training step goes.") var profile = false

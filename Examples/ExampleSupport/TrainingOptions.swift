@@ -22,7 +22,7 @@ public struct TrainingOptions: ParsableArguments {
   @Option(help: "Random seed: the same seed and thread count give the same run.")
   public var seed: UInt64 = 1
 
-  @Option(help: "Threads for OpenBLAS and the parallel loops.")
+  @Option(help: "Threads for the GEMMs and the parallel loops.")
   public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
   @Option(help: "Continue from this checkpoint (for example OUTPUT/checkpoints/latest.safetensors).")

@@ -22,7 +22,7 @@ struct MNISTClassifier: ParsableCommand {
   @Option(help: "Random shifts of up to this many pixels augment the training images (0: none).")
   var maxShift = 1
   @Option(help: "Random seed (weights, dropout, batch order).") var seed: UInt64 = 1
-  @Option(help: "Threads for OpenBLAS and parallel loops.") var threads = 2
+  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
   @Option(help: "Train on the first N training images only (quick runs).") var limit: Int?
   @Flag(help: "Also measure real-vs-real reference metrics (FID, IS, precision/recall, Parzen) and their timing.")
   var referenceMetrics = false

@@ -24,7 +24,7 @@ struct Sample: ParsableCommand {
   @Option(help: "Folder with the data sets, for VAE reconstructions.") var dataDir: String?
   @Option(help: "Decode these latent points (a .npy float32 array, count x latent dimension) instead of random ones.")
   var latents: String?
-  @Option(help: "Threads for OpenBLAS and the parallel loops.") var threads = 2
+  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
 
   func validate() throws {
     guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }

@@ -14,7 +14,7 @@ struct ToyFit: ParsableCommand {
   @Option(help: "Points per spiral.") var points = 256
   @Option(help: "Adam learning rate.") var learningRate: Float = 1e-2
   @Option(help: "Random seed (same seed, same run).") var seed: UInt64 = 1
-  @Option(help: "Threads for OpenBLAS and parallel loops.") var threads = 2
+  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
 
   func validate() throws {
     guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
