@@ -31,6 +31,9 @@ final class ConvolutionScratch {
   let columns = Workspace()
   /// The GEMM's other operand or its product, in the channel-major layout.
   let matrix = Workspace()
+  /// Weights rearranged for a kernel and per-chunk partial weight gradients; used only by the
+  /// thread that called the layer, never by the workers of its parallel loops.
+  let weights = Workspace()
 
   /// The calling thread's pair.
   static var current: ConvolutionScratch {

@@ -20,6 +20,10 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   public var isTraining = true
 
   private var cachedInput: Tensor?
+  /// Images per chunk of the tap-by-tap form of layers on small planes (see
+  /// ``ShiftedConvolution``), or nil to use the im2col form for every geometry.
+  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.defaultImagesPerChunk
+  private var shiftedPlan: (geometry: ConvGeometry, plan: ShiftedConvolution)?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -104,6 +108,12 @@ public final class Conv2D: Layer, ActivationFusingLayer {
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     let output = outputs.make([batch, outChannels, g.outHeight, g.outWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    cachedInput = isTraining ? input : nil
+    if let (shifted, chunk) = shiftedConvolution(g) {
+      shifted.forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
+                      imagesPerChunk: chunk)
+      return output
+    }
     let scratch = ConvolutionScratch.current
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -121,8 +131,22 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                             bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outPlane)
       }
     }
-    cachedInput = isTraining ? input : nil
     return output
+  }
+
+  /// Layers on small planes run tap by tap (no im2col, no products of padding).
+  private func shiftedConvolution(_ g: ConvGeometry) -> (ShiftedConvolution, chunk: Int)? {
+    guard let chunk = tapByTapImagesPerChunk,
+          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
+    else { return nil }
+    if let shiftedPlan, shiftedPlan.geometry == g { return (shiftedPlan.plan, chunk) }
+    let plan = ShiftedConvolution.convolution(g, inChannels: inChannels, outChannels: outChannels)
+    shiftedPlan = (g, plan)
+    return (plan, chunk)
+  }
+
+  private var tapLayout: TapWeightLayout {
+    .convolution(inChannels: inChannels, outChannels: outChannels, taps: kernelSize * kernelSize)
   }
 
   public func releaseBackwardState() { cachedInput = nil }
@@ -155,6 +179,12 @@ public final class Conv2D: Layer, ActivationFusingLayer {
         accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
                               into: bias.gradient.mutablePointer())
       }
+    }
+    if let (shifted, chunk) = shiftedConvolution(g) {
+      shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
+                       inputGradient: inputGradient?.storage.pointer, activation: activation,
+                       imagesPerChunk: chunk)
+      return inputGradient
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane

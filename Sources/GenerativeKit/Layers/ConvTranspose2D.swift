@@ -30,6 +30,10 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// path and skip four activation-sized copies per step.
   var perImageMinimumPixels = 196
   private var cachedInput: Tensor?
+  /// Images per chunk of the tap-by-tap form of layers on small planes (see
+  /// ``ShiftedConvolution``), or nil to use the im2col form for every geometry.
+  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.defaultImagesPerChunk
+  private var shiftedPlan: (geometry: ConvGeometry, plan: ShiftedConvolution)?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -135,6 +139,12 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     let output = outputs.make([batch, outChannels, g.height, g.width])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    cachedInput = isTraining ? input : nil
+    if let (shifted, chunk) = shiftedConvolution(g) {
+      shifted.forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
+                      imagesPerChunk: chunk)
+      return output
+    }
     let scratch = ConvolutionScratch.current
     if g.outPlane >= perImageMinimumPixels {
       KernelProfile.measure("per-image") { forwardPerImage(x, batch: batch, geometry: g, into: y) }
@@ -169,8 +179,23 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
       }
     }
     if let bias { addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.inPlane) }
-    cachedInput = isTraining ? input : nil
     return output
+  }
+
+  /// Layers on small planes run tap by tap (no col2im, no products that fall on the cropped
+  /// border).
+  private func shiftedConvolution(_ g: ConvGeometry) -> (ShiftedConvolution, chunk: Int)? {
+    guard let chunk = tapByTapImagesPerChunk,
+          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
+    else { return nil }
+    if let shiftedPlan, shiftedPlan.geometry == g { return (shiftedPlan.plan, chunk) }
+    let plan = ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels)
+    shiftedPlan = (g, plan)
+    return (plan, chunk)
+  }
+
+  private var tapLayout: TapWeightLayout {
+    .transposed(inChannels: inChannels, outChannels: outChannels, taps: kernelSize * kernelSize)
   }
 
   public func releaseBackwardState() { cachedInput = nil }
@@ -203,6 +228,12 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
         accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.inPlane,
                               into: bias.gradient.mutablePointer())
       }
+    }
+    if let (shifted, chunk) = shiftedConvolution(g) {
+      shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
+                       inputGradient: inputGradient?.storage.pointer, activation: activation,
+                       imagesPerChunk: chunk)
+      return inputGradient
     }
     if g.outPlane >= perImageMinimumPixels {
       KernelProfile.measure("per-image") {

@@ -1,0 +1,212 @@
+import Testing
+
+@testable import GenerativeKit
+
+/// The tap-by-tap form of convolutions on small planes (``ShiftedConvolution``) against the direct
+/// reference kernels, the im2col form and finite differences.
+@Suite("Convolutions tap by tap")
+struct ShiftedConvolutionTests {
+  struct Case: CustomTestStringConvertible, Sendable {
+    var inChannels: Int
+    var outChannels: Int
+    var height: Int
+    var width: Int
+    var kernel: Int
+    var stride = 1
+    var padding: Padding
+    var outputPadding = 0
+    var testDescription: String {
+      "\(inChannels)->\(outChannels) \(height)x\(width) k\(kernel) s\(stride) \(padding)"
+        + (outputPadding > 0 ? " output padding \(outputPadding)" : "")
+    }
+
+    func convolution(seed: UInt64) -> Conv2D {
+      Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: kernel, stride: stride, padding: padding,
+             biasInitializer: .normal(std: 0.5), seed: seed)
+    }
+
+    func transposed(seed: UInt64) -> ConvTranspose2D {
+      ConvTranspose2D(inChannels: inChannels, outChannels: outChannels, kernelSize: kernel, stride: stride,
+                      padding: padding, outputPadding: outputPadding, biasInitializer: .normal(std: 0.5), seed: seed)
+    }
+  }
+
+  static let cases: [Case] = [
+    Case(inChannels: 16, outChannels: 24, height: 7, width: 7, kernel: 5, padding: .same),
+    Case(inChannels: 20, outChannels: 16, height: 6, width: 5, kernel: 3, padding: .same),
+    Case(inChannels: 16, outChannels: 16, height: 5, width: 7, kernel: 3, padding: .valid),
+    Case(inChannels: 16, outChannels: 17, height: 6, width: 6, kernel: 5, padding: .explicit(1)),
+    Case(inChannels: 17, outChannels: 16, height: 7, width: 6, kernel: 4, padding: .tensorflowSame),
+    // The report's stride-2 layers (DCGAN d_conv2 and g_convT2 shapes, VAE k = 3), DCGAN-64's k = 4.
+    Case(inChannels: 16, outChannels: 24, height: 7, width: 7, kernel: 5, stride: 2, padding: .same),
+    Case(inChannels: 24, outChannels: 16, height: 8, width: 6, kernel: 3, stride: 2, padding: .same),
+    Case(inChannels: 16, outChannels: 16, height: 6, width: 6, kernel: 4, stride: 2, padding: .explicit(1)),
+    Case(inChannels: 16, outChannels: 18, height: 9, width: 7, kernel: 3, stride: 3, padding: .valid),
+    Case(inChannels: 16, outChannels: 16, height: 5, width: 6, kernel: 3, stride: 2, padding: .explicit(1),
+         outputPadding: 1),
+  ]
+
+  /// The (tap, output pixel, input pixel) triples of all runs, in the layers' own pixel numbering.
+  static func coveredProducts(_ plan: ShiftedConvolution) -> [[Int]] {
+    func inverse(_ positions: [Int]?, _ count: Int) -> [Int] {
+      var pixels = Array(0..<count)
+      if let positions { for (pixel, position) in positions.enumerated() { pixels[position] = pixel } }
+      return pixels
+    }
+    let sources = inverse(plan.sourcePositions, plan.sourcePixels)
+    let targets = inverse(plan.targetPositions, plan.targetPixels)
+    return plan.runs.flatMap { run in
+      (0..<run.length).map { [run.tap, targets[run.target + $0], sources[run.source + $0]] }
+    }.sorted { $0.lexicographicallyPrecedes($1) }
+  }
+
+  /// Every product of two real pixels, from the definitions, against the runs.
+  @Test("Runs cover exactly the products of real pixels, each once", arguments: cases)
+  func runsCoverValidProducts(_ c: Case) throws {
+    let conv = c.convolution(seed: 1)
+    let g = try conv.geometry(height: c.height, width: c.width)
+    var expected: [[Int]] = []
+    for oy in 0..<g.outHeight {
+      for ox in 0..<g.outWidth {
+        for ky in 0..<c.kernel {
+          for kx in 0..<c.kernel {
+            let (iy, ix) = (oy * c.stride - g.padTop + ky, ox * c.stride - g.padLeft + kx)
+            if iy >= 0 && iy < c.height && ix >= 0 && ix < c.width {
+              expected.append([ky * c.kernel + kx, oy * g.outWidth + ox, iy * c.width + ix])
+            }
+          }
+        }
+      }
+    }
+    let plan = ShiftedConvolution.convolution(g, inChannels: 1, outChannels: 1)
+    #expect(Self.coveredProducts(plan) == expected.sorted { $0.lexicographicallyPrecedes($1) })
+
+    let convT = c.transposed(seed: 1)
+    let t = try convT.geometry(height: c.height, width: c.width)
+    var scattered: [[Int]] = []
+    for iy in 0..<c.height {
+      for ix in 0..<c.width {
+        for ky in 0..<c.kernel {
+          for kx in 0..<c.kernel {
+            let (oy, ox) = (iy * c.stride - t.padTop + ky, ix * c.stride - t.padLeft + kx)
+            if oy >= 0 && oy < t.height && ox >= 0 && ox < t.width {
+              scattered.append([ky * c.kernel + kx, oy * t.width + ox, iy * c.width + ix])
+            }
+          }
+        }
+      }
+    }
+    let transposedPlan = ShiftedConvolution.transposed(t, inChannels: 1, outChannels: 1)
+    #expect(Self.coveredProducts(transposedPlan) == scattered.sorted { $0.lexicographicallyPrecedes($1) })
+  }
+
+  @Test("Whole rows of a tap merge into one run; padding is skipped")
+  func runCounts() throws {
+    let layer = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, padding: .same)
+    let plan = ShiftedConvolution.transposed(try layer.geometry(height: 7, width: 6), inChannels: 1, outChannels: 1)
+    // 29 of the 35 (tap, pixel) pairs along the 7 rows are inside, 24 of 30 along the 6 columns.
+    #expect(plan.multiplyAddsPerImage == 29 * 24)
+    // The 5 taps with dx = 0: one run each; the other 20: one per row inside (5 + 6 + 7 + 6 + 5 per dx).
+    #expect(plan.runs.count == 5 + 4 * 29)
+  }
+
+  @Test("Conv2D forward matches the direct reference", arguments: cases)
+  func convolutionForward(_ c: Case) throws {
+    let layer = c.convolution(seed: 3)
+    layer.tapByTapImagesPerChunk = 2
+    var random = SeededGenerator(seed: 4)
+    let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
+    let output = try layer.forward(input)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.conv2d(input: input, weight: layer.weight.value, bias: layer.bias!.value,
+                                    stride: (c.stride, c.stride),
+                                    padding: (g.padTop, g.padLeft), outputSize: (g.outHeight, g.outWidth))
+    #expect(output.shape == expected.shape)
+    #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
+  }
+
+  @Test("ConvTranspose2D forward matches the direct reference", arguments: cases)
+  func transposedForward(_ c: Case) throws {
+    let layer = c.transposed(seed: 5)
+    layer.tapByTapImagesPerChunk = 2
+    var random = SeededGenerator(seed: 6)
+    let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
+    let output = try layer.forward(input)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.convTranspose2d(
+      input: input, weight: layer.weight.value, bias: layer.bias!.value, stride: (c.stride, c.stride),
+      padding: (g.padTop, g.padLeft), outputSize: (g.height, g.width))
+    #expect(output.shape == expected.shape)
+    #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
+  }
+
+  /// Both forms through a fused ReLU derivative, on 5 images in chunks of 2.
+  @Test("Backward passes match the im2col form", arguments: cases)
+  func backwardMatchesIm2col(_ c: Case) throws {
+    var random = SeededGenerator(seed: 11)
+    let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
+    for transposed in [false, true] {
+      func run(tapByTap: Bool) throws -> [Tensor] {
+        let layer: any Layer
+        if transposed {
+          let convT = c.transposed(seed: 12)
+          convT.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+          layer = convT
+        } else {
+          let conv = c.convolution(seed: 12)
+          conv.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+          layer = conv
+        }
+        let model = Sequential([ReLU(), layer])
+        let output = try model.forward(input)
+        var upstreamRandom = SeededGenerator(seed: 13)
+        let upstream = Tensor.randomNormal(shape: output.shape, using: &upstreamRandom)
+        let inputGradient = try model.backward(upstream)
+        return [output, inputGradient] + layer.trainableParameters.map(\.gradient)
+      }
+      let fast = try run(tapByTap: true)
+      let folded = try run(tapByTap: false)
+      for (name, (a, b)) in zip(["output", "input gradient", "weight gradient", "bias gradient"], zip(fast, folded)) {
+        #expect(a.maxAbsoluteDifference(to: b) < 2e-4, "\(transposed ? "ConvTranspose2D" : "Conv2D") \(name)")
+      }
+    }
+  }
+
+  @Test("Finite differences agree with the tap-by-tap backward")
+  func gradients() throws {
+    let strided = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, stride: 2, padding: .same, seed: 25)
+    strided.tapByTapImagesPerChunk = 1
+    try GradCheck.checkLayer(strided, input: GradCheck.awayFromZero(shape: [2, 16, 5, 6], seed: 26))
+    let stridedT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, stride: 2, padding: .same, seed: 27)
+    stridedT.tapByTapImagesPerChunk = 1
+    try GradCheck.checkLayer(stridedT, input: GradCheck.awayFromZero(shape: [2, 16, 3, 4], seed: 28))
+    let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: .same,
+                      biasInitializer: .normal(std: 0.5), seed: 21)
+    conv.tapByTapImagesPerChunk = 1
+    try GradCheck.checkLayer(conv, input: GradCheck.awayFromZero(shape: [2, 16, 5, 4], seed: 22))
+    let convT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, padding: .same,
+                                biasInitializer: .normal(std: 0.5), seed: 23)
+    convT.tapByTapImagesPerChunk = 1
+    try GradCheck.checkLayer(convT, input: GradCheck.awayFromZero(shape: [2, 16, 4, 5], seed: 24))
+  }
+
+  /// Chunks are processed in parallel and their weight-gradient partials added in chunk order,
+  /// so one and two threads give identical numbers.
+  @Test("The same numbers at one and two threads")
+  func threadCountIndependent() throws {
+    var random = SeededGenerator(seed: 31)
+    let input = Tensor.randomNormal(shape: [7, 16, 7, 7], using: &random)
+    func run(threads: Int) throws -> [Tensor] {
+      let saved = Threading.threadCount
+      defer { Threading.threadCount = saved }
+      Threading.threadCount = threads
+      let layer = ConvTranspose2D(inChannels: 16, outChannels: 24, kernelSize: 5, padding: .same, seed: 32)
+      layer.tapByTapImagesPerChunk = 3
+      let output = try layer.forward(input)
+      var upstreamRandom = SeededGenerator(seed: 33)
+      let inputGradient = try layer.backward(Tensor.randomNormal(shape: output.shape, using: &upstreamRandom))
+      return [output, inputGradient, layer.weight.gradient]
+    }
+    #expect(try run(threads: 1) == run(threads: 2))
+  }
+}
