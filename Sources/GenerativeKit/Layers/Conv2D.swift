@@ -6,7 +6,10 @@
 ///
 /// The batch is folded into the GEMM's N dimension (in chunks that bound the column matrix), so
 /// forward is one `W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]` product per chunk; backward is
-/// the weight-gradient and column-gradient GEMMs followed by col2im (darknet's recipe).
+/// the weight-gradient and column-gradient GEMMs followed by col2im (darknet's recipe). Layers
+/// with at least 16 channels on each side and an output under 196 pixels (the report's 7 x 7
+/// layers) instead run tap by tap (``ShiftedConvolution``): one GEMM per kernel tap and run of
+/// pixels, no column matrix, no products of padding.
 public final class Conv2D: Layer, ActivationFusingLayer {
   public let inChannels: Int
   public let outChannels: Int

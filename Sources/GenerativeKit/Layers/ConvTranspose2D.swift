@@ -1,6 +1,8 @@
 /// A 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`): the adjoint of ``Conv2D``, used
 /// to upsample. Computed in the scatter form: one GEMM `W^T x X` makes every input pixel's
-/// weighted kernel copy, and col2im adds them into the output.
+/// weighted kernel copy, and col2im adds them into the output. Layers with at least 16 channels
+/// on each side and an input under 196 pixels (the generators' 7 x 7 layers) instead run tap by
+/// tap (``ShiftedConvolution``), which skips the products that fall on the cropped border.
 ///
 /// - Input: `[N, inChannels, H, W]`. Output: `[N, outChannels, OH, OW]` with
 ///   `OH = (H - 1) * stride - 2 * padding + kernelSize + outputPadding` (PyTorch's formula).

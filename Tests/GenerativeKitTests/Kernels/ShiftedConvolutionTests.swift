@@ -60,44 +60,44 @@ struct ShiftedConvolutionTests {
     }.sorted { $0.lexicographicallyPrecedes($1) }
   }
 
+  /// `(tap, a, b)` for every pixel `a` of a `from` plane and tap `k` whose window position
+  /// `b = a * stride - pad + k` lies inside the `to` plane (row-major pixel indices): the
+  /// definition of both layers' products.
+  static func windowPairs(
+    from: (height: Int, width: Int), to: (height: Int, width: Int), kernel: Int, stride: Int, pad: (Int, Int)
+  ) -> [(tap: Int, a: Int, b: Int)] {
+    var pairs: [(tap: Int, a: Int, b: Int)] = []
+    for ay in 0..<from.height {
+      for ax in 0..<from.width {
+        for ky in 0..<kernel {
+          for kx in 0..<kernel {
+            let (by, bx) = (ay * stride - pad.0 + ky, ax * stride - pad.1 + kx)
+            if by >= 0 && by < to.height && bx >= 0 && bx < to.width {
+              pairs.append((ky * kernel + kx, ay * from.width + ax, by * to.width + bx))
+            }
+          }
+        }
+      }
+    }
+    return pairs
+  }
+
   /// Every product of two real pixels, from the definitions, against the runs.
   @Test("Runs cover exactly the products of real pixels, each once", arguments: cases)
   func runsCoverValidProducts(_ c: Case) throws {
-    let conv = c.convolution(seed: 1)
-    let g = try conv.geometry(height: c.height, width: c.width)
-    var expected: [[Int]] = []
-    for oy in 0..<g.outHeight {
-      for ox in 0..<g.outWidth {
-        for ky in 0..<c.kernel {
-          for kx in 0..<c.kernel {
-            let (iy, ix) = (oy * c.stride - g.padTop + ky, ox * c.stride - g.padLeft + kx)
-            if iy >= 0 && iy < c.height && ix >= 0 && ix < c.width {
-              expected.append([ky * c.kernel + kx, oy * g.outWidth + ox, iy * c.width + ix])
-            }
-          }
-        }
-      }
-    }
+    func sorted(_ triples: [[Int]]) -> [[Int]] { triples.sorted { $0.lexicographicallyPrecedes($1) } }
+    // Conv2D: output pixel a reads input pixel b.
+    let g = try c.convolution(seed: 1).geometry(height: c.height, width: c.width)
+    let reads = Self.windowPairs(from: (g.outHeight, g.outWidth), to: (c.height, c.width), kernel: c.kernel,
+                                 stride: c.stride, pad: (g.padTop, g.padLeft))
     let plan = ShiftedConvolution.convolution(g, inChannels: 1, outChannels: 1)
-    #expect(Self.coveredProducts(plan) == expected.sorted { $0.lexicographicallyPrecedes($1) })
-
-    let convT = c.transposed(seed: 1)
-    let t = try convT.geometry(height: c.height, width: c.width)
-    var scattered: [[Int]] = []
-    for iy in 0..<c.height {
-      for ix in 0..<c.width {
-        for ky in 0..<c.kernel {
-          for kx in 0..<c.kernel {
-            let (oy, ox) = (iy * c.stride - t.padTop + ky, ix * c.stride - t.padLeft + kx)
-            if oy >= 0 && oy < t.height && ox >= 0 && ox < t.width {
-              scattered.append([ky * c.kernel + kx, oy * t.width + ox, iy * c.width + ix])
-            }
-          }
-        }
-      }
-    }
+    #expect(Self.coveredProducts(plan) == sorted(reads.map { [$0.tap, $0.a, $0.b] }))
+    // ConvTranspose2D: input pixel a reaches output pixel b.
+    let t = try c.transposed(seed: 1).geometry(height: c.height, width: c.width)
+    let scatters = Self.windowPairs(from: (c.height, c.width), to: (t.height, t.width), kernel: c.kernel,
+                                    stride: c.stride, pad: (t.padTop, t.padLeft))
     let transposedPlan = ShiftedConvolution.transposed(t, inChannels: 1, outChannels: 1)
-    #expect(Self.coveredProducts(transposedPlan) == scattered.sorted { $0.lexicographicallyPrecedes($1) })
+    #expect(Self.coveredProducts(transposedPlan) == sorted(scatters.map { [$0.tap, $0.b, $0.a] }))
   }
 
   @Test("Whole rows of a tap merge into one run; padding is skipped")
