@@ -11,6 +11,9 @@ enum Format {
     "\(number(value, digits: digits)) ± \(number(error, digits: digits))"
   }
 
+  /// A share in [0, 1] as a percentage with one decimal.
+  static func percent(_ share: Double) -> String { "\(number(100 * share, digits: 1)) %" }
+
   static func count(_ value: Int) -> String {
     let digits = String(value)
     var out = ""

@@ -71,7 +71,11 @@ struct MNISTComparison {
     let vaeProbabilities = try classifier.probabilities(vaeSamples)
     let ganIS = try inceptionScore(probabilities: ganProbabilities, splits: 10)
     let vaeIS = try inceptionScore(probabilities: vaeProbabilities, splits: 10)
-    let testIS = try inceptionScore(probabilities: try classifier.probabilities(testImages), splits: 10)
+    let testProbabilities = try classifier.probabilities(testImages)
+    let testIS = try inceptionScore(probabilities: testProbabilities, splits: 10)
+    let (ganConfident, vaeConfident, testConfident) = (
+      try confidentFraction(probabilities: ganProbabilities), try confidentFraction(probabilities: vaeProbabilities),
+      try confidentFraction(probabilities: testProbabilities))
     let ganHistogram = try ClassHistogram(probabilities: ganProbabilities)
     let vaeHistogram = try ClassHistogram(probabilities: vaeProbabilities)
     let ganPR = try precisionRecall(real: testFeatures, generated: ganFeatures, k: 3)
@@ -115,6 +119,9 @@ struct MNISTComparison {
       Row(metric: "Inception score (classifier, max 10)", gan: Format.plusMinus(ganIS.mean, ganIS.standardDeviation, digits: 2),
           vae: Format.plusMinus(vaeIS.mean, vaeIS.standardDeviation, digits: 2),
           note: "test digits: \(Format.number(testIS.mean))"),
+      Row(metric: "samples the classifier labels with ≥ 90 % confidence",
+          gan: Format.percent(ganConfident), vae: Format.percent(vaeConfident),
+          note: "test digits: \(Format.percent(testConfident))"),
       Row(metric: "classes present / KL(histogram || uniform)",
           gan: "\(ganHistogram.classesPresent) / \(Format.number(ganHistogram.klDivergenceFromUniform, digits: 3))",
           vae: "\(vaeHistogram.classesPresent) / \(Format.number(vaeHistogram.klDivergenceFromUniform, digits: 3))",

@@ -48,6 +48,19 @@ struct MetricsInceptionScoreTests {
     #expect(soft > 1.5 && soft < 9)
   }
 
+  @Test("Confident fraction counts rows whose top probability reaches the threshold")
+  func confident() throws {
+    // Rows with top probability 1, 0.95, 0.9 and 0.6 (as softened one-hot rows) and a uniform row.
+    let rows = [Self.predictions([3]), Self.predictions([1], confidence: 0.95), Self.predictions([2], confidence: 0.9),
+                Self.predictions([4], confidence: 0.6), Tensor(shape: [1, 10], repeating: 0.1)]
+    let p = Tensor.concatenate(batches: rows)
+    #expect(try confidentFraction(probabilities: p) == 3.0 / 5)
+    #expect(try confidentFraction(probabilities: p, threshold: 0.5) == 4.0 / 5)
+    #expect(try confidentFraction(probabilities: p, threshold: 0.1) == 1)
+    #expect(throws: GenerativeKitError.self) { try confidentFraction(probabilities: p, threshold: 0) }
+    #expect(throws: GenerativeKitError.self) { try confidentFraction(probabilities: Tensor(shape: [10], repeating: 0.1)) }
+  }
+
   @Test("Hand computation with two classes")
   func handComputed() throws {
     let p = Tensor(shape: [2, 2], scalars: [0.9, 0.1, 0.2, 0.8])
