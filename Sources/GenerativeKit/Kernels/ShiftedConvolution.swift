@@ -287,6 +287,9 @@ extension ShiftedConvolution {
   /// adds the same per-chunk partial sums in the same order at any thread count.
   static let defaultImagesPerChunk = 32
 
+  /// The most partial weight gradients a backward pass keeps (each as large as the weight).
+  static let weightGradientGroups = 4
+
   /// Whether a layer should take this form: both channel counts wide enough for the per-tap GEMMs
   /// (`N` and `K` are channel counts), and its smaller plane (`pixels`) small enough that padding
   /// is a large share of the im2col form's work (larger transposed layers run image by image).
@@ -339,47 +342,53 @@ extension ShiftedConvolution {
   ) {
     let chunks = chunks(batch, size: imagesPerChunk)
     guard !chunks.isEmpty else { return }
-    // The calling thread's `weights` scratch: the gathered weight, then one partial weight
-    // gradient per chunk; workers use their own `columns` and `matrix`.
-    let m = ConvolutionScratch.current.weights.buffer(layout.count * (1 + (dw == nil ? 0 : chunks.count)))
+    // Consecutive chunks form a fixed number of groups, each summing its weight gradient in chunk
+    // order into a partial of its own: a few partials instead of one per chunk, and the same sums
+    // at any thread count.
+    let groups = dw == nil ? chunks.count : min(chunks.count, Self.weightGradientGroups)
+    // The calling thread's `weights` scratch: the gathered weight, then the groups' partial weight
+    // gradients; workers use their own `columns` and `matrix`.
+    let m = ConvolutionScratch.current.weights.buffer(layout.count * (1 + (dw == nil ? 0 : groups)))
     let partials = m + layout.count
     if dx != nil { KernelProfile.measure("layout") { layout.gather(weight, into: m) } }
-    Threading.parallelRanges(chunks.count, costPerItem: imagesPerChunk * multiplyAddsPerImage) { range in
+    let cost = (chunks.count / groups) * imagesPerChunk * multiplyAddsPerImage
+    Threading.parallelRanges(groups, costPerItem: cost) { range in
       let scratch = ConvolutionScratch.current
-      for index in range {
-        let chunk = chunks[index]
-        let images = chunk.count
-        let inputOffset = chunk.lowerBound * inChannels * sourcePixels
-        let xpm = scratch.columns.buffer(images * sourcePixels * inChannels)
-        let dypm = scratch.matrix.buffer(images * targetPixels * outChannels)
-        KernelProfile.measure("layout") {
-          batchToPixelMajor(dy + chunk.lowerBound * outChannels * targetPixels, images: images,
-                            channels: outChannels, plane: targetPixels, positions: targetPositions, into: dypm)
-        }
-        if dw != nil {
-          let partial = partials + index * layout.count
+      for group in range {
+        let partial = partials + group * layout.count
+        if dw != nil { partial.update(repeating: 0, count: layout.count) }
+        for chunk in chunks[(group * chunks.count / groups)..<((group + 1) * chunks.count / groups)] {
+          let images = chunk.count
+          let inputOffset = chunk.lowerBound * inChannels * sourcePixels
+          let xpm = scratch.columns.buffer(images * sourcePixels * inChannels)
+          let dypm = scratch.matrix.buffer(images * targetPixels * outChannels)
           KernelProfile.measure("layout") {
-            batchToPixelMajor(x + inputOffset, images: images, channels: inChannels, plane: sourcePixels,
-                              positions: sourcePositions, into: xpm)
-            partial.update(repeating: 0, count: layout.count)
+            batchToPixelMajor(dy + chunk.lowerBound * outChannels * targetPixels, images: images,
+                              channels: outChannels, plane: targetPixels, positions: targetPositions, into: dypm)
           }
-          KernelProfile.measure("sgemm") { weightGradient(xpm, dypm, images: images, into: partial) }
-        }
-        guard let dx else { continue }
-        // The input gradient is built where the input's copy was.
-        KernelProfile.measure("layout") { xpm.update(repeating: 0, count: images * sourcePixels * inChannels) }
-        KernelProfile.measure("sgemm") { inputGradient(dypm, m, images: images, into: xpm) }
-        KernelProfile.measure("layout") {
-          pixelMajorToBatch(xpm, images: images, channels: inChannels, plane: sourcePixels,
-                            positions: sourcePositions, bias: nil,
-                            into: dx + inputOffset,
-                            activation: activation.map { FusedActivation(derivative: $0, outputs: x + inputOffset) })
+          if dw != nil {
+            KernelProfile.measure("layout") {
+              batchToPixelMajor(x + inputOffset, images: images, channels: inChannels, plane: sourcePixels,
+                                positions: sourcePositions, into: xpm)
+            }
+            KernelProfile.measure("sgemm") { weightGradient(xpm, dypm, images: images, into: partial) }
+          }
+          guard let dx else { continue }
+          // The input gradient is built where the input's copy was.
+          KernelProfile.measure("layout") { xpm.update(repeating: 0, count: images * sourcePixels * inChannels) }
+          KernelProfile.measure("sgemm") { inputGradient(dypm, m, images: images, into: xpm) }
+          KernelProfile.measure("layout") {
+            pixelMajorToBatch(xpm, images: images, channels: inChannels, plane: sourcePixels,
+                              positions: sourcePositions, bias: nil,
+                              into: dx + inputOffset,
+                              activation: activation.map { FusedActivation(derivative: $0, outputs: x + inputOffset) })
+          }
         }
       }
     }
     guard let dw else { return }
     KernelProfile.measure("layout") {
-      for index in 1..<chunks.count {
+      for index in 1..<groups {
         BLAS.saxpy(count: layout.count, alpha: 1, x: partials + index * layout.count, y: partials)
       }
       layout.scatterAdd(partials, into: dw)
