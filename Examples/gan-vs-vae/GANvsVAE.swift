@@ -3,7 +3,7 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 
-/// Trains (or resumes) the report's GAN and VAE on MNIST and on Frey faces and writes a report
+/// Trains (or resumes) the report's GAN and VAE on MNIST and on faces (Frey or Olivetti) and writes a report
 /// folder comparing them: a table of every metric, sample grids, reconstructions, interpolations,
 /// loss curves and nearest-neighbour panels, as index.html and REPORT.md.
 @main
@@ -24,6 +24,8 @@ struct GANvsVAE: ParsableCommand {
   @Option(help: "Random seed.") var seed: UInt64 = 1
   @Flag(help: "Skip the MNIST part.") var skipMNIST = false
   @Flag(help: "Skip the faces part.") var skipFaces = false
+  @Option(help: "Face set for the faces part: frey-faces (28 x 20) or olivetti-faces (64 x 64, DCGAN-64).")
+  var faces = "frey-faces"
   @Option(help: "A trained digit classifier (mnist-classifier's classifier.safetensors) to measure with, instead of training one.")
   var classifier: String?
 
@@ -31,6 +33,13 @@ struct GANvsVAE: ParsableCommand {
     guard !(skipMNIST && skipFaces) else {
       throw ValidationError("--skip-mnist and --skip-faces together leave nothing to compare")
     }
+    guard faceSet != nil else {
+      throw ValidationError("--faces must be frey-faces or olivetti-faces, got \(faces)")
+    }
+  }
+
+  private var faceSet: DataSetName? {
+    DataSetName(rawValue: faces).flatMap { [.freyFaces, .olivettiFaces].contains($0) ? $0 : nil }
   }
 
   func run() throws {
@@ -50,7 +59,8 @@ struct GANvsVAE: ParsableCommand {
       }
       if !skipFaces {
         sections.append(
-          try FacesComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed, progress: progress).run())
+          try FacesComparison(settings: settings, folder: folder, dataDirectory: dataDir, seed: seed, dataSet: faceSet!,
+                              progress: progress).run())
       }
       let report = ComparisonReport(
         title: "GAN versus VAE on MNIST and faces (\(settings.name) settings)",

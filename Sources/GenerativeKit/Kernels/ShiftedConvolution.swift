@@ -279,12 +279,9 @@ func pixelMajorToBatch(
 }
 
 extension ShiftedConvolution {
-  /// Whether layers that suit the tap-by-tap form use it (benchmarks switch it off to compare with
-  /// the im2col form; tests use the layers' own switch).
-  nonisolated(unsafe) static var isEnabled = true
-
-  /// Images per chunk by default. Fixed, not derived from the thread count, so the weight gradient
-  /// adds the same per-chunk partial sums in the same order at any thread count.
+  /// Images per chunk by default (16-32 measured fastest on the report's layers). Fixed, not
+  /// derived from the thread count, so the weight gradient adds the same partial sums in the same
+  /// order at any thread count.
   static let defaultImagesPerChunk = 32
 
   /// The most partial weight gradients a backward pass keeps (each as large as the weight).
@@ -294,7 +291,7 @@ extension ShiftedConvolution {
   /// (`N` and `K` are channel counts), and its smaller plane (`pixels`) small enough that padding
   /// is a large share of the im2col form's work (larger transposed layers run image by image).
   static func suits(inChannels: Int, outChannels: Int, pixels: Int) -> Bool {
-    isEnabled && min(inChannels, outChannels) >= 16 && pixels < 196
+    min(inChannels, outChannels) >= 16 && pixels < 196
   }
 
   private func chunks(_ batch: Int, size: Int) -> [Range<Int>] {
