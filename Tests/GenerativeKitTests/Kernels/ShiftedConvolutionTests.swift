@@ -190,6 +190,41 @@ struct ShiftedConvolutionTests {
     try GradCheck.checkLayer(convT, input: GradCheck.awayFromZero(shape: [2, 16, 4, 5], seed: 24))
   }
 
+  /// Whole networks whose layers take either form: DCGAN-64 (k = 4, stride 2, padding 1 on 4 x 4
+  /// to 64 x 64 planes) at width 16, and the report's DCGAN at width 16.
+  @Test("DCGAN-64 and the report's DCGAN give the same outputs and gradients in both forms")
+  func wholeNetworks() throws {
+    func run(_ build: () -> Sequential, input: Tensor, tapByTap: Bool) throws -> [Tensor] {
+      let model = build()
+      for layer in model.layers {
+        (layer as? Conv2D)?.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+        (layer as? ConvTranspose2D)?.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+      }
+      let output = try model.forward(input)
+      var random = SeededGenerator(seed: 41)
+      let inputGradient = try model.backward(Tensor.randomNormal(shape: output.shape, using: &random))
+      return [output, inputGradient] + model.trainableParameters.map(\.gradient)
+    }
+    var random = SeededGenerator(seed: 42)
+    let noise = Tensor.randomNormal(shape: [3, 100], using: &random)
+    let images = Tensor.randomNormal(shape: [3, 1, 64, 64], using: &random)
+    let digits = Tensor.randomNormal(shape: [3, 1, 28, 28], using: &random)
+    let networks: [(String, () -> Sequential, Tensor)] = [
+      ("DCGAN-64 generator", { DCGAN.generator64(width: 16, seed: 43) }, noise),
+      ("DCGAN-64 discriminator", { DCGAN.discriminator64(width: 16, seed: 44) }, images),
+      ("DCGAN generator", { DCGAN.mnistGenerator(width: 16, seed: 45) }, noise),
+      ("DCGAN discriminator", { DCGAN.mnistDiscriminator(width: 16, seed: 46) }, digits),
+    ]
+    for (name, build, input) in networks {
+      let fast = try run(build, input: input, tapByTap: true)
+      let folded = try run(build, input: input, tapByTap: false)
+      for (index, (a, b)) in zip(fast, folded).enumerated() {
+        let scale = max(1, b.map { abs($0) }.scalars.max() ?? 0)
+        #expect(a.maxAbsoluteDifference(to: b) <= 1e-4 * scale, "\(name): tensor \(index) of output, input gradient, parameter gradients")
+      }
+    }
+  }
+
   /// Groups of chunks are processed in parallel and their weight-gradient partials added in order,
   /// so one and two threads give identical numbers (7 chunks of one image in 4 groups).
   @Test("The same numbers at one and two threads")
