@@ -19,23 +19,23 @@ final class Workspace {
   var capacity: Int { storage?.capacity ?? 0 }
 }
 
-/// The scratch matrices of the convolution layers (im2col columns and the GEMM operand or product
-/// beside them), shared by every layer that runs on the same thread.
+/// The scratch matrices of the convolution layers (im2col columns, the GEMM operand or product
+/// beside them, rearranged weights), shared by every layer that runs on the same thread.
 ///
-/// A layer uses them only inside one `forward` or `backward` call, so one pair per thread serves
+/// A layer uses them only inside one `forward` or `backward` call, so one set per thread serves
 /// a whole network: memory is the largest layer's need, not the sum over layers. Each thread gets
-/// its own pair, so models trained on different threads never share a buffer; the pair is freed
+/// its own set, so models trained on different threads never share a buffer; the set is freed
 /// when its thread ends.
 final class ConvolutionScratch {
   /// im2col / col2im column matrices.
   let columns = Workspace()
   /// The GEMM's other operand or its product, in the channel-major layout.
   let matrix = Workspace()
-  /// Weights rearranged for a kernel and per-chunk partial weight gradients; used only by the
-  /// thread that called the layer, never by the workers of its parallel loops.
+  /// Weights rearranged for a kernel and its partial weight gradients; used only by the thread
+  /// that called the layer, never by the workers of its parallel loops.
   let weights = Workspace()
 
-  /// The calling thread's pair.
+  /// The calling thread's scratch.
   static var current: ConvolutionScratch {
     if let raw = pthread_getspecific(key) {
       return Unmanaged<ConvolutionScratch>.fromOpaque(raw).takeUnretainedValue()
