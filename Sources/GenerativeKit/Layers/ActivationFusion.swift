@@ -18,9 +18,9 @@ enum ActivationDerivative: Equatable, Sendable {
   func apply(to gradient: UnsafeMutablePointer<Float>, outputs: UnsafePointer<Float>, count: Int) {
     switch self {
     case .relu:
-      for i in 0..<count { gradient[i] = outputs[i] > 0 ? gradient[i] : 0 }
+      SignSelect.keepWherePositive(gradient, sign: outputs, into: gradient, count: count)
     case .leakyReLU(let slope):
-      for i in 0..<count { gradient[i] = outputs[i] >= 0 ? gradient[i] : slope * gradient[i] }
+      SignSelect.scaleWhereNegative(gradient, sign: outputs, slope: slope, into: gradient, count: count)
     }
   }
 }

@@ -22,7 +22,8 @@ public final class ReLU: Layer {
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let output = cachedOutput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     return try elementwiseGradient(outputGradient, output, layer: self, pool: inputGradients) { dy, y, dx, range in
-      for i in range { dx[i] = y[i] > 0 ? dy[i] : 0 }
+      SignSelect.keepWherePositive(dy + range.lowerBound, sign: y + range.lowerBound, into: dx + range.lowerBound,
+                                   count: range.count)
     }
   }
 }
@@ -43,14 +44,18 @@ public final class LeakyReLU: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     let slope = self.slope
     cachedInput = isTraining ? input : nil
-    return elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = x[i] >= 0 ? x[i] : slope * x[i] } }
+    return elementwise(input, pool: outputs) { x, y, range in
+      SignSelect.scaleWhereNegative(x + range.lowerBound, sign: x + range.lowerBound, slope: slope,
+                                    into: y + range.lowerBound, count: range.count)
+    }
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let slope = self.slope
     return try elementwiseGradient(outputGradient, input, layer: self, pool: inputGradients) { dy, x, dx, range in
-      for i in range { dx[i] = x[i] >= 0 ? dy[i] : slope * dy[i] }
+      SignSelect.scaleWhereNegative(dy + range.lowerBound, sign: x + range.lowerBound, slope: slope,
+                                    into: dx + range.lowerBound, count: range.count)
     }
   }
 }
