@@ -10,9 +10,11 @@ import Synchronization
 public enum Threading {
   nonisolated(unsafe) private static var configuredCount = 0
 
-  /// The thread count in use (at least 1).
+  /// The thread count in use (at least 1): the calling thread's override from
+  /// ``withThreadCount(_:_:)`` if there is one, otherwise the process-wide setting.
   public static var threadCount: Int {
     get {
+      if let override = threadCountOverride.value { return override }
       if configuredCount == 0 { apply(ProcessInfoLite.activeProcessorCount) }
       return configuredCount
     }
@@ -21,6 +23,17 @@ public enum Threading {
       apply(newValue)
     }
   }
+
+  /// Runs `body` with `count` threads for the work the calling thread starts, leaving the
+  /// process-wide ``threadCount`` (and every other thread's work) alone: a test or a measurement
+  /// can change the thread count while other work runs in parallel.
+  public static func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+    precondition(count >= 1, "Threading.withThreadCount: the count must be at least 1, got \(count)")
+    BLAS.useSingleThreadedOpenBLAS()
+    return try threadCountOverride.with(count, body)
+  }
+
+  private static let threadCountOverride = ThreadLocalInt()
 
   private static func apply(_ count: Int) {
     configuredCount = count
@@ -80,6 +93,27 @@ public enum Threading {
 
   /// Ranges per thread in ``parallelRanges(_:costPerItem:_:)``.
   nonisolated(unsafe) static var rangesPerThread = 4
+}
+
+/// An integer setting the calling thread may override for the length of a closure.
+final class ThreadLocalInt: @unchecked Sendable {
+  private let key: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+  }()
+
+  /// The calling thread's override, if it set one.
+  var value: Int? { pthread_getspecific(key).map { Int(bitPattern: $0) - 1 } }
+
+  /// Runs `body` with `value` overridden to `override` (at least 0) on the calling thread.
+  func with<T>(_ override: Int, _ body: () throws -> T) rethrows -> T {
+    precondition(override >= 0, "ThreadLocalInt: the override must be non-negative, got \(override)")
+    let outer = pthread_getspecific(key)
+    pthread_setspecific(key, UnsafeRawPointer(bitPattern: override + 1))
+    defer { pthread_setspecific(key, outer) }
+    return try body()
+  }
 }
 
 /// The processor count without Foundation (the library keeps its imports small).

@@ -64,8 +64,17 @@ public enum ConvolutionChunking {
   /// Images per chunk for a column matrix of `rows` rows and `columnsPerImage` columns per image.
   static func imagesPerChunk(batch: Int, rows: Int, columnsPerImage: Int) -> Int {
     let perImage = max(1, rows * columnsPerImage)
-    return max(1, min(batch, maximumColumnElements / perImage))
+    let budget = budgetOverride.value ?? maximumColumnElements
+    return max(1, min(batch, budget / perImage))
   }
+
+  /// Runs `body` with a column budget of `elements` for the convolutions the calling thread runs
+  /// (tests force several chunks per layer this way without changing other threads' work).
+  static func withMaximumColumnElements<T>(_ elements: Int, _ body: () throws -> T) rethrows -> T {
+    try budgetOverride.with(elements, body)
+  }
+
+  private static let budgetOverride = ThreadLocalInt()
 
   /// The chunk ranges covering `0..<batch`.
   static func chunks(batch: Int, rows: Int, columnsPerImage: Int) -> [Range<Int>] {

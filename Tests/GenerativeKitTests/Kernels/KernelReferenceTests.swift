@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import GenerativeKit
@@ -38,8 +39,6 @@ struct KernelReferenceTests {
 
   @Test("sgemm split over threads matches the reference, cut along rows or columns, with leading dimensions")
   func partitionedSgemm() {
-    let saved = Threading.threadCount
-    defer { Threading.threadCount = saved }
     var generator = SeededGenerator(seed: 3)
     // Large enough to be split (GEMMPartition.minimumMultiplyAdds); the first cuts C's rows, the second its columns.
     for (m, n, k) in [(130, 90, 100), (40, 301, 90)] {
@@ -58,14 +57,15 @@ struct KernelReferenceTests {
           Reference.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
                          a: tightA, b: tightB, beta: 0.3, c: &expected)
           for threads in [1, 2, 3] {
-            Threading.threadCount = threads
             var actual = c
             a.withUnsafeBufferPointer { a in
               b.withUnsafeBufferPointer { b in
                 actual.withUnsafeMutableBufferPointer { out in
-                  BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
-                             a: a.baseAddress!, lda: aColumns + 1, b: b.baseAddress!, ldb: bColumns + 1,
-                             beta: 0.3, c: out.baseAddress!, ldc: n + 1)
+                  Threading.withThreadCount(threads) {
+                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.7,
+                               a: a.baseAddress!, lda: aColumns + 1, b: b.baseAddress!, ldb: bColumns + 1,
+                               beta: 0.3, c: out.baseAddress!, ldc: n + 1)
+                  }
                 }
               }
             }
@@ -80,6 +80,29 @@ struct KernelReferenceTests {
         }
       }
     }
+  }
+
+  /// Tests run in parallel; a thread count or column budget set for one must not reach another.
+  @Test("Thread-count and column-budget overrides hold for the calling thread only, nest, and end with their closure")
+  func scopedOverrides() {
+    let global = Threading.threadCount
+    Threading.withThreadCount(global + 3) {
+      #expect(Threading.threadCount == global + 3)
+      Threading.withThreadCount(1) { #expect(Threading.threadCount == 1) }
+      #expect(Threading.threadCount == global + 3)
+      final class Seen: @unchecked Sendable { var count = 0 }
+      let seen = Seen()
+      let other = Thread { seen.count = Threading.threadCount }
+      other.start()
+      while !other.isFinished { usleep(1_000) }
+      #expect(seen.count == global)
+    }
+    #expect(Threading.threadCount == global)
+    let images = ConvolutionChunking.withMaximumColumnElements(100) {
+      ConvolutionChunking.imagesPerChunk(batch: 64, rows: 10, columnsPerImage: 5)
+    }
+    #expect(images == 2)
+    #expect(ConvolutionChunking.imagesPerChunk(batch: 64, rows: 10, columnsPerImage: 5) == 64)
   }
 
   @Test("GEMM partitions are aligned, contiguous and cover every row", arguments: [1, 15, 16, 17, 100, 1000])
@@ -197,17 +220,10 @@ struct KernelReferenceTests {
       let dx = try layer.backward(y)
       return (y, dx, layer.weight.gradient)
     }
-    let savedThreads = Threading.threadCount
-    let savedBudget = ConvolutionChunking.maximumColumnElements
-    defer {
-      Threading.threadCount = savedThreads
-      ConvolutionChunking.maximumColumnElements = savedBudget
+    let single = try Threading.withThreadCount(1) { try run() }
+    let chunked = try Threading.withThreadCount(2) {
+      try ConvolutionChunking.withMaximumColumnElements(27 * 25 * 2) { try run() }  // two images per chunk
     }
-    Threading.threadCount = 1
-    let single = try run()
-    Threading.threadCount = 2
-    ConvolutionChunking.maximumColumnElements = 27 * 25 * 2  // two images per chunk
-    let chunked = try run()
     #expect(single.0.maxAbsoluteDifference(to: chunked.0) < 1e-5)
     #expect(single.1.maxAbsoluteDifference(to: chunked.1) < 1e-5)
     #expect(single.2.maxAbsoluteDifference(to: chunked.2) < 1e-4)

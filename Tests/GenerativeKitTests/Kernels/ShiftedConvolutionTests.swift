@@ -232,15 +232,14 @@ struct ShiftedConvolutionTests {
     var random = SeededGenerator(seed: 31)
     let input = Tensor.randomNormal(shape: [7, 16, 7, 7], using: &random)
     func run(threads: Int) throws -> [Tensor] {
-      let saved = Threading.threadCount
-      defer { Threading.threadCount = saved }
-      Threading.threadCount = threads
-      let layer = ConvTranspose2D(inChannels: 16, outChannels: 24, kernelSize: 5, padding: .same, seed: 32)
-      layer.tapByTapImagesPerChunk = 1
-      let output = try layer.forward(input)
-      var upstreamRandom = SeededGenerator(seed: 33)
-      let inputGradient = try layer.backward(Tensor.randomNormal(shape: output.shape, using: &upstreamRandom))
-      return [output, inputGradient, layer.weight.gradient]
+      try Threading.withThreadCount(threads) {
+        let layer = ConvTranspose2D(inChannels: 16, outChannels: 24, kernelSize: 5, padding: .same, seed: 32)
+        layer.tapByTapImagesPerChunk = 1
+        let output = try layer.forward(input)
+        var upstreamRandom = SeededGenerator(seed: 33)
+        let inputGradient = try layer.backward(Tensor.randomNormal(shape: output.shape, using: &upstreamRandom))
+        return [output, inputGradient, layer.weight.gradient]
+      }
     }
     #expect(try run(threads: 1) == run(threads: 2))
   }

@@ -24,9 +24,10 @@ struct ActivationFusionTests {
 
   @Test("Sequential's fused backward equals the layer-by-layer backward bit for bit, across batch chunks")
   func equalsUnfused() throws {
-    let saved = ConvolutionChunking.maximumColumnElements
-    defer { ConvolutionChunking.maximumColumnElements = saved }
-    ConvolutionChunking.maximumColumnElements = 200  // several chunks per layer
+    try ConvolutionChunking.withMaximumColumnElements(200) { try checkEqualsUnfused() }  // several chunks per layer
+  }
+
+  private func checkEqualsUnfused() throws {
     var random = SeededGenerator(seed: 5)
     let input = Tensor.randomNormal(shape: [5, 2, 8, 8], using: &random)
     let upstream = Tensor.randomNormal(shape: [5, 1, 8, 8], using: &random)

@@ -61,13 +61,12 @@ struct LayerGradientTests {
 
   @Test("Convolutions split into several batch chunks give the same gradients")
   func chunkedConvolutions() throws {
-    let saved = ConvolutionChunking.maximumColumnElements
-    defer { ConvolutionChunking.maximumColumnElements = saved }
-    ConvolutionChunking.maximumColumnElements = 200  // forces one image per chunk here
-    let conv = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 9)
-    try GradCheck.checkLayer(conv, input: GradCheck.awayFromZero(shape: [3, 2, 6, 6], seed: 10))
-    let transpose = ConvTranspose2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 11)
-    try GradCheck.checkLayer(transpose, input: GradCheck.awayFromZero(shape: [3, 2, 4, 4], seed: 12))
+    try ConvolutionChunking.withMaximumColumnElements(200) {  // forces one image per chunk here
+      let conv = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 9)
+      try GradCheck.checkLayer(conv, input: GradCheck.awayFromZero(shape: [3, 2, 6, 6], seed: 10))
+      let transpose = ConvTranspose2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 11)
+      try GradCheck.checkLayer(transpose, input: GradCheck.awayFromZero(shape: [3, 2, 4, 4], seed: 12))
+    }
   }
 
   @Test("BatchNorm over features and over channels", arguments: [[5, 4], [3, 2, 3, 4], [2, 3, 1, 1]])

@@ -22,15 +22,14 @@ struct PerImageConvTransposeTests {
     let input = Tensor.randomNormal(shape: [19, 3, 6, 5], using: &random)
     let upstream = Tensor.randomNormal(shape: [19, 2, 12, 10], using: &random)
     func run(perImage: Bool, threads: Int) throws -> (Tensor, Tensor, Tensor, Tensor) {
-      let saved = Threading.threadCount
-      defer { Threading.threadCount = saved }
-      Threading.threadCount = threads
-      let layer = ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 10)
-      layer.perImageMinimumPixels = perImage ? 1 : .max
-      let model = Sequential([ReLU(), layer])
-      let y = try model.forward(input)
-      let dx = try model.backward(upstream)
-      return (y, dx, layer.weight.gradient, layer.bias!.gradient)
+      try Threading.withThreadCount(threads) {
+        let layer = ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 10)
+        layer.perImageMinimumPixels = perImage ? 1 : .max
+        let model = Sequential([ReLU(), layer])
+        let y = try model.forward(input)
+        let dx = try model.backward(upstream)
+        return (y, dx, layer.weight.gradient, layer.bias!.gradient)
+      }
     }
     let folded = try run(perImage: false, threads: 2)
     let one = try run(perImage: true, threads: 1)
