@@ -41,24 +41,10 @@ public final class Dropout: Layer {
     Threading.parallelRanges(blocks, costPerItem: blockSize) { range in
       for block in range {
         var stream = SeededGenerator(seed: passSeed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
-        let end = min(count, (block + 1) * blockSize)
-        var i = block * blockSize
-        // Sixteen draws at a time, kept or dropped by a vector mask: a branch per element would
-        // mispredict at every `rate`-th element or so.
-        while i + 16 <= end {
-          var uniforms = SIMD16<Float>()
-          for lane in 0..<16 { uniforms[lane] = stream.nextUniform() }
-          let keep = SIMD16<Float>(repeating: scale).replacing(with: 0, where: uniforms .< rate)
-          UnsafeMutableRawPointer(m + i).storeBytes(of: keep, as: SIMD16<Float>.self)
-          let input = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-          UnsafeMutableRawPointer(y + i).storeBytes(of: input * keep, as: SIMD16<Float>.self)
-          i += 16
-        }
-        while i < end {
+        for i in (block * blockSize)..<min(count, (block + 1) * blockSize) {
           let keep: Float = stream.nextUniform() < rate ? 0 : scale
           m[i] = keep
           y[i] = x[i] * keep
-          i += 1
         }
       }
     }
