@@ -1,11 +1,13 @@
-/// Element-wise selections on the sign of a second array, for ReLU and LeakyReLU and their
-/// derivatives, written with SIMD masks.
+/// Element-wise selection on the sign of a second array (ReLU's derivative), written with SIMD
+/// masks.
 ///
-/// A plain loop with `c[i] > 0 ? a[i] : b` compiles to a branch per element, and on activations
-/// about half of the signs are negative in no pattern, so the branch mispredicts every other
-/// element: the fused ReLU derivative of the VAE's last layer took 9.5 ms for 3.2 M floats (3 ns
-/// each). Blending whole vectors by a comparison mask has no branch. Each function gives the same
-/// bits as its scalar loop, NaN included (a NaN sign value fails every comparison).
+/// A plain loop `r[i] = c[i] > 0 ? a[i] : 0` reads `a[i]` only when the condition holds, and the
+/// compiler may not read through a raw pointer that the program does not read, so it emits a
+/// branch per element; on activations about half of the signs are negative in no pattern, and
+/// the branch mispredicts every other element: the fused ReLU derivative of the VAE's last layer
+/// took 9.5 ms for 3.2 M floats (3 ns each). Blending whole vectors by a comparison mask has no
+/// branch. (LeakyReLU's `c >= 0 ? a[i] : slope * a[i]` reads `a[i]` on both arms and already
+/// compiles to vector selects.) The result has the same bits as the scalar loop, NaN included.
 enum SignSelect {
   typealias Vector = SIMD16<Float>
 
@@ -31,24 +33,6 @@ enum SignSelect {
     }
     while i < count {
       result[i] = sign[i] > 0 ? value[i] : 0
-      i += 1
-    }
-  }
-
-  /// `result[i] = sign[i] >= 0 ? value[i] : slope * value[i]` (LeakyReLU, or its derivative
-  /// applied to `value`). `result` may be `value`.
-  static func scaleWhereNegative(
-    _ value: UnsafePointer<Float>, sign: UnsafePointer<Float>, slope: Float, into result: UnsafeMutablePointer<Float>,
-    count: Int
-  ) {
-    var i = 0
-    while i + Vector.scalarCount <= count {
-      let v = load(value, i)
-      store(v.replacing(with: slope * v, where: .!(load(sign, i) .>= 0)), result, i)
-      i += Vector.scalarCount
-    }
-    while i < count {
-      result[i] = sign[i] >= 0 ? value[i] : slope * value[i]
       i += 1
     }
   }

@@ -20,7 +20,8 @@ enum ActivationDerivative: Equatable, Sendable {
     case .relu:
       SignSelect.keepWherePositive(gradient, sign: outputs, into: gradient, count: count)
     case .leakyReLU(let slope):
-      SignSelect.scaleWhereNegative(gradient, sign: outputs, slope: slope, into: gradient, count: count)
+      // Both arms read the gradient, so this loop compiles to vector selects already.
+      for i in 0..<count { gradient[i] = outputs[i] >= 0 ? gradient[i] : slope * gradient[i] }
     }
   }
 }

@@ -44,18 +44,14 @@ public final class LeakyReLU: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     let slope = self.slope
     cachedInput = isTraining ? input : nil
-    return elementwise(input, pool: outputs) { x, y, range in
-      SignSelect.scaleWhereNegative(x + range.lowerBound, sign: x + range.lowerBound, slope: slope,
-                                    into: y + range.lowerBound, count: range.count)
-    }
+    return elementwise(input, pool: outputs) { x, y, range in for i in range { y[i] = x[i] >= 0 ? x[i] : slope * x[i] } }
   }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
     let slope = self.slope
     return try elementwiseGradient(outputGradient, input, layer: self, pool: inputGradients) { dy, x, dx, range in
-      SignSelect.scaleWhereNegative(dy + range.lowerBound, sign: x + range.lowerBound, slope: slope,
-                                    into: dx + range.lowerBound, count: range.count)
+      for i in range { dx[i] = x[i] >= 0 ? dy[i] : slope * dy[i] }
     }
   }
 }
