@@ -74,7 +74,9 @@ struct FacesComparison {
 
     let figures = folder.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
-    let grid = ImageGrid(columns: .fixed(10), scale: 3)
+    // Frey's 28 x 20 faces are enlarged three times; 64 x 64 faces are shown at their size.
+    let scale = max(height, width) >= 64 ? 1 : 3
+    let grid = ImageGrid(columns: .fixed(10), scale: scale)
     try grid.write(ganSamples.slice(batch: 0..<50), range: .unit, to: figures.appendingPathComponent("\(prefix)-gan-samples.png"))
     try grid.write(vaeSamples.slice(batch: 0..<50), range: .unit, to: figures.appendingPathComponent("\(prefix)-vae-samples.png"))
     var ganDistance = 0.0
@@ -85,7 +87,7 @@ struct FacesComparison {
       let mean = neighbors.distances.reduce(0, +) / Double(neighbors.distances.count)
       if model == "gan" { ganDistance = mean } else { vaeDistance = mean }
       let panel = try nearestNeighborPanel(samples: shown, training: faceImages, neighbors: neighbors)
-      try ImageGrid(columns: .fixed(2), scale: 3).write(panel, range: .unit,
+      try ImageGrid(columns: .fixed(2), scale: scale).write(panel, range: .unit,
                                                          to: figures.appendingPathComponent("\(prefix)-\(model)-nearest.png"))
     }
     let realNeighbors = try nearestNeighbors(of: faceImages.slice(batch: 0..<8), in: faceImages.slice(batch: 8..<count))

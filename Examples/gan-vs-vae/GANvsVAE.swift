@@ -63,7 +63,7 @@ struct GANvsVAE: ParsableCommand {
                               progress: progress).run())
       }
       let report = ComparisonReport(
-        title: "GAN versus VAE on MNIST and faces (\(settings.name) settings)",
+        title: "GAN versus VAE on \(skipFaces ? "MNIST" : skipMNIST ? "faces" : "MNIST and faces") (\(settings.name) settings)",
         introduction: "Reproduces \"Comparison of GAN and VAE on MNIST and Face Image Generation\" with GenerativeKit: "
           + "the report's DCGAN (non-saturating loss, Adam 1e-4) and convolutional VAE (MSE + KL, Adam 1e-4), "
           + "measured with a classifier-feature FID, Inception score, class histogram, precision and recall, Parzen "
