@@ -1,19 +1,27 @@
+import Synchronization
+
 /// Time spent in each kind of kernel (GEMM, im2col, col2im, layout changes), accumulated while
 /// ``isEnabled`` is on: where a convolution's time goes. Off by default; when on, every timed kernel
-/// call costs two clock reads.
+/// call costs two clock reads and a lock. Kernels timed inside parallel loops add up the time of
+/// every thread, so a kind's total can exceed the wall time.
 public enum KernelProfile {
   nonisolated(unsafe) public static var isEnabled = false
-  nonisolated(unsafe) public private(set) static var seconds: [String: Double] = [:]
+
+  /// Seconds accumulated per kind of kernel since the last ``reset()``.
+  public static var seconds: [String: Double] { totals.withLock { $0 } }
+
+  private static let totals = Mutex<[String: Double]>([:])
 
   /// Clears the accumulated times.
-  public static func reset() { seconds = [:] }
+  public static func reset() { totals.withLock { $0 = [:] } }
 
   @inline(__always)
   static func measure<R>(_ kind: String, _ body: () -> R) -> R {
     guard isEnabled else { return body() }
     let start = monotonicSeconds()
     let result = body()
-    seconds[kind, default: 0] += monotonicSeconds() - start
+    let elapsed = monotonicSeconds() - start
+    totals.withLock { $0[kind, default: 0] += elapsed }
     return result
   }
 }

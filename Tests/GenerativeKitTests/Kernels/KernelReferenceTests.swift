@@ -105,6 +105,19 @@ struct KernelReferenceTests {
     #expect(ConvolutionChunking.imagesPerChunk(batch: 64, rows: 10, columnsPerImage: 5) == 64)
   }
 
+  /// The tap-by-tap kernels time their parts inside parallel loops; concurrent updates once
+  /// crashed `gk-bench --profile`.
+  @Test("KernelProfile accumulates times measured on several threads at once")
+  func profileFromThreads() {
+    KernelProfile.isEnabled = true
+    defer { KernelProfile.isEnabled = false }
+    let kind = "test-\(UInt64.random(in: 0..<UInt64.max))"
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      for _ in 0..<2_000 { _ = KernelProfile.measure(kind) { usleep(0) } }
+    }
+    #expect((KernelProfile.seconds[kind] ?? 0) > 0)
+  }
+
   @Test("GEMM partitions are aligned, contiguous and cover every row", arguments: [1, 15, 16, 17, 100, 1000])
   func gemmPartitionRanges(extent: Int) {
     for parts in 1...4 {
