@@ -14,7 +14,7 @@ struct ComparisonSettings {
   /// Training images per MNIST epoch (nil: all 60,000).
   var mnistLimit: Int?
   var facesGANEpochs: Int
-  /// Frey-faces GAN batch size (Adam 2e-4, beta1 0.5 as in the DCGAN paper).
+  /// Face-set GAN batch size (Adam 2e-4, beta1 0.5 as in the DCGAN paper).
   var facesGANBatchSize: Int
   var facesVAEEpochs: Int
   var classifierEpochs: Int

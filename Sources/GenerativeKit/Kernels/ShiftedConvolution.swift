@@ -184,6 +184,30 @@ struct ShiftedConvolution: Equatable {
   }
 }
 
+/// A layer's tap-by-tap plan for the last geometry it ran on.
+struct ShiftedConvolutionCache {
+  private var geometry: ConvGeometry?
+  private var plan: ShiftedConvolution?
+
+  /// The plan for `g` and the images per chunk, or nil when the layer takes its im2col form
+  /// (`imagesPerChunk` nil, or the channels and planes do not ``ShiftedConvolution/suits(inChannels:outChannels:pixels:)``).
+  /// `transposed` picks ``ConvTranspose2D``'s mapping over ``Conv2D``'s; `g` is the layer's
+  /// geometry, whose `outPlane` is the smaller plane for both.
+  mutating func plan(
+    for g: ConvGeometry, transposed: Bool, inChannels: Int, outChannels: Int, imagesPerChunk: Int?
+  ) -> (ShiftedConvolution, chunk: Int)? {
+    guard let chunk = imagesPerChunk,
+          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
+    else { return nil }
+    if let plan, geometry == g { return (plan, chunk) }
+    let fresh = transposed
+      ? ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels)
+      : ShiftedConvolution.convolution(g, inChannels: inChannels, outChannels: outChannels)
+    (geometry, plan) = (g, fresh)
+    return (fresh, chunk)
+  }
+}
+
 /// Where element `(inChannel, outChannel, tap)` of a convolution weight lives: ``Conv2D`` stores
 /// `[out, in, kh, kw]`, ``ConvTranspose2D`` `[in, out, kh, kw]`.
 struct TapWeightLayout {

@@ -26,7 +26,7 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   /// Images per chunk of the tap-by-tap form of layers on small planes (see
   /// ``ShiftedConvolution``), or nil to use the im2col form for every geometry.
   var tapByTapImagesPerChunk: Int? = ShiftedConvolution.defaultImagesPerChunk
-  private var shiftedPlan: (geometry: ConvGeometry, plan: ShiftedConvolution)?
+  private var shiftedPlans = ShiftedConvolutionCache()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -139,13 +139,8 @@ public final class Conv2D: Layer, ActivationFusingLayer {
 
   /// Layers on small planes run tap by tap (no im2col, no products of padding).
   private func shiftedConvolution(_ g: ConvGeometry) -> (ShiftedConvolution, chunk: Int)? {
-    guard let chunk = tapByTapImagesPerChunk,
-          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
-    else { return nil }
-    if let shiftedPlan, shiftedPlan.geometry == g { return (shiftedPlan.plan, chunk) }
-    let plan = ShiftedConvolution.convolution(g, inChannels: inChannels, outChannels: outChannels)
-    shiftedPlan = (g, plan)
-    return (plan, chunk)
+    shiftedPlans.plan(for: g, transposed: false, inChannels: inChannels, outChannels: outChannels,
+                      imagesPerChunk: tapByTapImagesPerChunk)
   }
 
   private var tapLayout: TapWeightLayout {

@@ -35,7 +35,7 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// Images per chunk of the tap-by-tap form of layers on small planes (see
   /// ``ShiftedConvolution``), or nil to use the im2col form for every geometry.
   var tapByTapImagesPerChunk: Int? = ShiftedConvolution.defaultImagesPerChunk
-  private var shiftedPlan: (geometry: ConvGeometry, plan: ShiftedConvolution)?
+  private var shiftedPlans = ShiftedConvolutionCache()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -187,13 +187,8 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// Layers on small planes run tap by tap (no col2im, no products that fall on the cropped
   /// border).
   private func shiftedConvolution(_ g: ConvGeometry) -> (ShiftedConvolution, chunk: Int)? {
-    guard let chunk = tapByTapImagesPerChunk,
-          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
-    else { return nil }
-    if let shiftedPlan, shiftedPlan.geometry == g { return (shiftedPlan.plan, chunk) }
-    let plan = ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels)
-    shiftedPlan = (g, plan)
-    return (plan, chunk)
+    shiftedPlans.plan(for: g, transposed: true, inChannels: inChannels, outChannels: outChannels,
+                      imagesPerChunk: tapByTapImagesPerChunk)
   }
 
   private var tapLayout: TapWeightLayout {
