@@ -37,6 +37,11 @@ struct GKBench: ParsableCommand {
       var imagesPerSecond: Double
     }
     var tool = "gk-bench"
+    /// ``BLASConfiguration/summary``, and its parts.
+    var blas = ""
+    var blasCore = ""
+    var blasVersion = ""
+    var cpu = ""
     var threads = 0
     var repetitions = 0
     var sgemm: [Sgemm] = []
@@ -66,7 +71,11 @@ struct GKBench: ParsableCommand {
     if let columnBudget { ConvolutionChunking.maximumColumnElements = columnBudget }
     report.threads = threads
     report.repetitions = repetitions
+    let blas = BLAS.configuration
+    (report.blas, report.blasCore, report.blasVersion, report.cpu) = (blas.summary, blas.core, blas.version, blas.cpu.description)
     say("gk-bench: \(threads) threads, median of \(repetitions) runs")
+    say("blas: \(blas.summary)")
+    if let warning = blas.warning { say(warning) }
     let wanted = Set(sections.split(separator: ",").map(String.init))
     var ceiling = 0.0
     if wanted.contains("sgemm") { ceiling = try sgemmCeiling() }

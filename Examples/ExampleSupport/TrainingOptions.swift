@@ -47,9 +47,9 @@ public struct TrainingOptions: ParsableArguments {
     }
   }
 
-  /// Applies the thread count and seeds the process-wide generator.
+  /// Applies the thread count, seeds the process-wide generator and prints the BLAS line.
   public func configureRuntime() {
-    Threading.threadCount = threads
+    useThreads(threads)
     GlobalRandom.seed(seed)
   }
 
@@ -77,6 +77,15 @@ public struct TrainingOptions: ParsableArguments {
   public func outputDirectory(default name: String) -> URL {
     URL(fileURLWithPath: output ?? "output/\(name)")
   }
+}
+
+/// Sets the thread count and prints which OpenBLAS kernels run the GEMMs (the first line of every
+/// example's log; a warning goes to standard error when they are slower than the CPU allows).
+public func useThreads(_ threads: Int) {
+  Threading.threadCount = threads
+  let blas = BLAS.configuration
+  print("blas: \(blas.summary); \(threads) threads")
+  if let warning = blas.warning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
 }
 
 /// Runs `body`, turning library errors into one clear message and a non-zero exit (no stack trace).

@@ -38,6 +38,7 @@ struct MNISTClassifier: ParsableCommand {
 
   func run() throws {
     Threading.threadCount = threads
+    print("blas: \(BLAS.configuration.summary)")
     let start = Date()
     var train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDir)
     let test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)

@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
-      Threading.threadCount = threads
+      useThreads(threads)
       let url = URL(fileURLWithPath: checkpoint)
       let file = try Checkpoint(contentsOf: url)
       let folder = URL(fileURLWithPath: output)

@@ -24,6 +24,7 @@ struct ToyFit: ParsableCommand {
 
   func run() throws {
     Threading.threadCount = threads
+    print("blas: \(BLAS.configuration.summary)")
     GlobalRandom.seed(seed)
     var generator = SeededGenerator(seed: seed)
     let (inputs, labels) = makeSpirals(points: points, using: &generator)

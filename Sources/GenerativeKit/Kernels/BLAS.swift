@@ -2,8 +2,18 @@ import COpenBLAS
 import Synchronization
 
 /// The library's only door to OpenBLAS and LAPACKE. Everything else calls these functions on
-/// plain pointers, so the C types (`Int32` dimensions, CBLAS enums) stay in this file.
-enum BLAS {
+/// plain pointers, so the C types (`Int32` dimensions, CBLAS enums) stay in this file (and in
+/// `BLASCore.swift`, which checks OpenBLAS's choice of kernels before the first call).
+///
+/// Public only for ``configuration``: which OpenBLAS and which kernels the library runs on.
+public enum BLAS {
+  /// Every entry point calls this first, so OpenBLAS's kernels are checked (and if need be
+  /// replaced) before any product runs. After the first call it is one load and compare.
+  @inline(__always)
+  static func prepare() {
+    _ = selectedConfiguration
+  }
+
   /// Row-major single-precision GEMM: `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`.
   ///
   /// `op(X)` is `X` or its transpose. Leading dimensions default to tight packing of the stored
@@ -18,6 +28,7 @@ enum BLAS {
     beta: Float = 0,
     c: UnsafeMutablePointer<Float>, ldc: Int? = nil
   ) {
+    prepare()
     guard m > 0, n > 0 else { return }
     if k == 0 {
       // BLAS would still scale C by beta; keep that meaning without a call.
@@ -78,6 +89,7 @@ enum BLAS {
     beta: Double = 0,
     c: UnsafeMutablePointer<Double>
   ) {
+    prepare()
     guard m > 0, n > 0 else { return }
     if k == 0 {
       for i in 0..<(m * n) { c[i] *= beta }
@@ -95,6 +107,7 @@ enum BLAS {
   /// `y += alpha * x` over `count` floats.
   @inline(__always)
   static func saxpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    prepare()
     cblas_saxpy(Int32(count), alpha, x, 1, y, 1)
   }
 
@@ -103,6 +116,7 @@ enum BLAS {
   /// call, and on a 2-core machine that spinning thread took a core from the im2col and elementwise
   /// loops that run between the GEMMs (they ran 2x slower).
   static func useSingleThreadedOpenBLAS() {
+    prepare()
     openblas_set_num_threads(1)
   }
 
@@ -112,6 +126,7 @@ enum BLAS {
   /// Returns nil when LAPACK reports that the algorithm failed to converge.
   static func symmetricEigen(_ matrix: inout [Double], n: Int) -> [Double]? {
     precondition(matrix.count == n * n, "symmetricEigen: matrix has \(matrix.count) entries, expected \(n * n)")
+    prepare()
     var eigenvalues = [Double](repeating: 0, count: n)
     let info = matrix.withUnsafeMutableBufferPointer { a in
       eigenvalues.withUnsafeMutableBufferPointer { w in
