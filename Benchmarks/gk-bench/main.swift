@@ -15,8 +15,12 @@ struct GKBench: ParsableCommand {
 
   @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
-  @Option(help: "Sections to run: any of sgemm, layers, gan, vae.") var sections = "sgemm,layers,gan,vae"
+  @Option(help: "Sections to run: any of sgemm, layers, gan, vae, gan64 (DCGAN-64, Olivetti), frey-gan, frey-vae.")
+  var sections = "sgemm,layers,gan,vae"
+  @Option(help: "Images per training step in the step sections (default: each model's: gan 256, vae 128, gan64 64, frey-gan 64, frey-vae 64).")
+  var batch: Int?
   @Flag(help: "Print where the time of each layer and training step goes.") var profile = false
+  @Option(help: "Only the layers whose name contains this text (for example dcgan64 or vae.).") var layerFilter: String?
   @Option(help: "Largest im2col matrix per convolution chunk, in floats (default: the library's).")
   var columnBudget: Int?
   @Flag(help: "Print the figures as one JSON object on standard output (the table goes to standard error).")
@@ -61,7 +65,17 @@ struct GKBench: ParsableCommand {
     }
   }
 
-  enum CodingKeys: CodingKey { case threads, repetitions, sections, profile, columnBudget, json }
+  enum CodingKeys: CodingKey { case threads, repetitions, sections, batch, profile, layerFilter, columnBudget, json }
+
+  func validate() throws {
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+    if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be 1...4096, got \(batch)") }
+    let known: Set = ["sgemm", "layers", "gan", "vae", "gan64", "frey-gan", "frey-vae"]
+    for section in sections.split(separator: ",").map(String.init) where !known.contains(section) {
+      throw ValidationError("--sections: unknown section '\(section)'; known: \(known.sorted().joined(separator: ", "))")
+    }
+  }
 
   func run() throws {
     #if DEBUG
@@ -80,8 +94,31 @@ struct GKBench: ParsableCommand {
     var ceiling = 0.0
     if wanted.contains("sgemm") { ceiling = try sgemmCeiling() }
     if wanted.contains("layers") { try layerTable(ceiling: ceiling) }
-    if wanted.contains("gan") { try ganStep() }
-    if wanted.contains("vae") { try vaeStep() }
+    if wanted.contains("gan") {
+      try ganStep(key: "dcgan", title: "DCGAN", batch: batch ?? 256,
+                  generator: DCGAN.mnistGenerator(seed: 1), discriminator: DCGAN.mnistDiscriminator(seed: 2),
+                  imageShape: [1, 28, 28])
+    }
+    if wanted.contains("vae") {
+      try vaeStep(key: "vae", title: "VAE", batch: batch ?? 128, model: ConvolutionalVAE.mnist(latentDimension: 16, seed: 1),
+                  imageShape: [1, 28, 28])
+    }
+    if wanted.contains("gan64") {
+      try ganStep(key: "dcgan64", title: "DCGAN-64 (Olivetti)", batch: batch ?? 64,
+                  generator: DCGAN.generator64(seed: 1), discriminator: DCGAN.discriminator64(seed: 2),
+                  imageShape: [1, 64, 64])
+    }
+    if wanted.contains("frey-gan") {
+      try ganStep(key: "frey_gan", title: "Frey-faces GAN", batch: batch ?? 64,
+                  generator: DCGAN.mnistGenerator(imageHeight: 28, imageWidth: 20, seed: 1),
+                  discriminator: DCGAN.mnistDiscriminator(imageHeight: 28, imageWidth: 20, seed: 2),
+                  imageShape: [1, 28, 20])
+    }
+    if wanted.contains("frey-vae") {
+      try vaeStep(key: "frey_vae", title: "Frey-faces VAE", batch: batch ?? 64,
+                  model: ConvolutionalVAE.mnist(latentDimension: 16, imageHeight: 28, imageWidth: 20, seed: 1),
+                  imageShape: [1, 28, 20])
+    }
     report.peakRssMib = peakResidentMiB()
     say(String(format: "peak resident memory: %.0f MiB", report.peakRssMib))
     if json {
@@ -137,13 +174,17 @@ struct GKBench: ParsableCommand {
   }
 
   func layerCases() -> [LayerCase] {
-    func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int) -> LayerCase {
+    // DCGAN-64's layers: kernel 4, stride 2, padding 1 (the output is half or twice the input).
+    let padding64 = Padding.explicit(1)
+    func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int,
+              padding: Padding = .same) -> LayerCase {
       let out = (h + s - 1) / s
-      return LayerCase(name: name, layer: Conv2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: .same),
+      return LayerCase(name: name, layer: Conv2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding),
                        input: [batch, cin, h, h], macs: Double(batch * out * out * cout * cin * k * k))
     }
-    func convT(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int) -> LayerCase {
-      LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: .same, bias: false),
+    func convT(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int,
+               padding: Padding = .same) -> LayerCase {
+      LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding, bias: false),
                 input: [batch, cin, h, h], macs: Double(batch * h * h * cin * cout * k * k))
     }
     return [
@@ -158,7 +199,15 @@ struct GKBench: ParsableCommand {
       convT("vae.v_convT1", 64, 64, 3, 2, 7, batch: 128),
       convT("vae.v_convT2", 64, 32, 3, 2, 14, batch: 128),
       convT("vae.v_convT3", 32, 1, 3, 1, 28, batch: 128),
-    ]
+      convT("dcgan64.g_convT1", 512, 256, 4, 2, 4, batch: 64, padding: padding64),
+      convT("dcgan64.g_convT2", 256, 128, 4, 2, 8, batch: 64, padding: padding64),
+      convT("dcgan64.g_convT3", 128, 64, 4, 2, 16, batch: 64, padding: padding64),
+      convT("dcgan64.g_convT4", 64, 1, 4, 2, 32, batch: 64, padding: padding64),
+      conv("dcgan64.d_conv1", 1, 64, 4, 2, 64, batch: 64, padding: padding64),
+      conv("dcgan64.d_conv2", 64, 128, 4, 2, 32, batch: 64, padding: padding64),
+      conv("dcgan64.d_conv3", 128, 256, 4, 2, 16, batch: 64, padding: padding64),
+      conv("dcgan64.d_conv4", 256, 512, 4, 2, 8, batch: 64, padding: padding64),
+    ].filter { layerFilter == nil || $0.name.contains(layerFilter!) }
   }
 
   func layerTable(ceiling: Double) throws {
@@ -191,34 +240,31 @@ struct GKBench: ParsableCommand {
     }
   }
 
-  func ganStep() throws {
-    let batch = 256
-    let generator = DCGAN.mnistGenerator(seed: 1)
-    let discriminator = DCGAN.mnistDiscriminator(seed: 2)
+  /// One `GANTrainer.step` (Adam 1e-4) on a batch of random images in [-1, 1].
+  func ganStep(key: String, title: String, batch: Int, generator: Sequential, discriminator: Sequential,
+               imageShape: [Int]) throws {
     let trainer = GANTrainer(
       generator: generator, discriminator: discriminator, noiseDimension: 100,
       generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
-    let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
+    let real = Tensor.randomUniform(shape: [batch] + imageShape, in: -1...1, using: &random)
     let (all, seconds) = try timings { try trainer.step(realImages: real) }
-    report.steps["dcgan"] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
-    say(String(format: "\nDCGAN training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+    report.steps[key] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
+    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s", title, batch, seconds * 1e3, Double(batch) / seconds))
     if profile {
       try profileSteps(models: [("G", generator), ("D", discriminator)]) { try trainer.step(realImages: real) }
     }
   }
 
-  /// The report's VAE (latent 16) trained with Adam(1e-4) on a batch of 128 random images.
-  func vaeStep() throws {
-    let batch = 128
-    let model = ConvolutionalVAE.mnist(latentDimension: 16, seed: 1)
+  /// One `VAETrainer.step` (Adam 1e-4, MSE + KL) on a batch of random images in [0, 1].
+  func vaeStep(key: String, title: String, batch: Int, model: VAE, imageShape: [Int]) throws {
     let trainer = VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
-    let images = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: 0...1, using: &random)
+    let images = Tensor.randomUniform(shape: [batch] + imageShape, in: 0...1, using: &random)
     let (all, seconds) = try timings { try trainer.step(images: images) }
-    report.steps["vae"] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
-    say(String(format: "\nVAE training step, batch %d: %.0f ms = %.0f img/s", batch, seconds * 1e3, Double(batch) / seconds))
+    report.steps[key] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
+    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s", title, batch, seconds * 1e3, Double(batch) / seconds))
     if profile {
       try profileSteps(models: [("E", model.encoder), ("V", model.decoder)]) { try trainer.step(images: images) }
     }

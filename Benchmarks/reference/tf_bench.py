@@ -1,6 +1,6 @@
 """TensorFlow/Keras (CPU) reference: the report's DCGAN and VAE, one full training step at a time.
 
-    python tf_bench.py --model dcgan [--steps 10] [--warmup 3] [--threads 2] [--variant xla]
+    python tf_bench.py --model dcgan [--batch 256] [--steps 10] [--warmup 3] [--threads 2] [--variant xla]
 
 The GAN step is the TensorFlow DCGAN tutorial's train_step (a @tf.function: one G forward, D on
 a real and the fake batch, two gradient tapes, both Adam updates); the VAE step encodes,
@@ -12,7 +12,7 @@ import os
 
 import common
 
-args = common.parse_args(__doc__.splitlines()[0], variants=("default", "xla"))
+args = common.parse_args(__doc__.splitlines()[0], variants=("default", "xla"), models=("dcgan", "vae"))
 common.limit_threads(args.threads)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -54,7 +54,7 @@ def discriminator():
 
 
 def dcgan_step():
-    batch = common.BATCH["dcgan"]
+    batch = args.batch
     G, D = generator(), discriminator()
     g_opt, d_opt = adam(), adam()
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -76,7 +76,7 @@ def dcgan_step():
 
 
 def vae_step():
-    batch, latent = common.BATCH["vae"], common.LATENT
+    batch, latent = args.batch, common.LATENT
     encoder = keras.Sequential([
         keras.Input((28, 28, 1)),
         layers.Conv2D(32, 3, strides=2, padding="same", activation="relu"),

@@ -1,6 +1,10 @@
 """PyTorch (CPU, eager) reference: the report's DCGAN and VAE, one full training step at a time.
 
-    python torch_bench.py --model dcgan [--steps 10] [--warmup 3] [--threads 2] [--variant channels_last]
+    python torch_bench.py --model dcgan [--batch 256] [--steps 10] [--warmup 3] [--threads 2] [--variant channels_last]
+
+Models: dcgan and vae (the report's, 28 x 28), dcgan64 (Radford et al.'s DCGAN for 64 x 64 images,
+as GenerativeKit's DCGAN.generator64/discriminator64: PyTorch's BatchNorm defaults, LeakyReLU 0.2,
+Adam 2e-4 with beta1 0.5), each with the same GAN step.
 
 GAN step, as the TensorFlow DCGAN tutorial's train_step: G makes one fake batch; D scores a real
 and the fake batch; the generator loss is differentiated into G's weights only (through D's input
@@ -82,20 +86,59 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decoder(h)), mean, log_var
 
 
-def adam(module):
-    return torch.optim.Adam(module.parameters(), lr=common.LEARNING_RATE, eps=common.ADAM_EPSILON)
+class Generator64(nn.Module):
+    """Noise -> Linear(4*4*8w) -> BN -> ReLU -> four ConvT(k4, s2, p1): 4 -> 8 -> 16 -> 32 -> 64, tanh."""
+
+    def __init__(self, width=64):
+        super().__init__()
+        widths = [8 * width, 4 * width, 2 * width, width]
+        self.dense = nn.Linear(common.NOISE_DIM, 4 * 4 * widths[0], bias=False)
+        self.bn0 = nn.BatchNorm1d(4 * 4 * widths[0])
+        layers = []
+        for cin, cout in zip(widths, widths[1:]):
+            layers += [nn.ConvTranspose2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(width, 1, 4, 2, 1, bias=False), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+        self.widths = widths
+
+    def forward(self, z):
+        x = F.relu(self.bn0(self.dense(z))).view(-1, self.widths[0], 4, 4).contiguous(memory_format=FORMAT)
+        return self.body(x)
 
 
-def images(batch, low):
-    return (torch.rand(batch, 1, 28, 28) * (1 - low) + low).contiguous(memory_format=FORMAT)
+class Discriminator64(nn.Module):
+    """Conv(k4, s2, p1) 1 -> w, LeakyReLU(0.2), then Conv -> BN -> LeakyReLU(0.2) to 8w (64 -> 4), Linear."""
+
+    def __init__(self, width=64):
+        super().__init__()
+        widths = [width, 2 * width, 4 * width, 8 * width]
+        layers = [nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+        for cin, cout in zip(widths, widths[1:]):
+            layers += [nn.Conv2d(cin, cout, 4, 2, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
+        self.body = nn.Sequential(*layers, nn.Flatten(), nn.Linear(8 * width * 4 * 4, 1))
+
+    def forward(self, x):
+        return self.body(x)
 
 
-def dcgan_step():
-    batch = common.BATCH["dcgan"]
-    G, D = Generator().to(memory_format=FORMAT), Discriminator().to(memory_format=FORMAT)
+def adam(module, lr=common.LEARNING_RATE, betas=(0.9, 0.999)):
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, eps=common.ADAM_EPSILON)
+
+
+def images(batch, low, side=28):
+    return (torch.rand(batch, 1, side, side) * (1 - low) + low).contiguous(memory_format=FORMAT)
+
+
+def dcgan_step(side=28):
+    batch = args.batch
+    if side == 64:
+        G, D = Generator64().to(memory_format=FORMAT), Discriminator64().to(memory_format=FORMAT)
+        g_opt, d_opt = adam(G, 2e-4, (0.5, 0.999)), adam(D, 2e-4, (0.5, 0.999))
+    else:
+        G, D = Generator().to(memory_format=FORMAT), Discriminator().to(memory_format=FORMAT)
+        g_opt, d_opt = adam(G), adam(D)
     g_params, d_params = list(G.parameters()), list(D.parameters())
-    g_opt, d_opt = adam(G), adam(D)
-    real = images(batch, -1.0)
+    real = images(batch, -1.0, side)
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
     def step():
@@ -116,7 +159,7 @@ def dcgan_step():
 
 
 def vae_step():
-    batch = common.BATCH["vae"]
+    batch = args.batch
     model = VAE().to(memory_format=FORMAT)
     opt = adam(model)
     x = images(batch, 0.0)
@@ -134,7 +177,7 @@ def vae_step():
     return step
 
 
-step = {"dcgan": dcgan_step, "vae": vae_step}[args.model]()
+step = {"dcgan": dcgan_step, "vae": vae_step, "dcgan64": lambda: dcgan_step(side=64)}[args.model]()
 common.run(step, args, "torch", torch.__version__,
            extra=dict(torch_threads=torch.get_num_threads(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
                       mkldnn=torch.backends.mkldnn.is_available()))

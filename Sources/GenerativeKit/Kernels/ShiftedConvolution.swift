@@ -189,16 +189,19 @@ struct ShiftedConvolutionCache {
   private var geometry: ConvGeometry?
   private var plan: ShiftedConvolution?
 
-  /// The plan for `g` and the images per chunk, or nil when the layer takes its im2col form
-  /// (`imagesPerChunk` nil, or the channels and planes do not ``ShiftedConvolution/suits(inChannels:outChannels:pixels:)``).
+  /// The plan for `g` and the images per chunk for `batch`, or nil when the layer takes another
+  /// form (`imagesPerChunk` nil, or the channels and planes do not
+  /// ``ShiftedConvolution/suits(inChannels:outChannels:pixels:)``). `imagesPerChunk` is the layer's
+  /// setting: ``ShiftedConvolution/automaticChunk`` for ``ShiftedConvolution/imagesPerChunk(batch:)``.
   /// `transposed` picks ``ConvTranspose2D``'s mapping over ``Conv2D``'s; `g` is the layer's
   /// geometry, whose `outPlane` is the smaller plane for both.
   mutating func plan(
-    for g: ConvGeometry, transposed: Bool, inChannels: Int, outChannels: Int, imagesPerChunk: Int?
+    for g: ConvGeometry, transposed: Bool, inChannels: Int, outChannels: Int, batch: Int, imagesPerChunk: Int?
   ) -> (ShiftedConvolution, chunk: Int)? {
-    guard let chunk = imagesPerChunk,
+    guard let setting = imagesPerChunk,
           ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
     else { return nil }
+    let chunk = setting == ShiftedConvolution.automaticChunk ? ShiftedConvolution.imagesPerChunk(batch: batch) : setting
     if let plan, geometry == g { return (plan, chunk) }
     let fresh = transposed
       ? ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels)
@@ -303,10 +306,18 @@ func pixelMajorToBatch(
 }
 
 extension ShiftedConvolution {
-  /// Images per chunk by default (16-32 measured fastest on the report's layers). Fixed, not
-  /// derived from the thread count, so the weight gradient adds the same partial sums in the same
-  /// order at any thread count.
-  static let defaultImagesPerChunk = 32
+  /// The layers' setting that picks ``imagesPerChunk(batch:)``.
+  static let automaticChunk = 0
+
+  /// Images per chunk for a batch: 32 (16-32 measured fastest on the report's layers at batch 128
+  /// and 256) once the batch makes two such chunks, otherwise half the batch (at least 8), so that
+  /// two threads each take a chunk instead of sharing every small GEMM: the DCGAN step at batch 32
+  /// ran at 203-205 img/s in one chunk of 32 and 241-250 in two of 16 (Xeon 6 model 207, SkylakeX
+  /// kernels). Derived from the batch only, never from the thread count, so the weight gradient
+  /// adds the same partial sums in the same order at any thread count.
+  static func imagesPerChunk(batch: Int) -> Int {
+    batch >= 64 ? 32 : batch >= 32 ? 16 : 8
+  }
 
   /// The most partial weight gradients a backward pass keeps (each as large as the weight).
   static let weightGradientGroups = 4

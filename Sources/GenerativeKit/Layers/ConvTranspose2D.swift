@@ -33,8 +33,9 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   var perImageMinimumPixels = 196
   private var cachedInput: Tensor?
   /// Images per chunk of the tap-by-tap form of layers on small planes (see
-  /// ``ShiftedConvolution``), or nil to use the im2col form for every geometry.
-  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.defaultImagesPerChunk
+  /// ``ShiftedConvolution``): ``ShiftedConvolution/automaticChunk`` (the default) picks it from the
+  /// batch; nil uses the other forms for every geometry.
+  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.automaticChunk
   private var shiftedPlans = ShiftedConvolutionCache()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
@@ -142,7 +143,7 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     let output = outputs.make([batch, outChannels, g.height, g.width])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     cachedInput = isTraining ? input : nil
-    if let (shifted, chunk) = shiftedConvolution(g) {
+    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
       shifted.forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
                       imagesPerChunk: chunk)
       return output
@@ -186,9 +187,9 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
 
   /// Layers on small planes run tap by tap (no col2im, no products that fall on the cropped
   /// border).
-  private func shiftedConvolution(_ g: ConvGeometry) -> (ShiftedConvolution, chunk: Int)? {
+  private func shiftedConvolution(_ g: ConvGeometry, batch: Int) -> (ShiftedConvolution, chunk: Int)? {
     shiftedPlans.plan(for: g, transposed: true, inChannels: inChannels, outChannels: outChannels,
-                      imagesPerChunk: tapByTapImagesPerChunk)
+                      batch: batch, imagesPerChunk: tapByTapImagesPerChunk)
   }
 
   private var tapLayout: TapWeightLayout {
@@ -226,7 +227,7 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
                               into: bias.gradient.mutablePointer())
       }
     }
-    if let (shifted, chunk) = shiftedConvolution(g) {
+    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
       shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
                        inputGradient: inputGradient?.storage.pointer, activation: activation,
                        imagesPerChunk: chunk)

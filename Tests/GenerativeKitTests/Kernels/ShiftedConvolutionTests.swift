@@ -110,6 +110,30 @@ struct ShiftedConvolutionTests {
     #expect(plan.runs.count == 5 + 4 * 29)
   }
 
+  @Test("Chunks follow the batch alone: two or more for two threads from 16 images, 32 at most")
+  func chunkSizes() {
+    for batch in [1, 7, 8, 15, 16, 31, 32, 48, 63, 64, 100, 128, 256, 1000] {
+      let chunk = ShiftedConvolution.imagesPerChunk(batch: batch)
+      #expect((8...32).contains(chunk))
+      if batch >= 16 { #expect((batch + chunk - 1) / chunk >= 2, "batch \(batch) in chunks of \(chunk)") }
+    }
+  }
+
+  @Test("The automatic chunk gives the same outputs and gradients as the same chunk set by hand")
+  func automaticChunk() throws {
+    var random = SeededGenerator(seed: 21)
+    let input = Tensor.randomNormal(shape: [40, 16, 7, 7], using: &random)
+    var results: [[Tensor]] = []
+    for setting in [ShiftedConvolution.automaticChunk, ShiftedConvolution.imagesPerChunk(batch: 40)] {
+      let layer = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, stride: 2, padding: .same, seed: 22)
+      layer.tapByTapImagesPerChunk = setting
+      let output = try layer.forward(input)
+      let inputGradient = try layer.backward(output)
+      results.append([output, inputGradient, layer.weight.gradient])
+    }
+    for (a, b) in zip(results[0], results[1]) { #expect(a.maxAbsoluteDifference(to: b) == 0) }
+  }
+
   @Test("Conv2D forward matches the direct reference", arguments: cases)
   func convolutionForward(_ c: Case) throws {
     let layer = c.convolution(seed: 3)
