@@ -25,6 +25,7 @@ struct MNISTComparison {
     var ganOptions = GANOptions()
     ganOptions.epochs = settings.mnistGANEpochs
     ganOptions.batchSize = settings.ganBatchSize
+    ganOptions.width = settings.ganWidth
     ganOptions.learningRate = settings.ganLearningRate
     ganOptions.beta1 = settings.ganBeta1
     ganOptions.seed = seed
@@ -146,7 +147,8 @@ struct MNISTComparison {
     return ComparisonReport.Section(
       title: "MNIST",
       summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits "
-        + "(GAN: batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
+        + "(GAN: width \(settings.ganWidth)\(settings.ganWidth == 64 ? " as the report's" : " instead of the report's 64"), "
+        + "batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
         + "\(settings.vaeBatchSize), Adam \(settings.vaeLearningRate)); "
         + "\(Format.count(n)) samples of each compared with \(Format.count(testImages.shape[0])) test digits. "
         + "The digit classifier behind FID, IS and precision/recall reaches \(Format.number(100 * accuracy)) % on the test set.",
