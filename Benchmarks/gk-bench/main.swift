@@ -17,7 +17,7 @@ struct GKBench: ParsableCommand {
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
   @Option(help: "Sections to run: any of sgemm, layers, gan, vae, gan64 (DCGAN-64, Olivetti), frey-gan, frey-vae.")
   var sections = "sgemm,layers,gan,vae"
-  @Option(help: "Images per training step in the step sections (default: each model's: gan 256, vae 128, gan64 64, frey-gan 64, frey-vae 64).")
+  @Option(help: "Images per training step in the step sections and per layer in the layers section (default: each model's: gan 256, vae 128, gan64 64, frey-gan 64, frey-vae 64).")
   var batch: Int?
   @Flag(help: "Print where the time of each layer and training step goes.") var profile = false
   @Option(help: "Only the layers whose name contains this text (for example dcgan64 or vae.).") var layerFilter: String?
@@ -178,13 +178,15 @@ struct GKBench: ParsableCommand {
     let padding64 = Padding.explicit(1)
     func conv(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int,
               padding: Padding = .same) -> LayerCase {
+      let batch = self.batch ?? batch
       let out = (h + s - 1) / s
       return LayerCase(name: name, layer: Conv2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding),
                        input: [batch, cin, h, h], macs: Double(batch * out * out * cout * cin * k * k))
     }
     func convT(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int,
                padding: Padding = .same) -> LayerCase {
-      LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding, bias: false),
+      let batch = self.batch ?? batch
+      return LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding, bias: false),
                 input: [batch, cin, h, h], macs: Double(batch * h * h * cin * cout * k * k))
     }
     return [
