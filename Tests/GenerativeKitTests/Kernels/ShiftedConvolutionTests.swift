@@ -119,6 +119,17 @@ struct ShiftedConvolutionTests {
     }
   }
 
+  @Test("Which layers run tap by tap: small planes from 16 channels, 16 x 16 planes from 64")
+  func formChoice() {
+    #expect(ShiftedConvolution.suits(inChannels: 256, outChannels: 128, pixels: 49))   // DCGAN g_convT1
+    #expect(ShiftedConvolution.suits(inChannels: 32, outChannels: 64, pixels: 49))     // VAE e_conv2
+    #expect(!ShiftedConvolution.suits(inChannels: 64, outChannels: 1, pixels: 196))    // one channel
+    #expect(!ShiftedConvolution.suits(inChannels: 64, outChannels: 32, pixels: 196))   // VAE v_convT2
+    #expect(ShiftedConvolution.suits(inChannels: 128, outChannels: 64, pixels: 256))   // DCGAN-64 g_convT3
+    #expect(ShiftedConvolution.suits(inChannels: 64, outChannels: 128, pixels: 256))   // DCGAN-64 d_conv2
+    #expect(!ShiftedConvolution.suits(inChannels: 128, outChannels: 128, pixels: 1024))
+  }
+
   @Test("The automatic chunk gives the same outputs and gradients as the same chunk set by hand")
   func automaticChunk() throws {
     var random = SeededGenerator(seed: 21)
