@@ -236,9 +236,12 @@ public final class BatchNorm: Layer {
 /// With `normalizing`, the second factor is `(b + shifts[c]) * scales[c]`, computed in Float
 /// (BatchNorm's normalised input, recomputed rather than stored).
 ///
-/// With `S > 1` channels are split across threads; with `S == 1` (features) contiguous feature
-/// ranges are, each summed row by row so memory is read in order. Either way every channel is
-/// summed in a fixed order, so results do not depend on the thread count.
+/// With `S > 1` channels are split across threads, and each plane segment is summed in eight
+/// interleaved lanes (element `i` into lane `i % 8`, the remainder into a ninth), added up in a
+/// fixed order at the end: one running sum per channel made every addition wait for the previous
+/// one (about 2 ns per element). With `S == 1` (features) contiguous feature ranges are split,
+/// each summed row by row so memory is read in order. Either way every channel is summed in a
+/// fixed order, so results do not depend on the thread count.
 func channelSums(
   _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, batch: Int, channels: Int, plane: Int,
   normalizing: (shifts: UnsafePointer<Float>, scales: UnsafePointer<Float>)? = nil
@@ -261,28 +264,32 @@ func channelSums(
           }
           return
         }
+        let (shift, scale): (Float, Float) = (0, 1)
         for c in range {
+          let (cShift, cScale) = normalizing.map { ($0.shifts[c], $0.scales[c]) } ?? (shift, scale)
+          let normalized = normalizing != nil
+          var (totals, productTotals) = (SIMD8<Double>(), SIMD8<Double>())
           var (total, product) = (0.0, 0.0)
-          if let normalizing {
-            let (shift, scale) = (normalizing.shifts[c], normalizing.scales[c])
-            for n in 0..<batch {
-              let offset = (n * channels + c) * plane
-              for i in offset..<(offset + plane) {
-                total += Double(a[i])
-                product += Double(a[i]) * Double((other[i] + shift) * scale)
-              }
+          let vectorEnd = plane & ~7
+          for n in 0..<batch {
+            let offset = (n * channels + c) * plane
+            let (x, y) = (a + offset, other + offset)
+            for i in stride(from: 0, to: vectorEnd, by: 8) {
+              let xs = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+              var ys = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+              if normalized { ys = (ys + cShift) * cScale }
+              let xd = SIMD8<Double>(xs)
+              totals += xd
+              productTotals += xd * SIMD8<Double>(ys)
             }
-          } else {
-            for n in 0..<batch {
-              let offset = (n * channels + c) * plane
-              for i in offset..<(offset + plane) {
-                total += Double(a[i])
-                product += Double(a[i]) * Double(other[i])
-              }
+            for i in vectorEnd..<plane {
+              let yi = normalized ? (y[i] + cShift) * cScale : y[i]
+              total += Double(x[i])
+              product += Double(x[i]) * Double(yi)
             }
           }
-          s[c] = total
-          p[c] = product
+          s[c] = totals.sum() + total
+          p[c] = productTotals.sum() + product
         }
       }
     }

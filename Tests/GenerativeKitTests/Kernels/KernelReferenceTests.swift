@@ -37,6 +37,38 @@ struct KernelReferenceTests {
     }
   }
 
+  @Test("BatchNorm's per-channel sums match straight sums, for planes with and without a vector remainder",
+        arguments: [1, 8, 12, 49, 196])
+  func channelSumsMatchStraightSums(plane: Int) {
+    var generator = SeededGenerator(seed: 31)
+    let (batch, channels) = (3, 5)
+    let a = Self.random(batch * channels * plane, &generator)
+    let b = Self.random(batch * channels * plane, &generator)
+    let shifts: [Float] = [0.1, -0.2, 0.3, 0, 1]
+    let scales: [Float] = [2, 0.5, 1, 3, 0.25]
+    for normalize in [false, true] {
+      let (sums, products) = shifts.withUnsafeBufferPointer { shift in
+        scales.withUnsafeBufferPointer { scale in
+          channelSums(a, b, batch: batch, channels: channels, plane: plane,
+                      normalizing: normalize ? (shift.baseAddress!, scale.baseAddress!) : nil)
+        }
+      }
+      for c in 0..<channels {
+        var (total, product) = (0.0, 0.0)
+        for n in 0..<batch {
+          for i in 0..<plane {
+            let index = (n * channels + c) * plane + i
+            let other = normalize ? (b[index] + shifts[c]) * scales[c] : b[index]
+            total += Double(a[index])
+            product += Double(a[index]) * Double(other)
+          }
+        }
+        #expect(abs(sums[c] - total) < 1e-9, "plane \(plane) channel \(c): \(sums[c]) vs \(total)")
+        #expect(abs(products[c] - product) < 1e-9, "plane \(plane) channel \(c): \(products[c]) vs \(product)")
+      }
+    }
+  }
+
   @Test("sgemm split over threads matches the reference, cut along rows or columns, with leading dimensions")
   func partitionedSgemm() {
     var generator = SeededGenerator(seed: 3)
