@@ -13,8 +13,8 @@ import statistics
 import sys
 import time
 
-# Default batch per model: the report's for the MNIST models, the faces examples' 64 for DCGAN-64.
-BATCH = {"dcgan": 256, "vae": 128, "dcgan64": 64}
+# Default batch per model: the report's for the MNIST models, the faces examples' 64 for the others.
+BATCH = {"dcgan": 256, "vae": 128, "dcgan64": 64, "frey_gan": 64, "frey_vae": 64}
 NOISE_DIM = 100
 LATENT = 16
 LEARNING_RATE = 1e-4

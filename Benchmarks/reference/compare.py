@@ -9,7 +9,8 @@ framework's reference script once, rotating which goes first so a drift in the m
 on all of them. Each run reports the median of its timed steps; the summary gives, per model and
 batch, the median over rounds of those img/s figures and the ratio GenerativeKit / framework (above
 1: GenerativeKit is faster). Without --batches every model runs at its own batch (dcgan 256, vae
-128, dcgan64 64). TensorFlow has no dcgan64 script; those cases are skipped for it. It also prints how
+128, dcgan64, frey_gan and frey_vae 64). TensorFlow's script has dcgan and vae only; the other
+models are skipped for it. It also prints how
 much CPU other processes took during each run (a share of the whole machine): figures taken while
 that is high are rough.
 
@@ -32,15 +33,15 @@ sys.path.insert(0, HERE)
 import common  # noqa: E402
 
 SCRIPTS = {"torch": "torch_bench.py", "tf": "tf_bench.py"}
-SECTIONS = {"dcgan": "gan", "vae": "vae", "dcgan64": "gan64"}
-FRAMEWORK_MODELS = {"torch": {"dcgan", "vae", "dcgan64"}, "tf": {"dcgan", "vae"}}
+SECTIONS = {"dcgan": "gan", "vae": "vae", "dcgan64": "gan64", "frey_gan": "frey-gan", "frey_vae": "frey-vae"}
+FRAMEWORK_MODELS = {"torch": {"dcgan", "vae", "dcgan64", "frey_gan", "frey_vae"}, "tf": {"dcgan", "vae"}}
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frameworks", "--framework", default="torch",
                    help="comma-separated: torch, tf (default torch)")
-    p.add_argument("--models", default="dcgan,vae", help="comma-separated: dcgan, vae, dcgan64")
+    p.add_argument("--models", default="dcgan,vae", help="comma-separated: dcgan, vae, dcgan64, frey_gan, frey_vae")
     p.add_argument("--batches", help="comma-separated batch sizes (default: each model's own)")
     p.add_argument("--rounds", type=int, default=2, help="A/B rounds per model (default 2)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per run (default 10)")

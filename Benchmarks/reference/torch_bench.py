@@ -2,9 +2,10 @@
 
     python torch_bench.py --model dcgan [--batch 256] [--steps 10] [--warmup 3] [--threads 2] [--variant channels_last]
 
-Models: dcgan and vae (the report's, 28 x 28), dcgan64 (Radford et al.'s DCGAN for 64 x 64 images,
-as GenerativeKit's DCGAN.generator64/discriminator64: PyTorch's BatchNorm defaults, LeakyReLU 0.2,
-Adam 2e-4 with beta1 0.5), each with the same GAN step.
+Models: dcgan and vae (the report's, 28 x 28), frey_gan and frey_vae (the same sized for Frey faces,
+28 x 20), dcgan64 (Radford et al.'s DCGAN for 64 x 64 images, as GenerativeKit's
+DCGAN.generator64/discriminator64: PyTorch's BatchNorm defaults, LeakyReLU 0.2, Adam 2e-4 with
+beta1 0.5); the GANs with the same step.
 
 GAN step, as the TensorFlow DCGAN tutorial's train_step: G makes one fake batch; D scores a real
 and the fake batch; the generator loss is differentiated into G's weights only (through D's input
@@ -38,28 +39,29 @@ def convT(cin, cout, k, stride, bias):
 
 
 class Generator(nn.Module):
-    def __init__(self):
+    def __init__(self, height=28, width=28):
         super().__init__()
-        self.dense = nn.Linear(common.NOISE_DIM, 7 * 7 * 256, bias=False)
-        self.bn0 = nn.BatchNorm1d(7 * 7 * 256, **BN)
+        self.base = (height // 4, width // 4)
+        self.dense = nn.Linear(common.NOISE_DIM, self.base[0] * self.base[1] * 256, bias=False)
+        self.bn0 = nn.BatchNorm1d(self.base[0] * self.base[1] * 256, **BN)
         self.up1, self.bn1 = convT(256, 128, 5, 1, False), nn.BatchNorm2d(128, **BN)
         self.up2, self.bn2 = convT(128, 64, 5, 2, False), nn.BatchNorm2d(64, **BN)
         self.up3 = convT(64, 1, 5, 2, False)
 
     def forward(self, z):
-        x = leaky(self.bn0(self.dense(z))).view(-1, 256, 7, 7).contiguous(memory_format=FORMAT)
+        x = leaky(self.bn0(self.dense(z))).view(-1, 256, *self.base).contiguous(memory_format=FORMAT)
         x = leaky(self.bn1(self.up1(x)))
         x = leaky(self.bn2(self.up2(x)))
         return torch.tanh(self.up3(x))
 
 
 class Discriminator(nn.Module):
-    def __init__(self):
+    def __init__(self, height=28, width=28):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 64, 5, stride=2, padding=2)
         self.conv2 = nn.Conv2d(64, 128, 5, stride=2, padding=2)
         self.dropout = nn.Dropout(0.3)
-        self.dense = nn.Linear(7 * 7 * 128, 1)
+        self.dense = nn.Linear((height // 4) * (width // 4) * 128, 1)
 
     def forward(self, x):
         x = self.dropout(leaky(self.conv1(x)))
@@ -68,21 +70,23 @@ class Discriminator(nn.Module):
 
 
 class VAE(nn.Module):
-    def __init__(self, latent=common.LATENT):
+    def __init__(self, latent=common.LATENT, height=28, width=28):
         super().__init__()
+        self.base = (height // 4, width // 4)
+        cells = self.base[0] * self.base[1]
         self.encoder = nn.Sequential(
             nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(64, 128, 3, stride=1, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(7 * 7 * 128, 2 * latent))
-        self.dense = nn.Linear(latent, 7 * 7 * 64)
+            nn.Flatten(), nn.Linear(cells * 128, 2 * latent))
+        self.dense = nn.Linear(latent, cells * 64)
         self.decoder = nn.Sequential(
             convT(64, 64, 3, 2, True), nn.ReLU(), convT(64, 32, 3, 2, True), nn.ReLU(), convT(32, 1, 3, 1, True))
 
     def forward(self, x):
         mean, log_var = self.encoder(x).chunk(2, dim=1)
         z = mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
-        h = F.relu(self.dense(z)).view(-1, 64, 7, 7).contiguous(memory_format=FORMAT)
+        h = F.relu(self.dense(z)).view(-1, 64, *self.base).contiguous(memory_format=FORMAT)
         return torch.sigmoid(self.decoder(h)), mean, log_var
 
 
@@ -125,20 +129,21 @@ def adam(module, lr=common.LEARNING_RATE, betas=(0.9, 0.999)):
     return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, eps=common.ADAM_EPSILON)
 
 
-def images(batch, low, side=28):
-    return (torch.rand(batch, 1, side, side) * (1 - low) + low).contiguous(memory_format=FORMAT)
+def images(batch, low, height=28, width=28):
+    return (torch.rand(batch, 1, height, width) * (1 - low) + low).contiguous(memory_format=FORMAT)
 
 
-def dcgan_step(side=28):
+def dcgan_step(height=28, width=28):
     batch = args.batch
-    if side == 64:
+    if height == 64:
         G, D = Generator64().to(memory_format=FORMAT), Discriminator64().to(memory_format=FORMAT)
         g_opt, d_opt = adam(G, 2e-4, (0.5, 0.999)), adam(D, 2e-4, (0.5, 0.999))
     else:
-        G, D = Generator().to(memory_format=FORMAT), Discriminator().to(memory_format=FORMAT)
+        G = Generator(height, width).to(memory_format=FORMAT)
+        D = Discriminator(height, width).to(memory_format=FORMAT)
         g_opt, d_opt = adam(G), adam(D)
     g_params, d_params = list(G.parameters()), list(D.parameters())
-    real = images(batch, -1.0, side)
+    real = images(batch, -1.0, height, width)
     ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
 
     def step():
@@ -158,11 +163,11 @@ def dcgan_step(side=28):
     return step
 
 
-def vae_step():
+def vae_step(height=28, width=28):
     batch = args.batch
-    model = VAE().to(memory_format=FORMAT)
+    model = VAE(height=height, width=width).to(memory_format=FORMAT)
     opt = adam(model)
-    x = images(batch, 0.0)
+    x = images(batch, 0.0, height, width)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -177,7 +182,8 @@ def vae_step():
     return step
 
 
-step = {"dcgan": dcgan_step, "vae": vae_step, "dcgan64": lambda: dcgan_step(side=64)}[args.model]()
+step = {"dcgan": dcgan_step, "vae": vae_step, "dcgan64": lambda: dcgan_step(64, 64),
+        "frey_gan": lambda: dcgan_step(28, 20), "frey_vae": lambda: vae_step(28, 20)}[args.model]()
 common.run(step, args, "torch", torch.__version__,
            extra=dict(torch_threads=torch.get_num_threads(), cpu_capability=torch.backends.cpu.get_cpu_capability(),
                       mkldnn=torch.backends.mkldnn.is_available()))
