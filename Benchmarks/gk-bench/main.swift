@@ -227,8 +227,10 @@ struct GKBench: ParsableCommand {
       let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
       report.layers.append(.init(name: c.name, forwardMs: forward * 1e3, forwardGflops: fwdRate,
                                  backwardMs: backward * 1e3, backwardGflops: bwdRate))
-      say("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   %5.1f %%", forward * 1e3, fwdRate,
-                   backward * 1e3, bwdRate, ceiling > 0 ? 100 * overall / ceiling : 0))
+      // The share of the ceiling only when the sgemm section measured one in this run.
+      let share = ceiling > 0 ? String(format: "%5.1f %%", 100 * overall / ceiling) : "    -"
+      say("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   ", forward * 1e3, fwdRate,
+                                backward * 1e3, bwdRate) + share)
       if profile {
         KernelProfile.reset()
         KernelProfile.isEnabled = true
