@@ -31,6 +31,9 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// enough for OpenBLAS. 14 x 14 and 28 x 28 inputs (the decoders' last layers) take the first
   /// path and skip four activation-sized copies per step.
   var perImageMinimumPixels = 196
+  /// Output channels up to which the image-by-image forward pass builds channel-major columns
+  /// (see `forwardPerImage`); tests set it to reach both layouts.
+  var perImageChannelMajorMaximumChannels = 4
   private var cachedInput: Tensor?
   /// Images per chunk of the tap-by-tap form of layers on small planes (see
   /// ``ShiftedConvolution``): ``ShiftedConvolution/automaticChunk`` (the default) picks it from the
@@ -278,17 +281,35 @@ extension ConvTranspose2D {
   /// separately and the blocks are added in order, so results do not depend on the thread count.
   static let imagesPerGradientBlock = 8
 
-  /// Forward pass image by image: `cols_b[H*W, Cout*k*k] = X_b^T W`, then the pixel-major col2im.
+  /// Forward pass image by image: `cols_b[H*W, Cout*k*k] = X_b^T W`, then the pixel-major col2im;
+  /// with at most ``perImageChannelMajorMaximumChannels`` output channels (the decoders' last
+  /// layers) `cols_b[Cout*k*k, H*W] = W^T X_b` and the channel-major col2im instead.
+  ///
+  /// The pixel-major col2im adds one tap across all channels per loop, which pays with 32
+  /// channels (v_convT2: 7.2 ms against 8.5-9.4 channel-major, fwd + bwd at batch 128) but with one
+  /// channel is a loop per pixel and tap; channel-major, a tap's contributions to a row are one
+  /// contiguous run: v_convT3's forward pass 3.5 -> 0.6-0.7 ms, g_convT3's 4.8 -> 1.5-1.9 ms
+  /// (batch 128 and 256, Xeon model 207).
   fileprivate func forwardPerImage(
     _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
   ) {
     let w = weight.value.pointer
+    let channelMajor = outChannels <= perImageChannelMajorMaximumChannels
     Threading.parallelRanges(batch, costPerItem: g.outPlane * g.patchSize * inChannels) { images in
       let cols = ConvolutionScratch.current.columns.buffer(g.outPlane * g.patchSize)
       for b in images {
-        BLAS.sgemm(transposeA: true, m: g.outPlane, n: g.patchSize, k: inChannels,
-                   a: x + b * inChannels * g.outPlane, b: w, c: cols)
-        col2imPixelMajor(cols, batch: 1, geometry: g, into: y + b * outChannels * g.inPlane)
+        let (image, output) = (x + b * inChannels * g.outPlane, y + b * outChannels * g.inPlane)
+        if channelMajor {
+          KernelProfile.measure("sgemm") {
+            BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.outPlane, k: inChannels, a: w, b: image, c: cols)
+          }
+          KernelProfile.measure("col2im") { col2im(cols, batch: 1, geometry: g, into: output, accumulate: false) }
+        } else {
+          KernelProfile.measure("sgemm") {
+            BLAS.sgemm(transposeA: true, m: g.outPlane, n: g.patchSize, k: inChannels, a: image, b: w, c: cols)
+          }
+          KernelProfile.measure("col2im") { col2imPixelMajor(cols, batch: 1, geometry: g, into: output) }
+        }
       }
     }
   }
@@ -314,14 +335,18 @@ extension ConvTranspose2D {
         let partial = partials + block * weightCount
         if dw != nil { partial.update(repeating: 0, count: weightCount) }
         for b in (block * blockSize)..<min(batch, (block + 1) * blockSize) {
-          im2col(dy + b * outChannels * g.inPlane, batch: 1, geometry: g, into: cols)
+          KernelProfile.measure("im2col") { im2col(dy + b * outChannels * g.inPlane, batch: 1, geometry: g, into: cols) }
           let xImage = x + b * inputSize
           if dw != nil {
-            BLAS.sgemm(transposeB: true, m: inChannels, n: patch, k: pixels, a: xImage, b: cols, beta: 1, c: partial)
+            KernelProfile.measure("sgemm") {
+              BLAS.sgemm(transposeB: true, m: inChannels, n: patch, k: pixels, a: xImage, b: cols, beta: 1, c: partial)
+            }
           }
           if let dx {
-            BLAS.sgemm(m: inChannels, n: pixels, k: patch, a: w, b: cols, c: dx + b * inputSize)
-            activation?.apply(to: dx + b * inputSize, outputs: xImage, count: inputSize)
+            KernelProfile.measure("sgemm") { BLAS.sgemm(m: inChannels, n: pixels, k: patch, a: w, b: cols, c: dx + b * inputSize) }
+            KernelProfile.measure("activation") {
+              activation?.apply(to: dx + b * inputSize, outputs: xImage, count: inputSize)
+            }
           }
         }
       }

@@ -12,7 +12,11 @@ struct PerImageConvTransposeTests {
       inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
       padding: c.padding, outputPadding: outputPadding, biasInitializer: .normal(std: 0.5), seed: 7)
     layer.perImageMinimumPixels = 1
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
+    // Both column layouts of the forward pass: channel-major (few output channels) and pixel-major.
+    for maximum in [Int.max, 0] {
+      layer.perImageChannelMajorMaximumChannels = maximum
+      try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
+    }
   }
 
   /// Both paths on 19 images (three gradient blocks), through a fused ReLU, at 1 and 2 threads.
@@ -21,10 +25,11 @@ struct PerImageConvTransposeTests {
     var random = SeededGenerator(seed: 9)
     let input = Tensor.randomNormal(shape: [19, 3, 6, 5], using: &random)
     let upstream = Tensor.randomNormal(shape: [19, 2, 12, 10], using: &random)
-    func run(perImage: Bool, threads: Int) throws -> (Tensor, Tensor, Tensor, Tensor) {
+    func run(perImage: Bool, threads: Int, channelMajor: Bool = true) throws -> (Tensor, Tensor, Tensor, Tensor) {
       try Threading.withThreadCount(threads) {
         let layer = ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 10)
         layer.perImageMinimumPixels = perImage ? 1 : .max
+        layer.perImageChannelMajorMaximumChannels = channelMajor ? .max : 0
         let model = Sequential([ReLU(), layer])
         let y = try model.forward(input)
         let dx = try model.backward(upstream)
@@ -39,5 +44,8 @@ struct PerImageConvTransposeTests {
     #expect(one.1.maxAbsoluteDifference(to: folded.1) < 1e-5)
     #expect(one.2.maxAbsoluteDifference(to: folded.2) < 1e-3)
     #expect(one.3 == folded.3)
+    let pixelMajor = try run(perImage: true, threads: 2, channelMajor: false)
+    #expect(pixelMajor.0.maxAbsoluteDifference(to: folded.0) < 1e-5)
+    #expect(pixelMajor.1 == two.1 && pixelMajor.2 == two.2)
   }
 }
