@@ -10,7 +10,7 @@ public struct FaceDataOptions: ParsableArguments {
   @Option(help: "Train on a folder of your own PNG or JPEG photos instead (center-cropped, resized).")
   public var images: String?
 
-  @Option(help: "With --images: the side the photos are resized to (a multiple of 4; 64 uses DCGAN-64).")
+  @Option(parsing: .unconditional, help: "With --images: the side the photos are resized to (a multiple of 4 up to 512; 64 uses DCGAN-64).")
   public var imageSize = 64
 
   @Flag(help: "With --images: keep colour (RGB) instead of converting to gray.")
@@ -22,9 +22,10 @@ public struct FaceDataOptions: ParsableArguments {
     guard ["frey-faces", "olivetti-faces", "orl-faces"].contains(dataSet) else {
       throw ValidationError("--data-set must be frey-faces, olivetti-faces or orl-faces, got \(dataSet)")
     }
-    guard imageSize >= 8, imageSize % 4 == 0 else {
-      throw ValidationError("--image-size must be a multiple of 4 and at least 8, got \(imageSize)")
+    guard (8...512).contains(imageSize), imageSize % 4 == 0 else {
+      throw ValidationError("--image-size must be a multiple of 4 from 8 to 512, got \(imageSize)")
     }
+    if let images { try ArgumentChecks.checkExistingFolder(images, "--images") }
   }
 
   /// The training images scaled to `pixelRange`, with `--limit` applied.

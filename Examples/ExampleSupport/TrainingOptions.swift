@@ -10,25 +10,25 @@ public struct TrainingOptions: ParsableArguments {
   @Option(help: "Folder for checkpoints, sample grids, loss curves and the log.")
   public var output: String?
 
-  @Option(help: "Epochs to train (in total, counting epochs done before a resume).")
+  @Option(parsing: .unconditional, help: "Epochs to train (in total, counting epochs done before a resume).")
   public var epochs: Int?
 
-  @Option(help: "Images per batch.")
+  @Option(parsing: .unconditional, help: "Images per batch.")
   public var batchSize: Int?
 
-  @Option(help: "Adam learning rate.")
+  @Option(parsing: .unconditional, help: "Adam learning rate.")
   public var learningRate: Float?
 
   @Option(help: "Random seed: the same seed and thread count give the same run.")
   public var seed: UInt64 = 1
 
-  @Option(help: "Threads for the GEMMs and the parallel loops.")
+  @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.")
   public var threads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
   @Option(help: "Continue from this checkpoint (for example OUTPUT/checkpoints/latest.safetensors).")
   public var resume: String?
 
-  @Option(help: "Train on the first N training images only (quick looks and tests).")
+  @Option(parsing: .unconditional, help: "Train on the first N training images only (quick looks and tests).")
   public var limit: Int?
 
   @Flag(help: "Download MNIST or Fashion-MNIST into the cache when the files are not found (needs internet).")
@@ -37,11 +37,13 @@ public struct TrainingOptions: ParsableArguments {
   public init() {}
 
   public func validate() throws {
-    if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-    if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-    if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-    if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    if let epochs { try ArgumentChecks.check(epochs, "--epochs", in: ArgumentChecks.epochs) }
+    if let batchSize { try ArgumentChecks.check(batchSize, "--batch-size", in: ArgumentChecks.batchSize) }
+    if let learningRate { try ArgumentChecks.checkPositive(learningRate, "--learning-rate", atMost: 10) }
+    try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
+    if let output { try ArgumentChecks.checkNotEmpty(output, "--output") }
     if let resume, !FileManager.default.fileExists(atPath: resume) {
       throw ValidationError("--resume: no file at \(resume)")
     }
@@ -98,6 +100,11 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
   } catch let error as TrainingError {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode(2)
+  } catch let error as CocoaError {
+    // File-system failures (an unwritable --output, a full disk): Foundation's sentence, not its dump.
+    let path = (error.userInfo[NSFilePathErrorKey] as? String).map { " (\($0))" } ?? ""
+    FileHandle.standardError.write(Data("error: \(error.localizedDescription)\(path)\n".utf8))
+    throw ExitCode(1)
   }
 }
 

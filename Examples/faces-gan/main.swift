@@ -18,15 +18,18 @@ struct FacesGAN: ParsableCommand {
   @OptionGroup var common: TrainingOptions
   @OptionGroup var faces: FaceDataOptions
 
-  @Option(help: "Dimension of the generator's noise input.") var noiseDimension = 100
-  @Option(help: "Base width of both networks.") var width = 64
+  @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
+  @Option(parsing: .unconditional, help: "Base width of both networks.") var width = 64
   @Option(help: "Generator loss: non-saturating or minimax.") var generatorLoss = "non-saturating"
-  @Option(help: "Adam beta1.") var beta1: Float = 0.5
+  @Option(parsing: .unconditional, help: "Adam beta1.") var beta1: Float = 0.5
   @Option(help: "Print a loss line every N epochs.") var logEvery = 10
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
   @Option(help: "Write a grid of generated faces every N epochs.") var sampleEvery = 25
 
   func validate() throws {
+    try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
+    try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth)
+    try ArgumentChecks.checkDecayRate(beta1, "--beta1")
     guard GeneratorLoss(rawValue: generatorLoss) != nil else {
       throw ValidationError("--generator-loss must be non-saturating or minimax, got \(generatorLoss)")
     }

@@ -14,17 +14,18 @@ struct FacesVAE: ParsableCommand {
   @OptionGroup var common: TrainingOptions
   @OptionGroup var faces: FaceDataOptions
 
-  @Option(help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
-  @Option(help: "Weight of the KL term.") var beta: Float = 1
+  @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
+  @Option(parsing: .unconditional, help: "Weight of the KL term.") var beta: Float = 1
   @Option(help: "Reconstruction term: mse or bernoulli.") var reconstruction = "mse"
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 25
 
   func validate() throws {
+    try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
+    try ArgumentChecks.checkNonNegative(beta, "--beta")
     guard ReconstructionLoss(rawValue: reconstruction) != nil else {
       throw ValidationError("--reconstruction must be mse or bernoulli, got \(reconstruction)")
     }
-    guard latentDimension >= 1 else { throw ValidationError("--latent-dimension must be at least 1") }
   }
 
   func run() throws {

@@ -20,7 +20,8 @@ struct GANvsVAE: ParsableCommand {
   @Flag(help: "Train small versions (a few minutes) instead of the report's full settings.") var quick = false
   @Option(help: "Report folder.") var output: String?
   @Option(help: "Folder with the data sets (default: $GENERATIVEKIT_DATA, then ~/.cache/generativekit).") var dataDir: String?
-  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.")
+  var threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
   @Option(help: "Random seed.") var seed: UInt64 = 1
   @Flag(help: "Skip the MNIST part.") var skipMNIST = false
   @Flag(help: "Skip the faces part.") var skipFaces = false
@@ -30,6 +31,9 @@ struct GANvsVAE: ParsableCommand {
   var classifier: String?
 
   func validate() throws {
+    try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
+    if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
+    if let output { try ArgumentChecks.checkNotEmpty(output, "--output") }
     guard !(skipMNIST && skipFaces) else {
       throw ValidationError("--skip-mnist and --skip-faces together leave nothing to compare")
     }

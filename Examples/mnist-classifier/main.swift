@@ -15,25 +15,37 @@ struct MNISTClassifier: ParsableCommand {
   @Option(help: "Folder with mnist/*.gz (searched before GENERATIVEKIT_DATA and the cache).")
   var dataDir: String?
   @Option(help: "Folder for classifier.safetensors.") var output = "output/classifier"
-  @Option(help: "Training epochs.") var epochs = 5
-  @Option(help: "Images per step.") var batchSize = 128
-  @Option(help: "Adam's peak learning rate, annealed to 0 along a half cosine.")
+  @Option(parsing: .unconditional, help: "Training epochs.") var epochs = 5
+  @Option(parsing: .unconditional, help: "Images per step.") var batchSize = 128
+  @Option(parsing: .unconditional, help: "Adam's peak learning rate, annealed to 0 along a half cosine.")
   var learningRate: Float = 2e-3
-  @Option(help: "Random shifts of up to this many pixels augment the training images (0: none).")
+  @Option(parsing: .unconditional, help: "Random shifts of up to this many pixels augment the training images (0: none).")
   var maxShift = 1
   @Option(help: "Random seed (weights, dropout, batch order).") var seed: UInt64 = 1
-  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
-  @Option(help: "Train on the first N training images only (quick runs).") var limit: Int?
+  @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.") var threads = 2
+  @Option(parsing: .unconditional, help: "Train on the first N training images only (quick runs).") var limit: Int?
   @Flag(help: "Also measure real-vs-real reference metrics (FID, IS, precision/recall, Parzen) and their timing.")
   var referenceMetrics = false
 
   func validate() throws {
-    guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
-    guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-    guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive, got \(learningRate)") }
-    guard maxShift >= 0 else { throw ValidationError("--max-shift must not be negative, got \(maxShift)") }
-    guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+    guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be between 1 and 10000, got \(epochs)") }
+    guard (1...65_536).contains(batchSize) else {
+      throw ValidationError("--batch-size must be between 1 and 65536, got \(batchSize)")
+    }
+    guard learningRate.isFinite, learningRate > 0, learningRate <= 10 else {
+      throw ValidationError("--learning-rate must be a finite number above 0 and at most 10, got \(learningRate)")
+    }
+    // Shifts move a 28 x 28 digit; more than a few pixels push it out of the frame.
+    guard (0...8).contains(maxShift) else { throw ValidationError("--max-shift must be between 0 and 8, got \(maxShift)") }
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    guard !output.isEmpty else { throw ValidationError("--output must not be empty") }
+    if let dataDir {
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ValidationError("--data-dir: \(dataDir) is not an existing folder")
+      }
+    }
   }
 
   func run() throws {

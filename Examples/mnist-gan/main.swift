@@ -20,24 +20,27 @@ struct MNISTGAN: ParsableCommand {
 
   @OptionGroup var common: TrainingOptions
 
-  @Option(help: "Dimension of the generator's noise input.") var noiseDimension = 100
-  @Option(help: "Base width of both networks (64 in the report).") var width = 64
+  @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
+  @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width = 64
   @Option(help: "Generator loss: non-saturating (the report's) or minimax.") var generatorLoss = "non-saturating"
-  @Option(help: "Adam beta1 (Keras default 0.9; DCGAN's paper uses 0.5).") var beta1: Float = 0.9
+  @Option(parsing: .unconditional, help: "Adam beta1 (Keras default 0.9; DCGAN's paper uses 0.5).") var beta1: Float = 0.9
   @Option(help: "Print the report's loss line every N epochs.") var logEvery = 10
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 20
   @Option(help: "Write a grid of generated digits every N epochs.") var sampleEvery = 30
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
 
   func validate() throws {
+    try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
+    try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth)
+    try ArgumentChecks.checkDecayRate(beta1, "--beta1")
     guard GeneratorLoss(rawValue: generatorLoss) != nil else {
       throw ValidationError("--generator-loss must be non-saturating or minimax, got \(generatorLoss)")
     }
     guard ["mnist", "fashion-mnist"].contains(dataSet) else {
       throw ValidationError("--data-set must be mnist or fashion-mnist, got \(dataSet)")
     }
-    for (name, value) in [("--noise-dimension", noiseDimension), ("--width", width), ("--log-every", logEvery),
-                          ("--save-every", saveEvery), ("--sample-every", sampleEvery)] where value < 1 {
+    for (name, value) in [("--log-every", logEvery), ("--save-every", saveEvery), ("--sample-every", sampleEvery)]
+    where value < 1 {
       throw ValidationError("\(name) must be at least 1, got \(value)")
     }
   }

@@ -20,8 +20,8 @@ struct MNISTVAE: ParsableCommand {
 
   @OptionGroup var common: TrainingOptions
 
-  @Option(help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
-  @Option(help: "Weight of the KL term: loss = reconstruction + beta * KL.") var beta: Float = 1
+  @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
+  @Option(parsing: .unconditional, help: "Weight of the KL term: loss = reconstruction + beta * KL.") var beta: Float = 1
   @Option(help: "Reconstruction term: mse (the report's) or bernoulli (cross-entropy, for likelihoods).")
   var reconstruction = "mse"
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 10
@@ -30,15 +30,15 @@ struct MNISTVAE: ParsableCommand {
   @Flag(help: "Skip the test-set evaluation after each epoch.") var noTest = false
 
   func validate() throws {
+    try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
+    try ArgumentChecks.checkNonNegative(beta, "--beta")
     guard ReconstructionLoss(rawValue: reconstruction) != nil else {
       throw ValidationError("--reconstruction must be mse or bernoulli, got \(reconstruction)")
     }
     guard ["mnist", "fashion-mnist"].contains(dataSet) else {
       throw ValidationError("--data-set must be mnist or fashion-mnist, got \(dataSet)")
     }
-    guard beta >= 0 else { throw ValidationError("--beta must not be negative, got \(beta)") }
-    for (name, value) in [("--latent-dimension", latentDimension), ("--save-every", saveEvery),
-                          ("--sample-every", sampleEvery)] where value < 1 {
+    for (name, value) in [("--save-every", saveEvery), ("--sample-every", sampleEvery)] where value < 1 {
       throw ValidationError("\(name) must be at least 1, got \(value)")
     }
   }

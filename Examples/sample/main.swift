@@ -18,17 +18,20 @@ struct Sample: ParsableCommand {
 
   @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors).") var checkpoint: String
   @Option(help: "Folder for the pictures and samples.npy.") var output = "output/samples"
-  @Option(help: "Number of samples.") var count = 64
+  @Option(parsing: .unconditional, help: "Number of samples (at most 100,000).") var count = 64
   @Option(help: "Images per interpolation row.") var steps = 10
   @Option(help: "Seed for the latent points.") var seed: UInt64 = 1
   @Option(help: "Folder with the data sets, for VAE reconstructions.") var dataDir: String?
   @Option(help: "Decode these latent points (a .npy float32 array, count x latent dimension) instead of random ones.")
   var latents: String?
-  @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
+  @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.") var threads = 2
 
   func validate() throws {
-    guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
-    guard steps >= 2 else { throw ValidationError("--steps must be at least 2, got \(steps)") }
+    try ArgumentChecks.check(count, "--count", in: 1...100_000)
+    try ArgumentChecks.check(steps, "--steps", in: 2...1_000)
+    try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
+    try ArgumentChecks.checkNotEmpty(output, "--output")
+    if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
   }
 
   func run() throws {
