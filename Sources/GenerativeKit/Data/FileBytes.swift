@@ -11,7 +11,8 @@ enum FileBytes {
   /// - Throws: ``GenerativeKitError/file(path:reason:)`` if it cannot be opened or read, is not a
   ///   regular file, or is larger than `limit` bytes.
   static func read(_ path: String, limit: Int = Gzip.defaultSizeLimit) throws -> [UInt8] {
-    let descriptor = open(path, O_RDONLY)
+    // O_NONBLOCK: a FIFO is refused below instead of blocking the open (regular files read as usual).
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else {
       throw GenerativeKitError.file(path: path, reason: "cannot open for reading (\(String(cString: strerror(errno))))")
     }

@@ -104,12 +104,8 @@ public final class GANExperiment {
 
   /// Builds the networks for `options` and checks that the data fits them.
   public init(options: GANOptions, dataSet: ImageDataSet, outputDirectory: URL) throws {
+    try options.check()  // sizes the architecture can make, widths and dimensions in range
     let expected = [options.channels, options.imageHeight, options.imageWidth]
-    guard options.architecture.supports(height: options.imageHeight, width: options.imageWidth) else {
-      throw GenerativeKitError.invalidArgument(
-        "GAN \(options.architecture.rawValue) cannot make \(options.imageHeight) x \(options.imageWidth) images "
-          + (options.architecture == .dcgan64 ? "(it makes 64 x 64)" : "(sides must be multiples of 4)"))
-    }
     guard dataSet.imageShape == expected else {
       throw GenerativeKitError.invalidArgument(
         "GAN \(options.architecture.rawValue) is set up for images \(Tensor.describe(shape: expected)), but \(dataSet.name) has "

@@ -64,6 +64,7 @@ public final class VAEExperiment {
   private var steps = 0
 
   public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
+    try options.check()
     for set in [dataSet] + (testSet.map { [$0] } ?? []) {
       let expected = [options.channels, options.imageHeight, options.imageWidth]
       guard set.imageShape == expected else {

@@ -168,10 +168,20 @@ extension Checkpoint {
   /// file and the key.
   public func configuration<T: Decodable>(_ type: T.Type, forKey key: String = "configuration") throws -> T {
     guard let text = metadata[key] else { throw error("metadata has no key '\(key)'") }
+    let value: T
     do {
-      return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+      value = try JSONDecoder().decode(T.self, from: Data(text.utf8))
     } catch {
       throw self.error("metadata '\(key)' is not a valid \(T.self): \(error)")
     }
+    // A configuration that describes the network is checked before anyone builds from it.
+    if let checked = value as? CheckedConfiguration {
+      do {
+        try checked.check()
+      } catch let GenerativeKitError.invalidArgument(reason) {
+        throw self.error("metadata '\(key)': \(reason)")
+      }
+    }
+    return value
   }
 }

@@ -41,7 +41,9 @@ final class ReadableFile: RandomAccessBytes {
   /// Opens `path`; the error says why it could not be opened (missing, a directory, no permission).
   init(path: String) throws {
     self.path = path
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; the
+    // check below then refuses anything but a regular file (whose reads the flag does not change).
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else { throw GenerativeKitError.file(path: path, reason: "cannot open: \(systemError())") }
     var status = stat()
     guard fstat(descriptor, &status) == 0 else {

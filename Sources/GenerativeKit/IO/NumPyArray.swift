@@ -69,10 +69,21 @@ extension NumPyArray {
       guard let extent = Int(field), extent >= 0, extent <= 1 << 31 else { throw fail("bad dimension '\(field)' in the shape") }
       shape.append(extent)
     }
-    let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+    // The byte count is checked against the file before anything is allocated; a shape whose
+    // size overflows cannot match any file.
+    var count: Int? = 1
+    for extent in shape {
+      count = count.flatMap { product in
+        let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+        return overflow ? nil : next
+      }
+    }
     let dataStart = headerStart + headerLength
-    guard count != Int.max, bytes.count - dataStart == count * 4 else {
-      throw fail("expected \(count) float32 values for shape \(Tensor.describe(shape: shape)), found \(bytes.count - dataStart) data bytes")
+    let dataBytes = bytes.count - dataStart
+    let byteCount = count.map { $0.multipliedReportingOverflow(by: 4) }
+    guard let count, let byteCount, !byteCount.overflow, byteCount.partialValue == dataBytes else {
+      throw fail("shape \(Tensor.describe(shape: shape)) needs \(count.map { "\($0) float32 values" } ?? "more values than memory holds"), "
+        + "but the file has \(dataBytes) data bytes")
     }
     var scalars = [Float](repeating: 0, count: count)
     for i in 0..<count {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GenerativeKit
+
 /// The example executables given arguments out of range: each must stop before any work with a
 /// message naming the flag, and exit with a status (no trap, no hang, no huge allocation).
 ///
@@ -41,6 +43,30 @@ struct HostileArgumentTests {
 
   @Test("A clear error and an exit status", arguments: cases)
   func refuses(_ c: Case) throws {
+    try Self.expectRefusal(c)
+  }
+
+  /// `sample` given a checkpoint whose configuration asks for an impossible generator, and a FIFO
+  /// where the checkpoint should be.
+  @Test("sample refuses a hostile checkpoint and a FIFO")
+  func hostileCheckpoints() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gk-hostile-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var options = GANOptions()
+    options.imageHeight = 30
+    var checkpoint = Checkpoint(metadata: ["format": GANExperiment.format])
+    try checkpoint.setConfiguration(options)
+    let hostile = folder.appendingPathComponent("hostile.safetensors")
+    try checkpoint.save(to: hostile)
+    let fifo = folder.appendingPathComponent("fifo.safetensors")
+    try #require(mkfifo(fifo.path, 0o600) == 0)
+    let output = folder.appendingPathComponent("out").path
+    try Self.expectRefusal(Case(executable: "sample", arguments: [hostile.path, "--output", output], mentions: "imageHeight"))
+    try Self.expectRefusal(Case(executable: "sample", arguments: [fifo.path, "--output", output], mentions: "regular file"))
+  }
+
+  static func expectRefusal(_ c: Case) throws {
     let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let executable = folder.appendingPathComponent(c.executable)
     try #require(FileManager.default.isExecutableFile(atPath: executable.path),
