@@ -141,9 +141,11 @@ public enum Gzip {
   }
 
   /// A first output size: gzip's trailer records the uncompressed size (mod 2^32) of the last
-  /// member, but a corrupt file can claim anything, so the guess is capped by deflate's largest
-  /// possible ratio (about 1032:1) and by `limit`; the buffer grows if the guess was low.
-  private static func initialCapacity(for compressed: [UInt8], limit: Int) -> Int {
+  /// member, but a damaged file can claim anything, so the guess is capped at 8 times the
+  /// compressed size plus 64 KiB (MNIST's images inflate 4.8-fold) and by `limit`; the buffer grows
+  /// (doubling) as output actually arrives, so memory follows what the data holds, not what the
+  /// trailer claims.
+  static func initialCapacity(for compressed: [UInt8], limit: Int) -> Int {
     var guess = 1 << 16
     if compressed.count >= 18 {
       let n = compressed.count
@@ -151,7 +153,7 @@ public enum Gzip {
         | Int(compressed[n - 1]) << 24
       guess = max(recorded, 1)
     }
-    let (ratioBound, overflow) = compressed.count.multipliedReportingOverflow(by: 1032)
-    return max(1, min(guess, overflow ? Int.max : ratioBound, limit))
+    let (ratioBound, overflow) = compressed.count.multipliedReportingOverflow(by: 8)
+    return max(1, min(guess, overflow ? Int.max : ratioBound + (1 << 16), limit))
   }
 }

@@ -39,6 +39,11 @@ enum HeaderJSON {
   /// The deepest nesting of arrays and objects accepted (a header needs 3).
   static let maximumDepth = 32
 
+  /// The most values (objects, arrays, strings, numbers, literals) one header may hold: a tensor's
+  /// entry takes about eight, so this allows some 60,000 tensors, and a header of a million empty
+  /// entries is refused after a fraction of a second instead of parsed into a gigabyte.
+  static let maximumValues = 500_000
+
   /// Parses one JSON value from `bytes`; only whitespace may follow it.
   static func parse(_ bytes: UnsafeRawBufferPointer) throws -> Value {
     var parser = Parser(bytes: bytes)
@@ -73,6 +78,8 @@ enum HeaderJSON {
   private struct Parser {
     let bytes: UnsafeRawBufferPointer
     var index = 0
+    /// Values parsed so far, against ``HeaderJSON/maximumValues``.
+    var values = 0
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -96,6 +103,10 @@ enum HeaderJSON {
     }
 
     mutating func parseValue(depth: Int) throws -> Value {
+      values += 1
+      guard values <= HeaderJSON.maximumValues else {
+        throw fail("more than \(HeaderJSON.maximumValues) JSON values")
+      }
       switch current {
       case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
       case UInt8(ascii: "["): return try parseArray(depth: depth + 1)

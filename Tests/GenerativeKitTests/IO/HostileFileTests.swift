@@ -61,6 +61,33 @@ struct HostileFileTests {
     }
   }
 
+  @Test("A safetensors header of 100,000 empty tensors is refused by its value count")
+  func manyEmptyTensors() throws {
+    var json = "{"
+    for index in 0..<100_000 {
+      json += (index == 0 ? "" : ",") + "\"t\(index)\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}"
+    }
+    json += "}"
+    var header = Array(json.utf8)
+    header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
+    let bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) } + header
+    do {
+      _ = try Checkpoint(safetensors: bytes, source: "many.safetensors")
+      Issue.record("a header of 100,000 tensors was accepted")
+    } catch {
+      #expect("\(error)".contains("JSON values"), "\(error)")
+    }
+  }
+
+  @Test("A gzip trailer that claims gigabytes does not size the first buffer")
+  func lyingGzipTrailer() throws {
+    var compressed = Gzip.compress([UInt8](repeating: 7, count: 4_096))
+    let n = compressed.count
+    for i in (n - 4)..<n { compressed[i] = 0xFF }  // ISIZE: 4 GiB - 1
+    #expect(Gzip.initialCapacity(for: compressed, limit: Gzip.defaultSizeLimit) <= 8 * n + (1 << 16))
+    #expect(throws: GenerativeKitError.self) { _ = try Gzip.decompress(compressed, source: "lying.gz") }
+  }
+
   @Test("A FIFO named like a checkpoint is refused at once, not waited on")
   func fifoCheckpoint() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gk-fifo-\(UUID().uuidString)")
