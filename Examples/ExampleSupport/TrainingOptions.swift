@@ -31,6 +31,9 @@ public struct TrainingOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Train on the first N training images only (quick looks and tests).")
   public var limit: Int?
 
+  @Flag(help: "Start afresh in an output folder that holds an earlier run, deleting its checkpoints, pictures and log.")
+  public var overwrite = false
+
   @Flag(help: "Download MNIST or Fashion-MNIST into the cache when the files are not found (needs internet).")
   public var download = false
 
@@ -44,6 +47,7 @@ public struct TrainingOptions: ParsableArguments {
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
     if let output { try ArgumentChecks.checkNotEmpty(output, "--output") }
+    if resume != nil && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     if let resume, !FileManager.default.fileExists(atPath: resume) {
       throw ValidationError("--resume: no file at \(resume)")
     }
@@ -111,6 +115,7 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
 extension TrainingOptions {
   /// Resumes `experiment` when `--resume` was given, prints `banner`, and trains for `epochs`.
   public func train(_ experiment: some TrainingExperiment, epochs: Int, banner: String) throws {
+    experiment.replacesEarlierRun = overwrite
     if let resume {
       try experiment.resume(from: URL(fileURLWithPath: resume))
       print("resumed from \(resume) at epoch \(experiment.epoch)")

@@ -99,6 +99,10 @@ public final class GANExperiment {
   public let fixedNoise: Tensor
   /// The `format` metadata of this experiment's checkpoints.
   public static let format = "generativekit-gan"
+  /// Whether a fresh run may replace an earlier run found in ``outputDirectory`` (its
+  /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
+  /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
+  public var replacesEarlierRun = false
   private var completedEpochs = 0
   private var steps = 0
 
@@ -182,7 +186,8 @@ public final class GANExperiment {
     try ExperimentEpochs.run(
       folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
-      firstStep: steps, progress: progress,
+      firstStep: steps,
+      replacingEarlierRun: replacesEarlierRun, progress: progress,
       step: { [unowned self] images in try trainer.step(realImages: images).metrics },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },

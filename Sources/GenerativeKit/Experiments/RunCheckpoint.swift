@@ -48,9 +48,11 @@ enum ExperimentEpochs {
   ///   - stepFinished: receives the global step count after every step.
   ///   - epochFinished: may add figures to the epoch's report before it is logged; then
   ///     `filesWritten` runs with the log (checkpoints, pictures, curves).
+  ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
+  ///     run's log or checkpoint deletes that run's files when true and is refused when false.
   static func run(
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
-    completedEpochs: Int, totalEpochs: Int, firstStep: Int, progress: ProgressReporter,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, progress: ProgressReporter,
     step: @escaping (Tensor) throws -> Metrics,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
@@ -59,6 +61,24 @@ enum ExperimentEpochs {
     for folder in [outputDirectory] + folders {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
+    // Held until this function returns: the folder belongs to this run.
+    let lock = try RunFolderLock(directory: outputDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    if completedEpochs == 0 {
+      let earlier = RunFolder.earlierRun(in: outputDirectory)
+      if earlier.epochs > 0 || earlier.latestCheckpoint {
+        guard replacingEarlierRun else {
+          throw GenerativeKitError.invalidArgument(
+            "the output folder \(outputDirectory.path) already holds a run (\(earlier.epochs) epochs in log.jsonl"
+              + (earlier.latestCheckpoint ? ", checkpoints/latest.safetensors" : "") + "): continue it with --resume "
+              + "\(outputDirectory.path)/checkpoints/latest.safetensors, replace it with --overwrite, or choose another output folder")
+        }
+        try RunFolder.removeEarlierRun(in: outputDirectory, folders: folders)
+        progress.message("replaced the earlier run in \(outputDirectory.path)")
+      }
+    }
+    let removed = RunFolder.removeInterruptedSaves(in: [outputDirectory] + folders)
+    if removed > 0 { progress.message("removed \(removed) temporary file(s) of interrupted saves") }
     let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
     guard completedEpochs < totalEpochs else {
       progress.message("nothing to do: the run already completed \(completedEpochs) of \(totalEpochs) epochs")

@@ -60,6 +60,10 @@ public final class VAEExperiment {
   public let fixedCodes: Tensor
   /// The `format` metadata of this experiment's checkpoints.
   public static let format = "generativekit-vae"
+  /// Whether a fresh run may replace an earlier run found in ``outputDirectory`` (its
+  /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
+  /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
+  public var replacesEarlierRun = false
   private var completedEpochs = 0
   private var steps = 0
 
@@ -122,7 +126,8 @@ public final class VAEExperiment {
     try ExperimentEpochs.run(
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
-      completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps, progress: progress,
+      completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
+      replacingEarlierRun: replacesEarlierRun, progress: progress,
       step: { [unowned self] images in try trainer.step(images: images).metrics },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in
