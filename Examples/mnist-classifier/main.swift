@@ -12,7 +12,7 @@ struct MNISTClassifier: ParsableCommand {
     commandName: "mnist-classifier",
     abstract: "Train the MNIST digit classifier used by GenerativeKit's metrics and report its test accuracy.")
 
-  @Option(help: "Folder with mnist/*.gz (searched before GENERATIVEKIT_DATA and the cache).")
+  @Option(help: "Folder with mnist/*.gz (default: $GENERATIVEKIT_DATA, then the cache).")
   var dataDir: String?
   @Option(help: "Folder for classifier.safetensors.") var output = "output/classifier"
   @Option(parsing: .unconditional, help: "Training epochs.") var epochs = 5

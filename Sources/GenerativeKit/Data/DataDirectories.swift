@@ -1,11 +1,11 @@
 import Foundation
 
-/// Where data sets are looked for, in order:
-/// 1. a directory passed explicitly,
-/// 2. the `GENERATIVEKIT_DATA` environment variable,
-/// 3. the per-user cache, `$XDG_CACHE_HOME/generativekit` or `~/.cache/generativekit` (where
+/// Where data sets are looked for: a directory passed explicitly, and no other (an explicit choice
+/// is used or refused, never silently replaced by another folder); without one, in order:
+/// 1. the `GENERATIVEKIT_DATA` environment variable,
+/// 2. the per-user cache, `$XDG_CACHE_HOME/generativekit` or `~/.cache/generativekit` (where
 ///    ``DataSetDownloader`` puts files),
-/// 4. for Fashion-MNIST, `/usr/share/datasets` (Debian's `dataset-fashion-mnist` package).
+/// 3. for Fashion-MNIST, `/usr/share/datasets` (Debian's `dataset-fashion-mnist` package).
 ///
 /// Within each directory a set's files are found as `<dir>/<folder>/<file>` (`mnist/`,
 /// `fashion-mnist/`, `faces/`) or directly as `<dir>/<file>`, each either gzipped (`.gz`) or not.
@@ -29,8 +29,8 @@ public enum DataDirectories {
     for name: DataSetName, directory: String? = nil,
     environment: [String: String] = ProcessInfo.processInfo.environment
   ) -> [String] {
+    if let directory, !directory.isEmpty { return [directory] }
     var roots: [String] = []
-    if let directory, !directory.isEmpty { roots.append(directory) }
     if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { roots.append(fromEnvironment) }
     roots.append(cacheDirectory(environment: environment))
     roots += name.spec.systemRoots

@@ -103,11 +103,12 @@ struct DataNamedSetTests {
     #expect(badSplit?.contains("Unknown split \"validation\"") == true)
   }
 
-  @Test("The search order is: explicit directory, GENERATIVEKIT_DATA, cache, system folders")
+  @Test("The search order: an explicit directory alone, otherwise GENERATIVEKIT_DATA, cache, system folders")
   func searchOrder() {
     let env = ["GENERATIVEKIT_DATA": "/env/data", "HOME": "/home/someone"]
-    #expect(DataDirectories.searchList(for: .mnist, directory: "/explicit", environment: env)
-            == ["/explicit", "/env/data", "/home/someone/.cache/generativekit"])
+    #expect(DataDirectories.searchList(for: .mnist, directory: "/explicit", environment: env) == ["/explicit"])
+    #expect(DataDirectories.searchList(for: .mnist, environment: env)
+            == ["/env/data", "/home/someone/.cache/generativekit"])
     #expect(DataDirectories.searchList(for: .fashionMNIST, environment: env)
             == ["/env/data", "/home/someone/.cache/generativekit", "/usr/share/datasets"])
     #expect(DataDirectories.cacheDirectory(environment: ["XDG_CACHE_HOME": "/xdg", "HOME": "/h"]) == "/xdg/generativekit")
@@ -170,21 +171,22 @@ struct DataNamedSetTests {
     }
     #expect(name == "mnist")
     #expect(!message.contains("\n"))
-    for folder in [empty.path + "/mnist", empty.path, "/env/data/mnist", "/env/data",
-                   "/home/nobody/.cache/generativekit/mnist", "/home/nobody/.cache/generativekit"] {
+    // An explicit directory is the only place searched: the run never falls back to another folder.
+    for folder in [empty.path + "/mnist", empty.path] {
       #expect(message.contains(folder), "\(folder) missing from: \(message)")
     }
+    #expect(!message.contains("/env/data"), "an explicit directory fell back to GENERATIVEKIT_DATA: \(message)")
     #expect(message.contains("train-images-idx3-ubyte.gz"))
     #expect(message.contains("DataSetDownloader().download(.mnist)"))
     #expect(message.contains("GENERATIVEKIT_DATA"))
 
     let faces = DataFixtures.errorText {
-      _ = try ImageDataSet.load(.orlFaces, directory: empty.path, environment: ["HOME": "/home/nobody"])
+      _ = try ImageDataSet.load(.orlFaces, environment: ["HOME": "/home/nobody"])
     }
     #expect(faces?.contains("the face sets have no download") == true)
     #expect(faces?.contains("/home/nobody/.cache/generativekit/faces") == true)
     let fashion = DataFixtures.errorText {
-      _ = try ImageDataSet.load(.fashionMNIST, directory: empty.path, environment: ["HOME": "/home/nobody"])
+      _ = try ImageDataSet.load(.fashionMNIST, environment: ["HOME": "/home/nobody"])
     }
     #expect(fashion?.contains("apt-get install dataset-fashion-mnist") == true || DataFixtures.hasSystemFashionMNIST)
   }
