@@ -25,6 +25,13 @@ enum ConfigurationLimits {
     }
   }
 
+  /// The image fields every configuration has.
+  static func requireImages(channels: Int, height: Int, width: Int, of kind: String) throws {
+    try require(channels, in: Self.channels, "channels", of: kind)
+    try require(height, in: imageSide, "imageHeight", of: kind)
+    try require(width, in: imageSide, "imageWidth", of: kind)
+  }
+
   /// `factors` multiplied, or an error when the product passes ``largestWeight``.
   static func requireWeight(_ factors: [Int], _ what: String, of kind: String) throws {
     var product = 1
@@ -49,9 +56,7 @@ enum ConfigurationLimits {
 extension GANOptions: CheckedConfiguration {
   public func check() throws {
     let kind = "GAN"
-    try ConfigurationLimits.require(channels, in: ConfigurationLimits.channels, "channels", of: kind)
-    try ConfigurationLimits.require(imageHeight, in: ConfigurationLimits.imageSide, "imageHeight", of: kind)
-    try ConfigurationLimits.require(imageWidth, in: ConfigurationLimits.imageSide, "imageWidth", of: kind)
+    try ConfigurationLimits.requireImages(channels: channels, height: imageHeight, width: imageWidth, of: kind)
     guard architecture.supports(height: imageHeight, width: imageWidth) else {
       throw GenerativeKitError.invalidArgument(
         "GAN configuration: imageHeight x imageWidth is \(imageHeight) x \(imageWidth), but \(architecture.rawValue) "
@@ -72,9 +77,7 @@ extension GANOptions: CheckedConfiguration {
 extension VAEOptions: CheckedConfiguration {
   public func check() throws {
     let kind = "VAE"
-    try ConfigurationLimits.require(channels, in: ConfigurationLimits.channels, "channels", of: kind)
-    try ConfigurationLimits.require(imageHeight, in: ConfigurationLimits.imageSide, "imageHeight", of: kind)
-    try ConfigurationLimits.require(imageWidth, in: ConfigurationLimits.imageSide, "imageWidth", of: kind)
+    try ConfigurationLimits.requireImages(channels: channels, height: imageHeight, width: imageWidth, of: kind)
     guard imageHeight % 4 == 0, imageWidth % 4 == 0 else {
       throw GenerativeKitError.invalidArgument(
         "VAE configuration: imageHeight x imageWidth must be multiples of 4, got \(imageHeight) x \(imageWidth)")
