@@ -119,6 +119,32 @@ struct ShiftedConvolutionTests {
     }
   }
 
+  @Test("Layout copies by 4 x 4 blocks equal element-by-element copies, edges included",
+        arguments: [(1, 1), (3, 5), (4, 4), (16, 49), (17, 42), (33, 7), (64, 196)])
+  func layoutTransposes(channels: Int, plane: Int) {
+    var random = SeededGenerator(seed: UInt64(channels * 1000 + plane))
+    let planes = (0..<(channels * plane)).map { _ in random.nextUniform() }
+    // Rows of `channels` floats with a gap of 3 between them, so row addressing is exercised too.
+    let stride = channels + 3
+    var rows = [Float](repeating: -1, count: plane * stride)
+    planes.withUnsafeBufferPointer { source in
+      rows.withUnsafeMutableBufferPointer { target in
+        transposePlanesToRows(source.baseAddress!, channels: channels, plane: plane) { target.baseAddress! + $0 * stride }
+      }
+    }
+    for p in 0..<plane {
+      for c in 0..<channels { #expect(rows[p * stride + c] == planes[c * plane + p]) }
+      for gap in channels..<stride { #expect(rows[p * stride + gap] == -1, "wrote past row \(p)") }
+    }
+    var back = [Float](repeating: 0, count: channels * plane)
+    rows.withUnsafeBufferPointer { source in
+      back.withUnsafeMutableBufferPointer { target in
+        transposeRowsToPlanes(target.baseAddress!, channels: channels, plane: plane) { source.baseAddress! + $0 * stride }
+      }
+    }
+    #expect(back == planes)
+  }
+
   @Test("Which layers run tap by tap: small planes from 16 channels, 16 x 16 planes from 64")
   func formChoice() {
     #expect(ShiftedConvolution.suits(inChannels: 256, outChannels: 128, pixels: 49))   // DCGAN g_convT1
