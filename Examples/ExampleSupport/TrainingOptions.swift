@@ -75,7 +75,8 @@ public struct TrainingOptions: ParsableArguments {
           + "or pass --data-dir DIR (or set GENERATIVEKIT_DATA) pointing to a folder that holds them.")
     }
     if let limit, split == .train { data = data.prefix(limit) }
-    print("data: \(data.name), \(data.count) images of \(Tensor.describe(shape: data.imageShape)), pixels in \(pixelRange)")
+    print("data: \(data.name), \(data.count) images of \(Tensor.describe(shape: data.imageShape)), pixels in \(pixelRange)"
+      + (data.sourceFiles.isEmpty ? "" : ", read from \(data.sourceFiles.joined(separator: " and "))"))
     return data
   }
 

@@ -61,8 +61,10 @@ extension ImageDataSet {
       }
       labels = values
     }
-    return ImageDataSet(name: "\(name)/\(split)", pixels: images.elements, shape: [count, 1, height, width],
-                        labels: labels, pixelRange: pixelRange)
+    var set = ImageDataSet(name: "\(name)/\(split)", pixels: images.elements, shape: [count, 1, height, width],
+                           labels: labels, pixelRange: pixelRange)
+    set.sourceFiles = [located.images] + (located.labels.map { [$0] } ?? [])
+    return set
   }
 
   /// Loads a data set by its name as a string (`"mnist"`, `"fashion-mnist"`, `"frey-faces"`,

@@ -47,6 +47,9 @@ public struct ImageDataSet {
   public var name: String
   /// One label per image where the set has them (digit, subject), otherwise nil.
   public var labels: [Int]?
+  /// The files the set was read from (images, then labels), when it was read from files; kept by
+  /// ``prefix(_:)`` and ``rescaled(to:)``, so a run's log can name what it trained on.
+  public var sourceFiles: [String] = []
   /// The range the pixels are scaled to (``rescaled(to:)`` gives the set in another range).
   public private(set) var pixelRange: PixelRange
   private var storage: Storage
@@ -179,8 +182,10 @@ public struct ImageDataSet {
       return copy
     case .floats(let tensor):
       let from = pixelRange
-      return ImageDataSet(name: name, images: tensor.map { range.fromUnit(from.toUnit($0)) }, labels: labels,
-                          pixelRange: range)
+      var rescaled = ImageDataSet(name: name, images: tensor.map { range.fromUnit(from.toUnit($0)) }, labels: labels,
+                                  pixelRange: range)
+      rescaled.sourceFiles = sourceFiles
+      return rescaled
     }
   }
 
@@ -188,13 +193,16 @@ public struct ImageDataSet {
   public func prefix(_ n: Int) -> ImageDataSet {
     let kept = min(max(n, 0), count)
     let keptLabels = labels.map { Array($0.prefix(kept)) }
+    var subset: ImageDataSet
     switch storage {
     case .floats(let tensor):
-      return ImageDataSet(name: name, images: tensor.slice(batch: 0..<kept), labels: keptLabels, pixelRange: pixelRange)
+      subset = ImageDataSet(name: name, images: tensor.slice(batch: 0..<kept), labels: keptLabels, pixelRange: pixelRange)
     case .bytes(let pixels, _):
-      return ImageDataSet(name: name, pixels: Array(pixels[0..<(kept * imageSize)]), shape: [kept] + imageShape,
-                          labels: keptLabels, pixelRange: pixelRange)
+      subset = ImageDataSet(name: name, pixels: Array(pixels[0..<(kept * imageSize)]), shape: [kept] + imageShape,
+                           labels: keptLabels, pixelRange: pixelRange)
     }
+    subset.sourceFiles = sourceFiles
+    return subset
   }
 }
 

@@ -36,6 +36,10 @@ struct DataNamedSetTests {
     let set = try ImageDataSet.load(.mnist, split: .test, pixelRange: .symmetric, directory: DataFixtures.directory,
                                     environment: environment)
     #expect(set.name == "mnist/test")
+    // The files actually read are named, and subsets keep them.
+    #expect(set.sourceFiles.count == 2 && set.sourceFiles.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+    #expect(set.sourceFiles.first?.contains("t10k-images") == true)
+    #expect(set.prefix(10).sourceFiles == set.sourceFiles && set.rescaled(to: .unit).sourceFiles == set.sourceFiles)
     #expect(set.images.shape == [10_000, 1, 28, 28])
     #expect(set.labels?.count == 10_000)
     #expect(Array(set.labels?.prefix(5) ?? []) == [7, 2, 1, 0, 4])
