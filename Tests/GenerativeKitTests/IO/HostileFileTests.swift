@@ -88,6 +88,30 @@ struct HostileFileTests {
     #expect(throws: GenerativeKitError.self) { _ = try Gzip.decompress(compressed, source: "lying.gz") }
   }
 
+  @Test("An explicit data folder whose images file is a FIFO, a folder, /dev/zero or a dangling link is refused, with no fallback")
+  func hostileDataFiles() throws {
+    for kind in ["fifo", "folder", "dev-zero", "dangling"] {
+      let root = FileManager.default.temporaryDirectory.appendingPathComponent("gk-data-\(kind)-\(UUID().uuidString)")
+      let folder = root.appendingPathComponent("mnist")
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: root) }
+      let images = folder.appendingPathComponent("t10k-images-idx3-ubyte.gz").path
+      switch kind {
+      case "fifo": try #require(mkfifo(images, 0o600) == 0)
+      case "folder": try FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: false)
+      case "dev-zero": try FileManager.default.createSymbolicLink(atPath: images, withDestinationPath: "/dev/zero")
+      default: try FileManager.default.createSymbolicLink(atPath: images, withDestinationPath: "/nonexistent/gk")
+      }
+      let start = Date()
+      // GENERATIVEKIT_DATA points at the real data: an explicit folder must not fall back to it.
+      #expect(throws: GenerativeKitError.self, "\(kind)") {
+        _ = try ImageDataSet.load(.mnist, split: .test, directory: root.path,
+                                  environment: ["GENERATIVEKIT_DATA": TestData.directory.path, "HOME": "/nonexistent"])
+      }
+      #expect(Date().timeIntervalSince(start) < 10, "\(kind) took too long")
+    }
+  }
+
   @Test("A FIFO named like a checkpoint is refused at once, not waited on")
   func fifoCheckpoint() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gk-fifo-\(UUID().uuidString)")
