@@ -191,6 +191,10 @@ public final class GANExperiment {
       step: { [unowned self] images in try trainer.step(realImages: images).metrics },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },
+      checkpointsWritten: { [unowned self] epoch in
+        try RunCheckpoint.save(try checkpoint(), epoch: epoch, of: options.epochs, saveEvery: options.saveEvery,
+                               in: checkpointDirectory)
+      },
       filesWritten: { [unowned self] report, log in try epochFinished(report, log: log, progress: progress) })
   }
 
@@ -201,11 +205,6 @@ public final class GANExperiment {
     if epoch % options.logEvery == 0 || last {
       progress.message("epoch \(epoch): D loss \(formatMetric(report.metrics["d_loss"] ?? .nan)), "
                        + "G loss \(formatMetric(report.metrics["g_loss"] ?? .nan))")
-    }
-    let checkpoint = try checkpoint()
-    try checkpoint.save(to: latestCheckpointURL)
-    if epoch % options.saveEvery == 0 || last {
-      try checkpoint.save(to: checkpointDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "safetensors")))
     }
     if epoch % options.sampleEvery == 0 || last {
       try writeSamples(to: samplesDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "png")))

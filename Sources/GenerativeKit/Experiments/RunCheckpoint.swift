@@ -32,6 +32,15 @@ enum RunCheckpoint {
     return (checkpoint, epoch, step)
   }
 
+  /// Saves `checkpoint` as `checkpoints/latest.safetensors` in `directory` after every epoch, and as
+  /// a numbered file every `saveEvery` epochs and after the last one.
+  static func save(_ checkpoint: Checkpoint, epoch: Int, of totalEpochs: Int, saveEvery: Int, in directory: URL) throws {
+    try checkpoint.save(to: directory.appendingPathComponent("latest.safetensors"))
+    if epoch % saveEvery == 0 || epoch == totalEpochs {
+      try checkpoint.save(to: directory.appendingPathComponent(fileName(epoch: epoch, extension: "safetensors")))
+    }
+  }
+
   /// `epoch-0030.png`-style names, so files sort by epoch.
   static func fileName(epoch: Int, extension ext: String) -> String {
     let digits = String(epoch)
@@ -46,8 +55,10 @@ enum ExperimentEpochs {
   /// - Parameters:
   ///   - step: trains on one batch of images and returns its figures.
   ///   - stepFinished: receives the global step count after every step.
-  ///   - epochFinished: may add figures to the epoch's report before it is logged; then
-  ///     `filesWritten` runs with the log (checkpoints, pictures, curves).
+  ///   - epochFinished: may add figures to the epoch's report before it is logged.
+  ///   - checkpointsWritten: saves the epoch's checkpoints, before the epoch enters the log, so a
+  ///     failed save never leaves a log that describes an epoch no checkpoint holds.
+  ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
   static func run(
@@ -56,6 +67,7 @@ enum ExperimentEpochs {
     step: @escaping (Tensor) throws -> Metrics,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
+    checkpointsWritten: @escaping (Int) throws -> Void,
     filesWritten: @escaping (EpochReport, RunLog) throws -> Void
   ) throws -> [EpochReport] {
     for folder in [outputDirectory] + folders {
@@ -90,6 +102,7 @@ enum ExperimentEpochs {
     loop.onEpochEnd = { report in
       var report = report
       try epochFinished(&report)
+      try checkpointsWritten(report.epoch)
       try log.append(report)
       try filesWritten(report, log)
     }

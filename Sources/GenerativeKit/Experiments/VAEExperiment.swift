@@ -137,6 +137,10 @@ public final class VAEExperiment {
         progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
                          + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
       },
+      checkpointsWritten: { [unowned self] epoch in
+        try RunCheckpoint.save(try checkpoint(), epoch: epoch, of: options.epochs, saveEvery: options.saveEvery,
+                               in: checkpointDirectory)
+      },
       filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })
   }
 
@@ -161,11 +165,6 @@ public final class VAEExperiment {
 
   private func epochFinished(_ epoch: Int, log: RunLog) throws {
     let last = epoch == options.epochs
-    let checkpoint = try checkpoint()
-    try checkpoint.save(to: latestCheckpointURL)
-    if epoch % options.saveEvery == 0 || last {
-      try checkpoint.save(to: checkpointDirectory.appendingPathComponent(RunCheckpoint.fileName(epoch: epoch, extension: "safetensors")))
-    }
     if epoch % options.sampleEvery == 0 || last {
       let name = RunCheckpoint.fileName(epoch: epoch, extension: "png")
       try writeSamples(to: outputDirectory.appendingPathComponent("samples").appendingPathComponent(name))

@@ -56,6 +56,22 @@ struct RunFolderTests {
     #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoints/latest.safetensors").path))
   }
 
+  @Test("A failed checkpoint save leaves no log line for the epoch it did not save")
+  func failedSaveKeepsLogConsistent() throws {
+    let folder = try TestData.temporaryDirectory("run-folder-failed-save")
+    // A folder where the epoch-1 checkpoint must go: the save's final rename fails (even as root).
+    let blocker = folder.appendingPathComponent("checkpoints/epoch-0001.safetensors")
+    try FileManager.default.createDirectory(at: blocker, withIntermediateDirectories: true)
+    try Data([1]).write(to: blocker.appendingPathComponent("keep"))
+    var options = VAEExperimentTests.options(epochs: 1)
+    options.saveEvery = 1
+    let experiment = try VAEExperiment(options: options, dataSet: VAEExperimentTests.squares(count: 32, seed: 1),
+                                       outputDirectory: folder)
+    #expect(throws: (any Error).self) { try experiment.run(progress: Self.silent) }
+    let log = (try? String(contentsOf: folder.appendingPathComponent("log.jsonl"), encoding: .utf8)) ?? ""
+    #expect(log.split(separator: "\n").isEmpty, "the log names an epoch whose checkpoint failed: \(log)")
+  }
+
   @Test("Temporary files of interrupted saves are removed when a run starts")
   func interruptedSaves() throws {
     let folder = try TestData.temporaryDirectory("run-folder-temporary")
