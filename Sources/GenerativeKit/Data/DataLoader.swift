@@ -66,7 +66,7 @@ public struct DataLoader {
     _ dataSet: ImageDataSet, batchSize: Int, shuffle: Bool = true, lastBatch: LastBatchPolicy = .keep,
     horizontalFlip: Bool = false, seed: UInt64 = 0, prefetch: Bool = true
   ) {
-    precondition(batchSize >= 1, "DataLoader(\(dataSet.name)): batchSize must be at least 1, got \(batchSize)")
+    enforce(batchSize >= 1, "DataLoader(\(dataSet.name)): batchSize must be at least 1, got \(batchSize)")
     self.dataSet = dataSet
     self.batchSize = batchSize
     self.shuffle = shuffle
@@ -89,8 +89,8 @@ public struct DataLoader {
 
   /// The batches of epoch `epoch` (from 0), starting at batch `start`.
   public func epoch(_ epoch: Int, startingAt start: Int = 0) -> Epoch {
-    precondition(epoch >= 0, "DataLoader(\(dataSet.name)): epoch must not be negative, got \(epoch)")
-    precondition((0...batchesPerEpoch).contains(start),
+    enforce(epoch >= 0, "DataLoader(\(dataSet.name)): epoch must not be negative, got \(epoch)")
+    enforce((0...batchesPerEpoch).contains(start),
                  "DataLoader(\(dataSet.name)): start batch \(start) outside 0...\(batchesPerEpoch)")
     return Epoch(loader: self, epoch: epoch, start: start)
   }
@@ -114,7 +114,7 @@ public struct DataLoader {
 
   /// Batch `index` of epoch `epoch`, assembled now (``Epoch`` does this ahead of time).
   public func batch(_ index: Int, epoch: Int) -> DataBatch {
-    precondition((0..<batchesPerEpoch).contains(index),
+    enforce((0..<batchesPerEpoch).contains(index),
                  "DataLoader(\(dataSet.name)): batch \(index) outside 0..<\(batchesPerEpoch)")
     return assemble(index, plan: plan(epoch: epoch))
   }

@@ -36,7 +36,7 @@ public struct DataSetDownloader: Sendable {
   public init(
     directory: String? = nil, baseURL: String? = nil, attempts: Int = 3, retryDelay: Double = 1, timeout: Double = 60
   ) {
-    precondition(attempts >= 1, "DataSetDownloader: attempts must be at least 1, got \(attempts)")
+    enforce(attempts >= 1, "DataSetDownloader: attempts must be at least 1, got \(attempts)")
     self.directory = directory ?? DataDirectories.cacheDirectory()
     self.baseURL = baseURL
     self.attempts = attempts

@@ -35,7 +35,7 @@ public enum Gzip {
   public static func decompress(_ compressed: [UInt8], source: String, limit: Int = defaultSizeLimit) throws
     -> [UInt8]
   {
-    precondition(limit >= 0, "Gzip.decompress: negative limit \(limit)")
+    enforce(limit >= 0, "Gzip.decompress: negative limit \(limit)")
     var stream = z_stream()
     // 15 + 32: the largest window, with automatic gzip or zlib header detection.
     let status = inflateInit2_(&stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -116,7 +116,7 @@ public enum Gzip {
     // 15 + 16: the largest window, with a gzip header and trailer.
     let status = deflateInit2_(
       &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-    precondition(status == Z_OK, "Gzip.compress: zlib deflateInit2 failed with status \(status)")
+    enforce(status == Z_OK, "Gzip.compress: zlib deflateInit2 failed with status \(status)")
     defer { deflateEnd(&stream) }
     var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))) + 32)
     var produced = 0
@@ -133,7 +133,7 @@ public enum Gzip {
         }
         produced += room - Int(stream.avail_out)
         if code == Z_STREAM_END { break }
-        precondition(code == Z_OK || code == Z_BUF_ERROR, "Gzip.compress: zlib deflate failed with status \(code)")
+        enforce(code == Z_OK || code == Z_BUF_ERROR, "Gzip.compress: zlib deflate failed with status \(code)")
       }
     }
     output.removeSubrange(produced...)

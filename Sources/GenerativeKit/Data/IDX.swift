@@ -104,10 +104,10 @@ public enum IDX {
 
   /// The bytes of an uncompressed IDX file holding `elements` with the given dimensions.
   public static func encode(dimensions: [Int], elements: [UInt8]) -> [UInt8] {
-    precondition((1...4).contains(dimensions.count), "IDX.encode: \(dimensions.count) dimensions; expected 1 to 4")
-    precondition(dimensions.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) },
+    enforce((1...4).contains(dimensions.count), "IDX.encode: \(dimensions.count) dimensions; expected 1 to 4")
+    enforce(dimensions.allSatisfy { $0 >= 0 && $0 <= Int(UInt32.max) },
                  "IDX.encode: dimensions \(dimensions) out of the UInt32 range")
-    precondition(dimensions.reduce(1, *) == elements.count,
+    enforce(dimensions.reduce(1, *) == elements.count,
                  "IDX.encode: dimensions \(dimensions) need \(dimensions.reduce(1, *)) elements, got \(elements.count)")
     var bytes: [UInt8] = [0, 0, unsignedByteType, UInt8(dimensions.count)]
     for extent in dimensions {

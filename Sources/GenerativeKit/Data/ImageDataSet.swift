@@ -75,7 +75,7 @@ public struct ImageDataSet {
   /// images are read.
   public init(name: String, pixels: [UInt8], shape: [Int], labels: [Int]? = nil, pixelRange: PixelRange) {
     Self.check(name: name, shape: shape, labels: labels)
-    precondition(pixels.count == Tensor.count(of: shape),
+    enforce(pixels.count == Tensor.count(of: shape),
                  "ImageDataSet \(name): \(pixels.count) pixels for shape \(Tensor.describe(shape: shape))")
     self.name = name
     self.storage = .bytes(pixels, table: pixelRange.byteTable)
@@ -85,8 +85,8 @@ public struct ImageDataSet {
   }
 
   private static func check(name: String, shape: [Int], labels: [Int]?) {
-    precondition(shape.count == 4, "ImageDataSet \(name): images must be [N, C, H, W], got \(Tensor.describe(shape: shape))")
-    precondition(labels == nil || labels!.count == shape[0],
+    enforce(shape.count == 4, "ImageDataSet \(name): images must be [N, C, H, W], got \(Tensor.describe(shape: shape))")
+    enforce(labels == nil || labels!.count == shape[0],
                  "ImageDataSet \(name): \(labels!.count) labels for \(shape[0]) images")
   }
 
@@ -100,7 +100,7 @@ public struct ImageDataSet {
       }
     }
     set {
-      precondition(newValue.shape == shape, "ImageDataSet \(name): new images \(newValue.shapeDescription) must keep "
+      enforce(newValue.shape == shape, "ImageDataSet \(name): new images \(newValue.shapeDescription) must keep "
                      + "the shape \(Tensor.describe(shape: shape))")
       storage = .floats(newValue)
     }
@@ -121,7 +121,7 @@ public struct ImageDataSet {
 
   /// Images `range` (`[range.count, C, H, W]`), scaled to ``pixelRange``.
   public func images(in range: Range<Int>) -> Tensor {
-    precondition(range.lowerBound >= 0 && range.upperBound <= count,
+    enforce(range.lowerBound >= 0 && range.upperBound <= count,
                  "ImageDataSet \(name): images \(range) out of 0..<\(count)")
     switch storage {
     case .floats(let tensor):

@@ -54,7 +54,7 @@ public struct SHA256: Sendable {
     let savedLength = length
     update(padding)
     length = savedLength
-    precondition(pending.isEmpty, "SHA256: padding did not end on a block boundary")
+    enforce(pending.isEmpty, "SHA256: padding did not end on a block boundary")
     var digest: [UInt8] = []
     digest.reserveCapacity(32)
     for word in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {

@@ -91,7 +91,7 @@ public enum JPEG {
   /// A baseline JPEG of interleaved 8-bit samples with 1 (gray), 3 (RGB) or 4 (CMYK, stored as
   /// given, with an Adobe marker) components.
   static func encode(pixels: [UInt8], width: Int, height: Int, components: Int, quality: Int = 90) throws -> [UInt8] {
-    precondition(
+    enforce(
       [1, 3, 4].contains(components) && pixels.count == width * height * components,
       "JPEG.encode: \(pixels.count) bytes for \(width)x\(height) with \(components) components")
     var output: UnsafeMutablePointer<UInt8>?

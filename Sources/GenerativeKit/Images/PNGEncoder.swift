@@ -129,7 +129,7 @@ public enum PNG {
       }
     }
     // compress2 fails only without memory or with a too small buffer, which compressBound rules out.
-    precondition(status == Z_OK, "PNG: zlib compress2 failed with status \(status)")
+    enforce(status == Z_OK, "PNG: zlib compress2 failed with status \(status)")
     output.removeLast(output.count - Int(capacity))
     return output
   }
@@ -138,7 +138,7 @@ public enum PNG {
   static func appendChunk<Data: Collection>(_ type: String, _ data: Data, to file: inout [UInt8])
   where Data.Element == UInt8 {
     let typeBytes = Array(type.utf8)
-    precondition(typeBytes.count == 4)
+    enforce(typeBytes.count == 4)
     file.appendBigEndian(UInt32(data.count))
     let crcStart = file.count
     file += typeBytes

@@ -3,7 +3,7 @@ extension PixelImage {
   ///
   /// - Precondition: the rectangle lies inside the image and is at least 1x1.
   public func cropped(x: Int, y: Int, width cropWidth: Int, height cropHeight: Int) -> PixelImage {
-    precondition(
+    enforce(
       x >= 0 && y >= 0 && cropWidth >= 1 && cropHeight >= 1 && x + cropWidth <= width && y + cropHeight <= height,
       "PixelImage \(width)x\(height): crop \(cropWidth)x\(cropHeight) at (\(x), \(y)) is outside the image")
     let channels = channelCount
@@ -33,7 +33,7 @@ extension PixelImage {
   /// repeats pixels (nearest neighbour) and blends the one output pixel that straddles two source
   /// pixels. Works on the stored sRGB bytes, like most image tools.
   public func resized(width newWidth: Int, height newHeight: Int) -> PixelImage {
-    precondition(
+    enforce(
       newWidth >= 1 && newHeight >= 1, "PixelImage.resized: size \(newWidth)x\(newHeight) must be at least 1x1")
     if newWidth == width && newHeight == height { return self }
     let channels = channelCount

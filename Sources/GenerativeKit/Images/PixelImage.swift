@@ -60,8 +60,8 @@ public struct PixelImage: Sendable, Equatable {
 
   /// An image from raw interleaved bytes; `pixels.count` must be `width * height * channels`.
   public init(width: Int, height: Int, color: ColorMode, pixels: [UInt8]) {
-    precondition(width >= 1 && height >= 1, "PixelImage: size \(width)x\(height) must be at least 1x1")
-    precondition(
+    enforce(width >= 1 && height >= 1, "PixelImage: size \(width)x\(height) must be at least 1x1")
+    enforce(
       pixels.count == width * height * color.channelCount,
       "PixelImage \(width)x\(height) \(color): needs \(width * height * color.channelCount) bytes, got \(pixels.count)")
     self.width = width
@@ -95,7 +95,7 @@ public struct PixelImage: Sendable, Equatable {
 
   @inline(__always)
   private func index(x: Int, y: Int, channel: Int) -> Int {
-    precondition(
+    enforce(
       x >= 0 && x < width && y >= 0 && y < height && channel >= 0 && channel < channelCount,
       "PixelImage \(width)x\(height) \(color): pixel (\(x), \(y)) channel \(channel) out of range")
     return (y * width + x) * channelCount + channel

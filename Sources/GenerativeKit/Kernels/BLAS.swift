@@ -125,7 +125,7 @@ public enum BLAS {
   /// On return `matrix` holds the eigenvectors as columns; the eigenvalues come back ascending.
   /// Returns nil when LAPACK reports that the algorithm failed to converge.
   static func symmetricEigen(_ matrix: inout [Double], n: Int) -> [Double]? {
-    precondition(matrix.count == n * n, "symmetricEigen: matrix has \(matrix.count) entries, expected \(n * n)")
+    enforce(matrix.count == n * n, "symmetricEigen: matrix has \(matrix.count) entries, expected \(n * n)")
     prepare()
     var eigenvalues = [Double](repeating: 0, count: n)
     let info = matrix.withUnsafeMutableBufferPointer { a in

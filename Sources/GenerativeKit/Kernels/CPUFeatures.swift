@@ -52,7 +52,7 @@ public struct CPUFeatures: Equatable, Sendable, CustomStringConvertible {
   ///   - xcr0: the register state the operating system saves; ignored unless leaf 1 has OSXSAVE.
   ///   - brand: the brand string, already decoded.
   public init(leaf0: [UInt32], leaf1: [UInt32], leaf7: [UInt32], xcr0: UInt64, brand: String = "") {
-    precondition(leaf0.count == 4 && leaf1.count == 4 && leaf7.count == 4, "CPUFeatures: each leaf is [eax, ebx, ecx, edx]")
+    enforce(leaf0.count == 4 && leaf1.count == 4 && leaf7.count == 4, "CPUFeatures: each leaf is [eax, ebx, ecx, edx]")
     switch Self.registerString([leaf0[1], leaf0[3], leaf0[2]]) {
     case "GenuineIntel": vendor = .intel
     case "AuthenticAMD": vendor = .amd

@@ -99,7 +99,7 @@ struct ShiftedConvolution: Equatable {
   /// A ``Conv2D``: output `o` reads input `o * s - pad + k`, which is pixel `o + floor((k - pad) / s)`
   /// of input phase `(k - pad) mod s`.
   static func convolution(_ g: ConvGeometry, inChannels: Int, outChannels: Int) -> ShiftedConvolution {
-    precondition(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
+    enforce(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
     let s = g.strideY
     let (planes, positions) = phases(height: g.height, width: g.width, stride: s)
     let target = Plane(start: 0, height: g.outHeight, width: g.outWidth)
@@ -122,7 +122,7 @@ struct ShiftedConvolution: Equatable {
   /// phase reads input `q + (r + pad - k) / s`. `g` is the transposed layer's geometry (the
   /// equivalent convolution maps its output onto its input).
   static func transposed(_ g: ConvGeometry, inChannels: Int, outChannels: Int) -> ShiftedConvolution {
-    precondition(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
+    enforce(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
     let s = g.strideY
     let (planes, positions) = phases(height: g.height, width: g.width, stride: s)
     let source = Plane(start: 0, height: g.outHeight, width: g.outWidth)

@@ -19,7 +19,7 @@ public enum Threading {
       return configuredCount
     }
     set {
-      precondition(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
+      enforce(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
       apply(newValue)
     }
   }
@@ -28,7 +28,7 @@ public enum Threading {
   /// process-wide ``threadCount`` (and every other thread's work) alone: a test or a measurement
   /// can change the thread count while other work runs in parallel.
   public static func withThreadCount<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
-    precondition(count >= 1, "Threading.withThreadCount: the count must be at least 1, got \(count)")
+    enforce(count >= 1, "Threading.withThreadCount: the count must be at least 1, got \(count)")
     BLAS.useSingleThreadedOpenBLAS()
     return try threadCountOverride.with(count, body)
   }
@@ -108,7 +108,7 @@ final class ThreadLocalInt: @unchecked Sendable {
 
   /// Runs `body` with `value` overridden to `override` (at least 0) on the calling thread.
   func with<T>(_ override: Int, _ body: () throws -> T) rethrows -> T {
-    precondition(override >= 0, "ThreadLocalInt: the override must be non-negative, got \(override)")
+    enforce(override >= 0, "ThreadLocalInt: the override must be non-negative, got \(override)")
     let outer = pthread_getspecific(key)
     pthread_setspecific(key, UnsafeRawPointer(bitPattern: override + 1))
     defer { pthread_setspecific(key, outer) }

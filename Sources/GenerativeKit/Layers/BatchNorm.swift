@@ -31,9 +31,9 @@ public final class BatchNorm: Layer {
 
   /// Keras defaults (`momentum` 0.99, `epsilon` 1e-3, biased running variance), as the report's models use.
   public init(features: Int, momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false) {
-    precondition(features > 0, "BatchNorm: features must be positive, got \(features)")
-    precondition((0...1).contains(momentum), "BatchNorm: momentum must be in [0, 1], got \(momentum)")
-    precondition(epsilon > 0, "BatchNorm: epsilon must be positive, got \(epsilon)")
+    enforce(features > 0, "BatchNorm: features must be positive, got \(features)")
+    enforce((0...1).contains(momentum), "BatchNorm: momentum must be in [0, 1], got \(momentum)")
+    enforce(epsilon > 0, "BatchNorm: epsilon must be positive, got \(epsilon)")
     self.features = features
     self.momentum = momentum
     self.epsilon = epsilon

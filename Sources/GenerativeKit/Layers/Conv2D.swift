@@ -40,7 +40,7 @@ public final class Conv2D: Layer, ActivationFusingLayer {
     bias: Bool = true, weightInitializer: Initializer = .glorotUniform,
     biasInitializer: Initializer = .zeros, seed: UInt64? = nil
   ) {
-    precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
+    enforce(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
                  "Conv2D: channels, kernel size and stride must be positive "
                  + "(got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride))")
     self.inChannels = inChannels

@@ -53,15 +53,15 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     outputPadding: Int = 0, bias: Bool = true, weightInitializer: Initializer = .glorotUniform,
     biasInitializer: Initializer = .zeros, seed: UInt64? = nil
   ) {
-    precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
+    enforce(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0,
                  "ConvTranspose2D: channels, kernel size and stride must be positive "
                  + "(got \(inChannels) -> \(outChannels), kernel \(kernelSize), stride \(stride))")
-    precondition(outputPadding >= 0 && outputPadding < stride,
+    enforce(outputPadding >= 0 && outputPadding < stride,
                  "ConvTranspose2D: outputPadding must be in 0..<stride (\(stride)), got \(outputPadding)")
     if case .explicit(let p) = padding {
-      precondition(p >= 0, "ConvTranspose2D: padding must be non-negative, got \(p)")
+      enforce(p >= 0, "ConvTranspose2D: padding must be non-negative, got \(p)")
     }
-    precondition(outputPadding == 0 || padding == .valid || { if case .explicit = padding { return true }; return false }(),
+    enforce(outputPadding == 0 || padding == .valid || { if case .explicit = padding { return true }; return false }(),
                  "ConvTranspose2D: outputPadding applies to explicit padding only; padding \(padding) sets its own")
     self.inChannels = inChannels
     self.outChannels = outChannels

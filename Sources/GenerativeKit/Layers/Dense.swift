@@ -24,7 +24,7 @@ public final class Dense: Layer {
     weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
     seed: UInt64? = nil
   ) {
-    precondition(inFeatures > 0 && outFeatures > 0,
+    enforce(inFeatures > 0 && outFeatures > 0,
                  "Dense: feature counts must be positive, got \(inFeatures) -> \(outFeatures)")
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures

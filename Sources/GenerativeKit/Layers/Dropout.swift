@@ -15,7 +15,7 @@ public final class Dropout: Layer {
   ///   - rate: probability of dropping an element, in [0, 1).
   ///   - seed: seeds the masks; without one the layer draws a seed from ``GlobalRandom``.
   public init(rate: Float, seed: UInt64? = nil) {
-    precondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
+    enforce(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
     self.rate = rate
     self.generator = seed.map(SeededGenerator.init(seed:)) ?? GlobalRandom.split()
   }

@@ -8,7 +8,7 @@ public final class Reshape: Layer {
   private var inputShape: [Int]?
 
   public init(_ shape: [Int]) {
-    precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Reshape: shape must be positive, got \(shape)")
+    enforce(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Reshape: shape must be positive, got \(shape)")
     self.shape = shape
   }
 

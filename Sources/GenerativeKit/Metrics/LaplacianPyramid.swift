@@ -11,7 +11,7 @@
 enum LaplacianPyramid {
   /// The pyramid of `images` `[N, C, H, W]` with `levels` levels (at least 1).
   static func build(_ images: Tensor, levels: Int) -> [Tensor] {
-    precondition(images.rank == 4 && levels >= 1, "LaplacianPyramid: needs [N, C, H, W] and levels >= 1")
+    enforce(images.rank == 4 && levels >= 1, "LaplacianPyramid: needs [N, C, H, W] and levels >= 1")
     var pyramid = [images]
     for _ in 1..<levels {
       let fine = pyramid[pyramid.count - 1]
@@ -74,7 +74,7 @@ enum LaplacianPyramid {
   /// 4 times the filter (which keeps the mean brightness).
   static func up(_ images: Tensor, height: Int, width: Int) -> Tensor {
     let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-    precondition((height + 1) / 2 == h && (width + 1) / 2 == w,
+    enforce((height + 1) / 2 == h && (width + 1) / 2 == w,
                  "LaplacianPyramid.up: \(images.shapeDescription) is not the half of \(height) x \(width)")
     var spread = Tensor(shape: [n, c, height, width])
     let (x, y) = (images.pointer, spread.mutablePointer())

@@ -19,7 +19,7 @@ struct PairwiseDistances {
   static let blockElements = 4 << 20
 
   init(queries: Tensor, references: Tensor, blockElements: Int = PairwiseDistances.blockElements) {
-    precondition(queries.rank == 2 && references.rank == 2 && queries.shape[1] == references.shape[1],
+    enforce(queries.rank == 2 && references.rank == 2 && queries.shape[1] == references.shape[1],
                  "PairwiseDistances: \(queries.shapeDescription) and \(references.shapeDescription) are not [N, D] with one D")
     self.queries = queries
     self.references = references

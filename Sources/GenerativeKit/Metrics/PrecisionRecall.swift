@@ -41,7 +41,7 @@ public func precisionRecall(real: Tensor, generated: Tensor, k: Int = 3) throws 
 /// - Precondition: N > k.
 func kNearestNeighborRadii(_ points: Tensor, k: Int) -> [Float] {
   let n = points.shape[0]
-  precondition(n > k, "kNearestNeighborRadii: \(n) points cannot have \(k) neighbours each")
+  enforce(n > k, "kNearestNeighborRadii: \(n) points cannot have \(k) neighbours each")
   var radii = [Float](repeating: 0, count: n)
   radii.withUnsafeMutableBufferPointer { out in
     let target = out.baseAddress!

@@ -34,12 +34,12 @@ public final class Adam: Optimizer {
     parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9,
     beta2: Float = 0.999, epsilon: Float = 1e-7, epsilonPlacement: EpsilonPlacement = .keras
   ) {
-    precondition(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
-    precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1), got \(beta1), \(beta2)")
-    precondition(epsilon >= 0, "Adam: epsilon must be non-negative, got \(epsilon)")
-    precondition(names == nil || names!.count == parameters.count, "Adam: \(names!.count) names for \(parameters.count) parameters")
+    enforce(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
+    enforce((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1), got \(beta1), \(beta2)")
+    enforce(epsilon >= 0, "Adam: epsilon must be non-negative, got \(epsilon)")
+    enforce(names == nil || names!.count == parameters.count, "Adam: \(names!.count) names for \(parameters.count) parameters")
     let trainable = parameters.filter(\.isTrainable)
-    precondition(trainable.count == parameters.count, "Adam: non-trainable parameters (buffers) passed")
+    enforce(trainable.count == parameters.count, "Adam: non-trainable parameters (buffers) passed")
     self.parameters = parameters
     self.parameterNames = names ?? parameters.indices.map { "param\($0)" }
     self.learningRate = learningRate

@@ -10,10 +10,10 @@ public final class SGD: Optimizer {
   public private(set) var velocities: [Tensor] = []
 
   public init(parameters: [Parameter], names: [String]? = nil, learningRate: Float, momentum: Float = 0) {
-    precondition(learningRate > 0, "SGD: learningRate must be positive, got \(learningRate)")
-    precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
-    precondition(names == nil || names!.count == parameters.count, "SGD: \(names!.count) names for \(parameters.count) parameters")
-    precondition(parameters.allSatisfy(\.isTrainable), "SGD: non-trainable parameters (buffers) passed")
+    enforce(learningRate > 0, "SGD: learningRate must be positive, got \(learningRate)")
+    enforce(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+    enforce(names == nil || names!.count == parameters.count, "SGD: \(names!.count) names for \(parameters.count) parameters")
+    enforce(parameters.allSatisfy(\.isTrainable), "SGD: non-trainable parameters (buffers) passed")
     self.parameters = parameters
     self.parameterNames = names ?? parameters.indices.map { "param\($0)" }
     self.learningRate = learningRate

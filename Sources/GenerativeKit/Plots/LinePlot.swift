@@ -54,7 +54,7 @@ public struct LinePlot {
 
   /// Adds a curve through `(x[i], y[i])`; `x` and `y` must have the same length.
   public mutating func addSeries(_ name: String, x: [Double], y: [Double], color: String? = nil) {
-    precondition(x.count == y.count, "LinePlot.addSeries(\(name)): \(x.count) x values for \(y.count) y values")
+    enforce(x.count == y.count, "LinePlot.addSeries(\(name)): \(x.count) x values for \(y.count) y values")
     series.append(Series(name: name, points: Array(zip(x, y)).map { (x: $0.0, y: $0.1) }, color: color))
   }
 

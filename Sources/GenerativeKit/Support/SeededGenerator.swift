@@ -26,8 +26,8 @@ public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
   public var state: [UInt64] {
     get { [s0, s1, s2, s3] }
     set {
-      precondition(newValue.count == 4, "SeededGenerator.state needs 4 words, got \(newValue.count)")
-      precondition(newValue.contains { $0 != 0 }, "SeededGenerator.state must not be all zero")
+      enforce(newValue.count == 4, "SeededGenerator.state needs 4 words, got \(newValue.count)")
+      enforce(newValue.contains { $0 != 0 }, "SeededGenerator.state must not be all zero")
       (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3])
     }
   }

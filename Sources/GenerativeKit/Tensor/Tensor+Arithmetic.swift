@@ -9,7 +9,7 @@ extension Tensor {
 
   /// Combines two tensors of the same shape element by element.
   public func zipWith(_ other: Tensor, _ combine: (Float, Float) -> Float) -> Tensor {
-    precondition(shape == other.shape, "elementwise op: shapes \(shapeDescription) and \(other.shapeDescription) differ")
+    enforce(shape == other.shape, "elementwise op: shapes \(shapeDescription) and \(other.shapeDescription) differ")
     let result = Tensor(uninitializedShape: shape)
     let (a, b, target) = (pointer, other.pointer, result.storage.pointer)
     for i in 0..<count { target[i] = combine(a[i], b[i]) }
@@ -25,7 +25,7 @@ extension Tensor {
   public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 + rhs } }
 
   public static func += (lhs: inout Tensor, rhs: Tensor) {
-    precondition(lhs.shape == rhs.shape, "+=: shapes \(lhs.shapeDescription) and \(rhs.shapeDescription) differ")
+    enforce(lhs.shape == rhs.shape, "+=: shapes \(lhs.shapeDescription) and \(rhs.shapeDescription) differ")
     let source = rhs.pointer
     let target = lhs.mutablePointer()
     for i in 0..<lhs.count { target[i] += source[i] }
@@ -52,7 +52,7 @@ extension Tensor {
 
   /// The largest absolute element-wise difference from a tensor of the same shape.
   public func maxAbsoluteDifference(to other: Tensor) -> Float {
-    precondition(shape == other.shape, "maxAbsoluteDifference: shapes \(shapeDescription) and \(other.shapeDescription) differ")
+    enforce(shape == other.shape, "maxAbsoluteDifference: shapes \(shapeDescription) and \(other.shapeDescription) differ")
     var worst: Float = 0
     for i in 0..<count { worst = Swift.max(worst, abs(pointer[i] - other.pointer[i])) }
     return worst
@@ -72,7 +72,7 @@ extension Tensor {
 
   /// Images `start..<end` of a batch (the first dimension), copied.
   public func slice(batch range: Range<Int>) -> Tensor {
-    precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+    enforce(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
                  "slice: range \(range) outside the batch of \(shapeDescription)")
     let itemSize = shape[0] == 0 ? 0 : count / shape[0]
     let result = Tensor(uninitializedShape: [range.count] + shape.dropFirst())
@@ -82,10 +82,10 @@ extension Tensor {
 
   /// Concatenates tensors along the first dimension; all other dimensions must agree.
   public static func concatenate(batches parts: [Tensor]) -> Tensor {
-    precondition(!parts.isEmpty, "concatenate: no tensors given")
+    enforce(!parts.isEmpty, "concatenate: no tensors given")
     let tail = Array(parts[0].shape.dropFirst())
     for part in parts {
-      precondition(Array(part.shape.dropFirst()) == tail,
+      enforce(Array(part.shape.dropFirst()) == tail,
                    "concatenate: \(part.shapeDescription) does not match [N, \(tail.map(String.init).joined(separator: ", "))]")
     }
     let result = Tensor(uninitializedShape: [parts.reduce(0) { $0 + $1.shape[0] }] + tail)

@@ -32,7 +32,7 @@ public struct Tensor {
   public init(shape: [Int], scalars: [Float]) {
     Self.validate(shape)
     let count = Self.count(of: shape)
-    precondition(
+    enforce(
       scalars.count == count,
       "Tensor(shape: \(Self.describe(shape: shape))): needs \(count) scalars, got \(scalars.count)")
     self.shape = shape
@@ -50,7 +50,7 @@ public struct Tensor {
 
   @usableFromInline
   init(shape: [Int], storage: TensorStorage) {
-    precondition(storage.capacity >= Self.count(of: shape))
+    enforce(storage.capacity >= Self.count(of: shape))
     self.shape = shape
     self.storage = storage
   }
@@ -63,11 +63,11 @@ public struct Tensor {
   /// The element at a flat (row-major) index.
   public subscript(flat index: Int) -> Float {
     get {
-      precondition(index >= 0 && index < count, "Tensor\(shapeDescription): flat index \(index) out of range")
+      enforce(index >= 0 && index < count, "Tensor\(shapeDescription): flat index \(index) out of range")
       return storage.pointer[index]
     }
     set {
-      precondition(index >= 0 && index < count, "Tensor\(shapeDescription): flat index \(index) out of range")
+      enforce(index >= 0 && index < count, "Tensor\(shapeDescription): flat index \(index) out of range")
       makeUnique()
       storage.pointer[index] = newValue
     }
@@ -85,7 +85,7 @@ public struct Tensor {
 
   /// The same scalars viewed with another shape of the same element count (no copy).
   public func reshaped(_ newShape: [Int]) -> Tensor {
-    precondition(
+    enforce(
       Self.count(of: newShape) == count,
       "reshape: cannot view \(shapeDescription) (\(count) elements) as \(Self.describe(shape: newShape))")
     return Tensor(shape: newShape, storage: storage)
@@ -127,12 +127,12 @@ public struct Tensor {
   mutating func isUniquelyReferenced() -> Bool { isKnownUniquelyReferenced(&storage) }
 
   private func offset(of indices: [Int]) -> Int {
-    precondition(
+    enforce(
       indices.count == shape.count,
       "Tensor\(shapeDescription): \(indices.count) indices given for \(shape.count) dimensions")
     var offset = 0
     for (axis, index) in indices.enumerated() {
-      precondition(
+      enforce(
         index >= 0 && index < shape[axis],
         "Tensor\(shapeDescription): index \(indices) out of range in dimension \(axis)")
       offset = offset * shape[axis] + index
@@ -155,7 +155,7 @@ extension Tensor {
   static func count(of shape: [Int]) -> Int { shape.reduce(1, *) }
 
   static func validate(_ shape: [Int]) {
-    precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(describe(shape: shape))")
+    enforce(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(describe(shape: shape))")
   }
 
   /// Throws a ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` unless the shape is

@@ -62,7 +62,7 @@ final class TensorStorage {
   /// Allocates `capacity` floats. The contents are undefined.
   @usableFromInline
   init(capacity: Int) {
-    precondition(capacity >= 0, "TensorStorage: negative capacity \(capacity)")
+    enforce(capacity >= 0, "TensorStorage: negative capacity \(capacity)")
     var raw: UnsafeMutableRawPointer?
     let bytes = max(capacity, 1) * MemoryLayout<Float>.stride
     let status = posix_memalign(&raw, 64, bytes)

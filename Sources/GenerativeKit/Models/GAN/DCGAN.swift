@@ -15,7 +15,7 @@ public enum DCGAN {
     noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28,
     leakySlope: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
-    precondition(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
+    enforce(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
                  "DCGAN.mnistGenerator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
     let (baseHeight, baseWidth) = (imageHeight / 4, imageWidth / 4)
@@ -47,7 +47,7 @@ public enum DCGAN {
     channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28, leakySlope: Float = 0.3,
     dropout: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
-    precondition(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
+    enforce(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
                  "DCGAN.mnistDiscriminator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
     return Sequential {

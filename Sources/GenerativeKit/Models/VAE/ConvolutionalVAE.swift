@@ -11,7 +11,7 @@ public enum ConvolutionalVAE {
   public static func mnist(
     latentDimension: Int = 16, channels: Int = 1, imageHeight: Int = 28, imageWidth: Int = 28, seed: UInt64? = nil
   ) -> VAE {
-    precondition(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
+    enforce(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
                  "ConvolutionalVAE: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     let (h, w) = (imageHeight / 4, imageWidth / 4)
     var seeds = SeedSequence(seed)

@@ -50,7 +50,7 @@ func linearPath(from start: Tensor, to end: Tensor, steps: Int, name: String) th
 
 /// The standard normal quantile function (inverse CDF) by bisection on `erfc`, to about 1e-12.
 func standardNormalQuantile(_ p: Double) -> Double {
-  precondition(p > 0 && p < 1, "standardNormalQuantile: p must be in (0, 1), got \(p)")
+  enforce(p > 0 && p < 1, "standardNormalQuantile: p must be in (0, 1), got \(p)")
   var (low, high) = (-40.0, 40.0)
   for _ in 0..<200 {
     let mid = (low + high) / 2

@@ -25,7 +25,7 @@ public final class VAE: Model {
   }
 
   public init(encoder: Sequential, decoder: Sequential, latentDimension: Int) {
-    precondition(latentDimension > 0, "VAE: latentDimension must be positive, got \(latentDimension)")
+    enforce(latentDimension > 0, "VAE: latentDimension must be positive, got \(latentDimension)")
     self.encoder = encoder
     self.decoder = decoder
     self.latentDimension = latentDimension
