@@ -198,7 +198,6 @@ public final class GANExperiment {
       filesWritten: { [unowned self] report, log in try epochFinished(report, log: log, progress: progress) })
   }
 
-
   private func epochFinished(_ report: EpochReport, log: RunLog, progress: ProgressReporter) throws {
     let epoch = report.epoch
     let last = epoch == options.epochs

@@ -144,7 +144,6 @@ public final class VAEExperiment {
       filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })
   }
 
-
   /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
   public func testMetrics() throws -> VAEStepMetrics? {
     guard let testSet else { return nil }

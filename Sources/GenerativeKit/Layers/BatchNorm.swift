@@ -264,10 +264,9 @@ func channelSums(
           }
           return
         }
-        let (shift, scale): (Float, Float) = (0, 1)
+        let normalized = normalizing != nil
         for c in range {
-          let (cShift, cScale) = normalizing.map { ($0.shifts[c], $0.scales[c]) } ?? (shift, scale)
-          let normalized = normalizing != nil
+          let (cShift, cScale): (Float, Float) = normalizing.map { ($0.shifts[c], $0.scales[c]) } ?? (0, 1)
           var (totals, productTotals) = (SIMD8<Double>(), SIMD8<Double>())
           var (total, product) = (0.0, 0.0)
           let vectorEnd = plane & ~7
