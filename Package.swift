@@ -1,14 +1,32 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Products, each importable on its own; dependencies point down this list only:
+//
+//   GenerativeKit          Tensor, kernels, layers, losses, optimizers, GAN and VAE models,
+//                          safetensors checkpoints. Depends on OpenBLAS alone.
+//   GenerativeKitData      data sets (IDX, image folders, named sets, download, checksums),
+//                          image decoding and encoding, .npy files.
+//   GenerativeKitMetrics   sample quality: FID, Inception score, precision/recall, Parzen, SWD,
+//                          VAE bounds, the digit classifier.
+//   GenerativeKitTraining  the training loop, progress, run folders and logs, experiments, plots.
+//   GenerativeKitTesting   gradient checks and tensor comparisons for your own layers' tests.
+let libraryTargetSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
   name: "GenerativeKit",
   products: [
-    .library(name: "GenerativeKit", targets: ["GenerativeKit"])
+    .library(name: "GenerativeKit", targets: ["GenerativeKit"]),
+    .library(name: "GenerativeKitData", targets: ["GenerativeKitData"]),
+    .library(name: "GenerativeKitMetrics", targets: ["GenerativeKitMetrics"]),
+    .library(name: "GenerativeKitTraining", targets: ["GenerativeKitTraining"]),
+    .library(name: "GenerativeKitTesting", targets: ["GenerativeKitTesting"]),
   ],
   dependencies: [
-    // Examples only; the library itself depends on system libraries alone.
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    // The core product depends on system libraries alone; the data product hashes with
+    // swift-crypto, the examples parse arguments with swift-argument-parser.
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
     // MARK: - System libraries
@@ -34,11 +52,35 @@ let package = Package(
       providers: [.apt(["libjpeg-dev"])]
     ),
 
-    // MARK: - Library
+    // MARK: - Libraries
 
     .target(
       name: "GenerativeKit",
-      dependencies: ["COpenBLAS", "CZlib", "CPNG", "CJPEG"]
+      dependencies: ["COpenBLAS"],
+      swiftSettings: libraryTargetSettings
+    ),
+    .target(
+      name: "GenerativeKitData",
+      dependencies: [
+        "GenerativeKit", "CZlib", "CPNG", "CJPEG",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: libraryTargetSettings
+    ),
+    .target(
+      name: "GenerativeKitMetrics",
+      dependencies: ["GenerativeKit", "GenerativeKitData"],
+      swiftSettings: libraryTargetSettings
+    ),
+    .target(
+      name: "GenerativeKitTraining",
+      dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics"],
+      swiftSettings: libraryTargetSettings
+    ),
+    .target(
+      name: "GenerativeKitTesting",
+      dependencies: ["GenerativeKit"],
+      swiftSettings: libraryTargetSettings
     ),
 
     // MARK: - Examples
@@ -46,77 +88,30 @@ let package = Package(
     .target(
       name: "ExampleSupport",
       dependencies: [
-        "GenerativeKit",
+        "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/ExampleSupport"
     ),
-    .executableTarget(
-      name: "mnist-gan",
-      dependencies: [
-        "GenerativeKit", "ExampleSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/mnist-gan"
-    ),
-    .executableTarget(
-      name: "mnist-vae",
-      dependencies: [
-        "GenerativeKit", "ExampleSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/mnist-vae"
-    ),
-    .executableTarget(
-      name: "sample",
-      dependencies: [
-        "GenerativeKit", "ExampleSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/sample"
-    ),
-    .executableTarget(
-      name: "faces-gan",
-      dependencies: [
-        "GenerativeKit", "ExampleSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/faces-gan"
-    ),
-    .executableTarget(
-      name: "faces-vae",
-      dependencies: [
-        "GenerativeKit", "ExampleSupport",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/faces-vae"
-    ),
+    example("mnist-gan"),
+    example("mnist-vae"),
+    example("sample"),
+    example("faces-gan"),
+    example("faces-vae"),
+    example("toy-fit", dependencies: ["GenerativeKit"]),
+    example(
+      "mnist-classifier",
+      dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining"]),
 
-    .executableTarget(
-      name: "toy-fit",
-      dependencies: [
-        "GenerativeKit",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/toy-fit"
-    ),
-
-    .executableTarget(
-      name: "mnist-classifier",
-      dependencies: [
-        "GenerativeKit",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ],
-      path: "Examples/mnist-classifier"
-    ),
+    // MARK: - Applications
 
     .executableTarget(
       name: "gan-vs-vae",
       dependencies: [
-        "GenerativeKit", "ExampleSupport",
+        "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
-      path: "Examples/gan-vs-vae"
+      path: "Apps/gan-vs-vae"
     ),
 
     // MARK: - Benchmarks
@@ -132,10 +127,43 @@ let package = Package(
 
     // MARK: - Tests
 
+    .target(
+      name: "TestSupport",
+      dependencies: ["GenerativeKit"],
+      path: "Tests/TestSupport"
+    ),
     .testTarget(
       name: "GenerativeKitTests",
-      dependencies: ["GenerativeKit"]
+      dependencies: ["GenerativeKit", "GenerativeKitTesting", "TestSupport"]
+    ),
+    .testTarget(
+      name: "GenerativeKitDataTests",
+      dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTesting", "TestSupport"]
+    ),
+    .testTarget(
+      name: "GenerativeKitMetricsTests",
+      dependencies: ["GenerativeKitMetrics", "GenerativeKitData", "GenerativeKitTesting", "TestSupport"]
+    ),
+    .testTarget(
+      name: "GenerativeKitTrainingTests",
+      dependencies: [
+        "GenerativeKitTraining", "GenerativeKitMetrics", "GenerativeKitData", "GenerativeKitTesting", "TestSupport",
+      ]
     ),
   ],
   swiftLanguageModes: [.v5]
 )
+
+/// An example program in `Examples/NAME`, with the products it imports and the argument parser.
+func example(
+  _ name: String,
+  dependencies: [Target.Dependency] = [
+    "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport",
+  ]
+) -> Target {
+  .executableTarget(
+    name: name,
+    dependencies: dependencies + [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+    path: "Examples/\(name)"
+  )
+}

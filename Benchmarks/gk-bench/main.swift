@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GenerativeKit
+@_spi(Benchmarks) import GenerativeKit
 
 /// Headline performance figures in one table, in a release build, without package-benchmark's
 /// machinery: the machine's sgemm ceiling, each convolution layer of the report's two models, and

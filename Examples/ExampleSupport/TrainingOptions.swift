@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// The options every training example shares.
 public struct TrainingOptions: ParsableArguments {

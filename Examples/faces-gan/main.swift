@@ -2,6 +2,9 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// The report's GAN on face images: the report's DCGAN sized for the images (Frey faces, ORL),
 /// or Radford et al.'s DCGAN-64 for 64 x 64 images (Olivetti, your own photos at --image-size 64).

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// Trains the digit classifier whose features and probabilities the MNIST metrics use (classifier
 /// FID, Inception Score, class histogram, precision and recall), reports its test accuracy and
@@ -87,35 +90,19 @@ struct MNISTClassifier: ParsableCommand {
   }
 
   /// Metrics of real MNIST against real MNIST: training images standing in for a perfect
-  /// generator, scored against the test set, with the time each metric takes.
+  /// generator, scored against the test set with the same call the comparison report uses.
   func measureReferenceMetrics(classifier: DigitClassifier, train: ImageDataSet, test: ImageDataSet) throws {
     let samples = train.images(in: 0..<10_000)
     let validation = train.images(in: 50_000..<51_000)
     print("reference metrics: 10,000 training images as 'samples' against the 10,000 test images")
-
     var clock = Date()
-    let realFeatures = try classifier.features(test.images)
-    let sampleFeatures = try classifier.features(samples)
-    let probabilities = try classifier.probabilities(samples)
-    print("  features and probabilities of 20,000 images: \(elapsed(since: &clock))")
-
-    let fid = try frechetDistance(realFeatures, sampleFeatures)
-    print("  classifier FID \(fixed(fid, 4)) (\(elapsed(since: &clock)))")
-    let score = try inceptionScore(probabilities: probabilities, splits: 10)
-    print("  classifier Inception Score \(fixed(score.mean, 3)) +- \(fixed(score.standardDeviation, 3)) over 10 splits (\(elapsed(since: &clock)))")
-    let histogram = try ClassHistogram(probabilities: probabilities)
-    print("  \(histogram)")
-    let pr = try precisionRecall(real: realFeatures, generated: sampleFeatures, k: 3)
-    print("  precision \(fixed(pr.precision, 4)), recall \(fixed(pr.recall, 4)) (k = 3, features; \(elapsed(since: &clock)))")
-
-    let window = try ParzenWindow(samples: samples)
-    let selection = try window.selectBandwidth(validation: validation)
-    let scores = selection.scores.map { "\(fixed($0.sigma, 3)): \(fixed($0.meanLogLikelihood, 1))" }.joined(separator: ", ")
-    print("  Parzen bandwidth search on 1,000 validation images x 10,000 samples x 10 sigmas: \(elapsed(since: &clock))")
-    print("    validation mean log-likelihood by sigma: \(scores)")
-    let estimate = try window.meanLogLikelihood(of: test.images, sigma: selection.sigma)
-    print("  Parzen log-likelihood of the 10,000 test images under 10,000 training images: \(estimate) "
-            + "(\(elapsed(since: &clock)) for 10,000 x 10,000 x 784)")
+    let quality = try classifier.sampleQuality(of: samples, against: test.images, parzenValidation: validation)
+    print(quality.description.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
+    if let parzen = quality.parzen {
+      let scores = parzen.validationScores.map { "\(fixed($0.sigma, 3)): \(fixed($0.meanLogLikelihood, 1))" }
+      print("  Parzen validation mean log-likelihood by sigma: \(scores.joined(separator: ", "))")
+    }
+    print("  all of it in \(elapsed(since: &clock)) (Parzen: 10,000 x 10,000 x 784 distances)")
   }
 
   func elapsed(since clock: inout Date) -> String {

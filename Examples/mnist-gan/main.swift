@@ -2,6 +2,9 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// The report's GAN on MNIST: the TensorFlow DCGAN tutorial's generator and discriminator,
 /// trained with the non-saturating loss and two Adam optimizers.

@@ -2,6 +2,9 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// The report's convolutional VAE on MNIST: three convolutions and a dense layer to the mean and
 /// log-variance, a dense layer and three transposed convolutions back, MSE + beta * KL.

@@ -2,6 +2,9 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
 
 /// Loads a GAN or VAE checkpoint written by the examples and writes what it generates.
 @main
@@ -46,14 +49,11 @@ struct Sample: ParsableCommand {
       switch file.metadata["format"] {
       case GANExperiment.format:
         let options = try file.configuration(GANOptions.self)
-        let generator = options.makeGenerator()
-        try file.restore(model: generator, prefix: "generator.", strict: false)
-        generator.eval()
+        let gan = try options.makeModel()
+        try file.restore(model: gan, strict: false)  // the file also holds the optimizers' moments
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
-        samples = try generator.forward(noise).map { ($0 + 1) / 2 }
-        try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) {
-          try generator.forward($0).map { ($0 + 1) / 2 }
-        }
+        samples = try gan.generate(noise)
+        try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random, decode: gan.generate)
         print("GAN (\(options.architecture.rawValue), epoch \(file.epoch ?? 0)): \(count) samples")
       case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
@@ -96,14 +96,8 @@ struct Sample: ParsableCommand {
   func writeInterpolations(
     dimension: Int, to folder: URL, using random: inout SeededGenerator, decode: (Tensor) throws -> Tensor
   ) throws {
-    var rows: [Tensor] = []
-    for _ in 0..<4 {
-      let ends = Tensor.randomNormal(shape: [2, dimension], using: &random)
-      let path = try Tensor.interpolation(from: ends.slice(batch: 0..<1).reshaped([dimension]),
-                                          to: ends.slice(batch: 1..<2).reshaped([dimension]), steps: steps)
-      rows.append(try decode(path))
-    }
-    try ImageGrid(columns: .fixed(steps), scale: 2).write(Tensor.concatenate(batches: rows), range: .unit,
+    let rows = try LatentInterpolation.randomRows(dimension: dimension, rows: 4, steps: steps, using: &random, decode: decode)
+    try ImageGrid(columns: .fixed(steps), scale: 2).write(rows, range: .unit,
                                                           to: folder.appendingPathComponent("interpolation.png"))
   }
 

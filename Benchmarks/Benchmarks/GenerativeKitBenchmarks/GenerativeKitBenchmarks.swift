@@ -1,5 +1,5 @@
 import Benchmark
-import GenerativeKit
+@_spi(Benchmarks) import GenerativeKit
 
 // GenerativeKit's package-benchmark suite (issue 6). Names are dotted so `--filter` takes simple
 // regular expressions:

@@ -19,7 +19,7 @@ public enum BLAS {
   /// `op(X)` is `X` or its transpose. Leading dimensions default to tight packing of the stored
   /// (untransposed) matrices: `A` is stored `[m, k]` or, transposed, `[k, m]`.
   @inline(__always)
-  static func sgemm(
+  package static func sgemm(
     transposeA: Bool = false, transposeB: Bool = false,
     m: Int, n: Int, k: Int,
     alpha: Float = 1,
@@ -81,7 +81,7 @@ public enum BLAS {
 
   /// Row-major double-precision GEMM: `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`, with
   /// tightly packed matrices (the metrics' Float64 covariance and matrix-square-root products).
-  static func dgemm(
+  package static func dgemm(
     transposeA: Bool = false, transposeB: Bool = false,
     m: Int, n: Int, k: Int,
     alpha: Double = 1,
@@ -124,7 +124,7 @@ public enum BLAS {
   ///
   /// On return `matrix` holds the eigenvectors as columns; the eigenvalues come back ascending.
   /// Returns nil when LAPACK reports that the algorithm failed to converge.
-  static func symmetricEigen(_ matrix: inout [Double], n: Int) -> [Double]? {
+  package static func symmetricEigen(_ matrix: inout [Double], n: Int) -> [Double]? {
     enforce(matrix.count == n * n, "symmetricEigen: matrix has \(matrix.count) entries, expected \(n * n)")
     prepare()
     var eigenvalues = [Double](repeating: 0, count: n)

@@ -4,8 +4,13 @@ import Synchronization
 /// ``isEnabled`` is on: where a convolution's time goes. Off by default; when on, every timed kernel
 /// call costs two clock reads and a lock. Kernels timed inside parallel loops add up the time of
 /// every thread, so a kind's total can exceed the wall time.
-public enum KernelProfile {
-  nonisolated(unsafe) public static var isEnabled = false
+@_spi(Benchmarks) public enum KernelProfile {
+  public static var isEnabled: Bool {
+    get { enabled.load(ordering: .relaxed) }
+    set { enabled.store(newValue, ordering: .relaxed) }
+  }
+
+  private static let enabled = Atomic<Bool>(false)
 
   /// Seconds accumulated per kind of kernel since the last ``reset()``.
   public static var seconds: [String: Double] { totals.withLock { $0 } }

@@ -8,15 +8,18 @@ import Synchronization
 /// The default is the number of active processors. Results are deterministic for a given thread
 /// count: parallel loops split work into fixed contiguous ranges and never reduce across threads.
 public enum Threading {
-  nonisolated(unsafe) private static var configuredCount = 0
+  /// The process-wide setting; 0 until first read or set.
+  private static let configuredCount = Atomic<Int>(0)
 
   /// The thread count in use (at least 1): the calling thread's override from
   /// ``withThreadCount(_:_:)`` if there is one, otherwise the process-wide setting.
   public static var threadCount: Int {
     get {
       if let override = threadCountOverride.value { return override }
-      if configuredCount == 0 { apply(ProcessInfoLite.activeProcessorCount) }
-      return configuredCount
+      let configured = configuredCount.load(ordering: .relaxed)
+      if configured > 0 { return configured }
+      apply(ProcessInfoLite.activeProcessorCount)
+      return configuredCount.load(ordering: .relaxed)
     }
     set {
       enforce(newValue >= 1, "Threading.threadCount must be at least 1, got \(newValue)")
@@ -36,7 +39,7 @@ public enum Threading {
   private static let threadCountOverride = ThreadLocalInt()
 
   private static func apply(_ count: Int) {
-    configuredCount = count
+    configuredCount.store(count, ordering: .relaxed)
     BLAS.useSingleThreadedOpenBLAS()
   }
 
@@ -49,7 +52,7 @@ public enum Threading {
   /// from inside another parallel loop (a kernel run per image by a loop over images), it runs
   /// `body` on the calling thread: the outer loop already keeps every thread busy.
   @inline(__always)
-  static func parallelRanges(
+  package static func parallelRanges(
     _ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void
   ) {
     let threads = min(threadCount, count)
@@ -74,11 +77,16 @@ public enum Threading {
   /// Runs `worker` on `threads` threads (the caller's among them), each marked as inside a
   /// parallel loop while it runs, so nested loops and GEMM splits stay on their thread.
   static func concurrentPerform(_ threads: Int, _ worker: () -> Void) {
-    DispatchQueue.concurrentPerform(iterations: threads) { _ in
-      let outer = pthread_getspecific(nestingKey)
-      pthread_setspecific(nestingKey, UnsafeRawPointer(bitPattern: 1))
-      defer { pthread_setspecific(nestingKey, outer) }
-      worker()
+    // `concurrentPerform` returns only when every iteration has finished, so `worker` never
+    // outlives this call; the loops built on it give each thread its own output range.
+    withoutActuallyEscaping(worker) { worker in
+      let shared = UncheckedSendable(worker)
+      DispatchQueue.concurrentPerform(iterations: threads) { _ in
+        let outer = pthread_getspecific(nestingKey)
+        pthread_setspecific(nestingKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(nestingKey, outer) }
+        shared.value()
+      }
     }
   }
 
@@ -92,10 +100,20 @@ public enum Threading {
   }()
 
   /// Ranges per thread in ``parallelRanges(_:costPerItem:_:)``.
-  nonisolated(unsafe) static var rangesPerThread = 4
+  static let rangesPerThread = 4
+}
+
+/// A value handed to the threads of a parallel loop that the compiler cannot prove safe to share:
+/// the loops give every thread a disjoint range of the output and wait for all of them.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
 }
 
 /// An integer setting the calling thread may override for the length of a closure.
+///
+/// Sendable without a lock: its only stored property, the pthread key, is set once in `init`, and
+/// each thread reads and writes only its own slot of the key.
 final class ThreadLocalInt: @unchecked Sendable {
   private let key: pthread_key_t = {
     var key = pthread_key_t()

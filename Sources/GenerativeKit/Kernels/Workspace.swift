@@ -1,6 +1,7 @@
 #if canImport(Glibc)
   import Glibc
 #endif
+import Synchronization
 
 /// A scratch buffer kept between calls, grown on demand and never shrunk, so steady-state
 /// training reuses memory instead of allocating it every step (darknet's `net.workspace` idea).
@@ -56,10 +57,15 @@ final class ConvolutionScratch {
 
 /// Splits a batch into chunks whose column matrices stay within a memory budget while keeping the
 /// GEMM's N dimension (chunk size x output pixels) large.
-public enum ConvolutionChunking {
+@_spi(Benchmarks) public enum ConvolutionChunking {
   /// The largest im2col column matrix, in floats, one convolution chunk may use (default 4 Mi
   /// floats = 16 MiB). Larger budgets give larger GEMMs and use more memory per layer.
-  nonisolated(unsafe) public static var maximumColumnElements = 4 << 20
+  public static var maximumColumnElements: Int {
+    get { columnBudget.load(ordering: .relaxed) }
+    set { columnBudget.store(max(1, newValue), ordering: .relaxed) }
+  }
+
+  private static let columnBudget = Atomic<Int>(4 << 20)
 
   /// Images per chunk for a column matrix of `rows` rows and `columnsPerImage` columns per image.
   static func imagesPerChunk(batch: Int, rows: Int, columnsPerImage: Int) -> Int {

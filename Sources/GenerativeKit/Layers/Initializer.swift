@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How a layer's weights are drawn. Keras's default is ``glorotUniform``, PyTorch's
 /// ``kaimingUniform`` (`kaiming_uniform_(a = sqrt(5))`, i.e. U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
 ///
@@ -40,10 +42,12 @@ public enum Initializer: Sendable, Equatable {
 /// Set ``seed(_:)`` once at the start of a run for reproducible weights; builders that take a
 /// generator use that instead.
 public enum GlobalRandom {
-  nonisolated(unsafe) static var generator = SeededGenerator(seed: 0x5EED_6E4B)
+  private static let generator = Mutex(SeededGenerator(seed: 0x5EED_6E4B))
 
   /// Restarts the process-wide stream from `seed`.
-  public static func seed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+  public static func seed(_ seed: UInt64) { generator.withLock { $0 = SeededGenerator(seed: seed) } }
 
-  static func split() -> SeededGenerator { generator.split() }
+  /// A new generator split off the process-wide stream (each caller gets its own stream; calls
+  /// from several threads are serialised, so the streams depend on the order of the calls).
+  static func split() -> SeededGenerator { generator.withLock { $0.split() } }
 }

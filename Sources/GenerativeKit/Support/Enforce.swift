@@ -6,7 +6,7 @@
 /// but a failure prints its message and the call site before stopping. Input that comes from
 /// files or the command line is validated with thrown errors instead and never reaches these.
 @inline(__always)
-func enforce(
+package func enforce(
   _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "",
   file: StaticString = #fileID, line: UInt = #line
 ) {

@@ -8,10 +8,10 @@
 /// x[1, 2] = 0
 /// let y = x.reshaped([3, 2])
 /// ```
-public struct Tensor {
+public struct Tensor: Sendable {
   /// The extent of each dimension, outermost first.
   public private(set) var shape: [Int]
-  @usableFromInline var storage: TensorStorage
+  @usableFromInline package var storage: TensorStorage
 
   /// The number of scalars (the product of `shape`).
   public var count: Int { Self.count(of: shape) }
@@ -42,14 +42,14 @@ public struct Tensor {
 
   /// A tensor whose contents are undefined; the caller overwrites every element.
   @usableFromInline
-  init(uninitializedShape shape: [Int]) {
+  package init(uninitializedShape shape: [Int]) {
     Self.validate(shape)
     self.shape = shape
     self.storage = TensorStorage(capacity: Self.count(of: shape))
   }
 
   @usableFromInline
-  init(shape: [Int], storage: TensorStorage) {
+  package init(shape: [Int], storage: TensorStorage) {
     enforce(storage.capacity >= Self.count(of: shape))
     self.shape = shape
     self.storage = storage
@@ -107,11 +107,11 @@ public struct Tensor {
   }
 
   /// Read-only base pointer for kernels inside the library. Valid while `self` is alive.
-  @usableFromInline var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+  @usableFromInline package var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
 
   /// Writable base pointer for kernels; makes the storage unique first.
   @usableFromInline
-  mutating func mutablePointer() -> UnsafeMutablePointer<Float> {
+  package mutating func mutablePointer() -> UnsafeMutablePointer<Float> {
     makeUnique()
     return storage.pointer
   }
@@ -152,7 +152,7 @@ extension Tensor {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
   }
 
-  static func count(of shape: [Int]) -> Int { shape.reduce(1, *) }
+  package static func count(of shape: [Int]) -> Int { shape.reduce(1, *) }
 
   static func validate(_ shape: [Int]) {
     enforce(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(describe(shape: shape))")
@@ -160,12 +160,12 @@ extension Tensor {
 
   /// Throws a ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` unless the shape is
   /// `expected`, where `nil` entries match any extent.
-  func checkShape(_ expected: [Int?], context: @autoclosure () -> String) throws {
+  package func checkShape(_ expected: [Int?], context: @autoclosure () -> String) throws {
     try Self.check(shape: shape, matches: expected, context: context())
   }
 
   /// Throws unless `shape` matches `expected` (`nil` entries match any extent).
-  static func check(shape: [Int], matches expected: [Int?], context: @autoclosure () -> String) throws {
+  package static func check(shape: [Int], matches expected: [Int?], context: @autoclosure () -> String) throws {
     let matches =
       expected.count == shape.count
       && zip(expected, shape).allSatisfy { want, have in want == nil || want == have }

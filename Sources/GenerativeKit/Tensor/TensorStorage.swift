@@ -7,7 +7,7 @@ import Synchronization
 #endif
 
 /// Counts tensor allocations, so tests and benchmarks can check that steady training reuses memory.
-public enum TensorAllocations {
+@_spi(Benchmarks) public enum TensorAllocations {
   static let counter = Atomic<Int>(0)
   static let byteCounter = Atomic<Int>(0)
 
@@ -54,14 +54,18 @@ public enum TensorAllocations {
 /// Tensors share a storage until one of them is mutated (copy-on-write). Layers keep their
 /// workspaces in storages too, so a buffer that nobody else holds is reused from step to step
 /// instead of being allocated again.
+///
+/// Sendable because it is only written through a tensor or a workspace that holds the sole
+/// reference (`isKnownUniquelyReferenced`); a storage that two holders share is copied first, so
+/// what one thread reads no other thread writes.
 @usableFromInline
-final class TensorStorage {
-  @usableFromInline let pointer: UnsafeMutablePointer<Float>
-  @usableFromInline let capacity: Int
+package final class TensorStorage: @unchecked Sendable {
+  @usableFromInline package let pointer: UnsafeMutablePointer<Float>
+  @usableFromInline package let capacity: Int
 
   /// Allocates `capacity` floats. The contents are undefined.
   @usableFromInline
-  init(capacity: Int) {
+  package init(capacity: Int) {
     enforce(capacity >= 0, "TensorStorage: negative capacity \(capacity)")
     var raw: UnsafeMutableRawPointer?
     let bytes = max(capacity, 1) * MemoryLayout<Float>.stride

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import GenerativeKit
+@_spi(Benchmarks) @testable import GenerativeKit
 
 /// Every fast kernel against its naive reference in Kernels/Reference.swift.
 @Suite("Kernels against references")

@@ -1,3 +1,4 @@
+import GenerativeKitTesting
 import Testing
 
 @testable import GenerativeKit
@@ -237,18 +238,18 @@ struct ShiftedConvolutionTests {
   func gradients() throws {
     let strided = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, stride: 2, padding: .same, seed: 25)
     strided.tapByTapImagesPerChunk = 1
-    try GradCheck.checkLayer(strided, input: GradCheck.awayFromZero(shape: [2, 16, 5, 6], seed: 26))
+    try GradCheck.checkLayer(strided, input: GradientCheck.awayFromZero(shape: [2, 16, 5, 6], seed: 26))
     let stridedT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, stride: 2, padding: .same, seed: 27)
     stridedT.tapByTapImagesPerChunk = 1
-    try GradCheck.checkLayer(stridedT, input: GradCheck.awayFromZero(shape: [2, 16, 3, 4], seed: 28))
+    try GradCheck.checkLayer(stridedT, input: GradientCheck.awayFromZero(shape: [2, 16, 3, 4], seed: 28))
     let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: .same,
                       biasInitializer: .normal(std: 0.5), seed: 21)
     conv.tapByTapImagesPerChunk = 1
-    try GradCheck.checkLayer(conv, input: GradCheck.awayFromZero(shape: [2, 16, 5, 4], seed: 22))
+    try GradCheck.checkLayer(conv, input: GradientCheck.awayFromZero(shape: [2, 16, 5, 4], seed: 22))
     let convT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, padding: .same,
                                 biasInitializer: .normal(std: 0.5), seed: 23)
     convT.tapByTapImagesPerChunk = 1
-    try GradCheck.checkLayer(convT, input: GradCheck.awayFromZero(shape: [2, 16, 4, 5], seed: 24))
+    try GradCheck.checkLayer(convT, input: GradientCheck.awayFromZero(shape: [2, 16, 4, 5], seed: 24))
   }
 
   /// Whole networks whose layers take either form: DCGAN-64 (k = 4, stride 2, padding 1 on 4 x 4

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import GenerativeKit
+@_spi(Benchmarks) @testable import GenerativeKit
 
 /// A Sequential applies ReLU's and LeakyReLU's derivative inside the following convolution's
 /// backward pass; these tests hold it bit for bit to the unfused, layer-by-layer result, whose

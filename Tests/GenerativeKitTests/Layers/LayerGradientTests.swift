@@ -1,6 +1,7 @@
+import GenerativeKitTesting
 import Testing
 
-@testable import GenerativeKit
+@_spi(Benchmarks) @testable import GenerativeKit
 
 /// Finite-difference checks of every layer's input and parameter gradients in training mode.
 @Suite("Layer gradients")
@@ -8,14 +9,14 @@ struct LayerGradientTests {
   @Test("Dense", arguments: [(1, 3, 2), (4, 5, 7), (3, 8, 1)])
   func dense(batch: Int, inFeatures: Int, outFeatures: Int) throws {
     let layer = Dense(inFeatures: inFeatures, outFeatures: outFeatures, biasInitializer: .normal(std: 0.5), seed: 1)
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [batch, inFeatures], seed: 2))
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [batch, inFeatures], seed: 2))
   }
 
   @Test("Dense without bias")
   func denseWithoutBias() throws {
     let layer = Dense(inFeatures: 6, outFeatures: 4, bias: false, seed: 3)
     #expect(layer.namedParameters.map(\.name) == ["weight"])
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [3, 6], seed: 4))
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [3, 6], seed: 4))
   }
 
   struct ConvCase: CustomTestStringConvertible, Sendable {
@@ -39,7 +40,7 @@ struct LayerGradientTests {
   func conv2D(_ c: ConvCase) throws {
     let layer = Conv2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
                        padding: c.padding, biasInitializer: .normal(std: 0.5), seed: 5)
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 6))
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 6))
   }
 
   static let transposeCases: [(ConvCase, Int)] = [
@@ -56,16 +57,16 @@ struct LayerGradientTests {
     let layer = ConvTranspose2D(
       inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
       padding: c.padding, outputPadding: outputPadding, biasInitializer: .normal(std: 0.5), seed: 7)
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
   }
 
   @Test("Convolutions split into several batch chunks give the same gradients")
   func chunkedConvolutions() throws {
     try ConvolutionChunking.withMaximumColumnElements(200) {  // forces one image per chunk here
       let conv = Conv2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 9)
-      try GradCheck.checkLayer(conv, input: GradCheck.awayFromZero(shape: [3, 2, 6, 6], seed: 10))
+      try GradCheck.checkLayer(conv, input: GradientCheck.awayFromZero(shape: [3, 2, 6, 6], seed: 10))
       let transpose = ConvTranspose2D(inChannels: 2, outChannels: 3, kernelSize: 3, stride: 2, padding: .same, seed: 11)
-      try GradCheck.checkLayer(transpose, input: GradCheck.awayFromZero(shape: [3, 2, 4, 4], seed: 12))
+      try GradCheck.checkLayer(transpose, input: GradientCheck.awayFromZero(shape: [3, 2, 4, 4], seed: 12))
     }
   }
 
@@ -75,7 +76,7 @@ struct LayerGradientTests {
     var generator = SeededGenerator(seed: 13)
     layer.weight.value = Tensor.randomNormal(shape: [shape[1]], mean: 1, standardDeviation: 0.3, using: &generator)
     layer.bias.value = Tensor.randomNormal(shape: [shape[1]], using: &generator)
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: shape, seed: 14), step: 1e-2, tolerance: 3e-2)
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: shape, seed: 14), step: 1e-2, tolerance: 3e-2)
   }
 
   @Test("Activations", arguments: ["ReLU", "LeakyReLU", "Sigmoid", "Tanh"])
@@ -87,20 +88,20 @@ struct LayerGradientTests {
       case "Sigmoid": Sigmoid()
       default: Tanh()
       }
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [3, 2, 4, 5], seed: 15))
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [3, 2, 4, 5], seed: 15))
   }
 
   @Test("Dropout with a fixed mask")
   func dropout() throws {
     let layer = Dropout(rate: 0.3, seed: 16)
     let start = layer.generator
-    try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [4, 50], seed: 17), prepare: { layer.generator = start })
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [4, 50], seed: 17), prepare: { layer.generator = start })
   }
 
   @Test("Reshape and Flatten")
   func reshapes() throws {
-    try GradCheck.checkLayer(Reshape([2, 3, 2]), input: GradCheck.awayFromZero(shape: [3, 12], seed: 18))
-    try GradCheck.checkLayer(Flatten(), input: GradCheck.awayFromZero(shape: [3, 2, 2, 3], seed: 19))
+    try GradCheck.checkLayer(Reshape([2, 3, 2]), input: GradientCheck.awayFromZero(shape: [3, 12], seed: 18))
+    try GradCheck.checkLayer(Flatten(), input: GradientCheck.awayFromZero(shape: [3, 2, 2, 3], seed: 19))
   }
 
   @Test("Sequential composes backward through its layers")
@@ -113,7 +114,7 @@ struct LayerGradientTests {
       Dense(inFeatures: 3 * 3 * 3, outFeatures: 2, seed: 21)
       Tanh()
     }
-    try GradCheck.checkLayer(model, input: GradCheck.awayFromZero(shape: [4, 1, 5, 5], seed: 22), step: 1e-3, tolerance: 3e-2)
+    try GradCheck.checkLayer(model, input: GradientCheck.awayFromZero(shape: [4, 1, 5, 5], seed: 22), step: 1e-3, tolerance: 3e-2)
   }
 
   @Test("A deliberately wrong backward is caught by the check")
@@ -131,7 +132,7 @@ struct LayerGradientTests {
     let weights = Tensor.randomNormal(shape: [2, 3], using: &generator)
     let analytic = try layer.backward(weights)
     var current = input
-    let report = GradCheck.compare(
+    let report = GradientCheck.compare(
       name: "Doubler", values: input, analytic: analytic, step: 1e-2, set: { current = $0 },
       loss: { (try! layer.forward(current) * weights).withUnsafeBufferPointer { $0.reduce(0.0) { $0 + Double($1) } } },
       generator: &generator)

@@ -1,3 +1,4 @@
+import GenerativeKitTesting
 import Testing
 
 @testable import GenerativeKit
@@ -15,7 +16,7 @@ struct PerImageConvTransposeTests {
     // Both column layouts of the forward pass: channel-major (few output channels) and pixel-major.
     for maximum in [Int.max, 0] {
       layer.perImageChannelMajorMaximumChannels = maximum
-      try GradCheck.checkLayer(layer, input: GradCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
+      try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
     }
   }
 

@@ -1,3 +1,4 @@
+import GenerativeKitTesting
 import Testing
 
 @testable import GenerativeKit
@@ -12,7 +13,7 @@ struct LossTests {
   ) throws {
     var generator = SeededGenerator(seed: 1)
     var current = prediction
-    let report = try GradCheck.compare(
+    let report = try GradientCheck.compare(
       name: "loss", values: prediction, analytic: analytic, step: step, set: { current = $0 },
       loss: { Double(try loss(current)) }, generator: &generator)
     #expect(report.worstRelativeError < tolerance, "\(report)")

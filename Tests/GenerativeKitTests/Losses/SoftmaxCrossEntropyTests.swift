@@ -1,4 +1,5 @@
 import Foundation
+import GenerativeKitTesting
 import Testing
 
 @testable import GenerativeKit
@@ -33,7 +34,7 @@ struct SoftmaxCrossEntropyTests {
       let analytic = try softmaxCrossEntropy(logits: logits, labels: labels, reduction: reduction).gradient
       var current = logits
       var probe = SeededGenerator(seed: 2)
-      let report = try GradCheck.compare(
+      let report = try GradientCheck.compare(
         name: "softmaxCrossEntropy \(reduction)", values: logits, analytic: analytic, step: 1e-2, maximumProbes: 35,
         set: { current = $0 },
         loss: { Double(try softmaxCrossEntropy(logits: current, labels: labels, reduction: reduction).value) },

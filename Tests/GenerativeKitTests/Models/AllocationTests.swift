@@ -1,6 +1,6 @@
 import Testing
 
-@testable import GenerativeKit
+@_spi(Benchmarks) @testable import GenerativeKit
 
 /// Steady-state training must reuse its buffers: what a step allocates may not grow with the batch.
 @Suite("Allocations")

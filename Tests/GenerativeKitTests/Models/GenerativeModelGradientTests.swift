@@ -1,3 +1,4 @@
+import GenerativeKitTesting
 import Testing
 
 @testable import GenerativeKit
@@ -63,7 +64,7 @@ struct GenerativeModelGradientTests {
     for named in generator.namedParameters where named.parameter.isTrainable {
       let p = named.parameter
       var g = SeededGenerator(seed: 8)
-      let report = try GradCheck.compare(
+      let report = try GradientCheck.compare(
         name: "generator \(named.name)", values: p.value, analytic: p.gradient, step: 1e-2,
         set: { p.value = $0 }, loss: generatorObjective, generator: &g)
       #expect(report.worstRelativeError < 3e-2, "\(report)")
@@ -81,7 +82,7 @@ struct GenerativeModelGradientTests {
     for named in discriminator.namedParameters where named.parameter.isTrainable {
       let p = named.parameter
       var g = SeededGenerator(seed: 9)
-      let report = try GradCheck.compare(
+      let report = try GradientCheck.compare(
         name: "discriminator \(named.name)", values: p.value, analytic: p.gradient, step: 1e-2,
         set: { p.value = $0 }, loss: discriminatorObjective, generator: &g)
       #expect(report.worstRelativeError < 3e-2, "\(report)")
@@ -121,7 +122,7 @@ struct GenerativeModelGradientTests {
     var g = SeededGenerator(seed: 16)
     for named in model.namedParameters where named.parameter.isTrainable {
       let p = named.parameter
-      let report = try GradCheck.compare(
+      let report = try GradientCheck.compare(
         name: "vae \(named.name)", values: p.value, analytic: p.gradient, step: 1e-2,
         set: { p.value = $0 }, loss: { try objective(images) }, generator: &g)
       #expect(report.worstRelativeError < 5e-2, "\(report)")

@@ -117,10 +117,10 @@ public enum DCGAN {
 }
 
 /// Derives one seed per layer from a model seed, or leaves every layer to ``GlobalRandom``.
-struct SeedSequence {
+package struct SeedSequence {
   private var generator: SeededGenerator?
 
-  init(_ seed: UInt64?) { generator = seed.map(SeededGenerator.init(seed:)) }
+  package init(_ seed: UInt64?) { generator = seed.map(SeededGenerator.init(seed:)) }
 
-  mutating func next() -> UInt64? { generator?.next() }
+  package mutating func next() -> UInt64? { generator?.next() }
 }

@@ -110,7 +110,7 @@ func meanSigmoid(_ logits: Tensor) -> Float {
 
 extension GANStepMetrics {
   /// The figures as ordered metrics for logs and plots.
-  public var metrics: Metrics {
-    Metrics(["d_loss": discriminatorLoss, "g_loss": generatorLoss, "d_real": realScore, "d_fake": fakeScore])
+  public var metrics: TrainingFigures {
+    TrainingFigures(["d_loss": discriminatorLoss, "g_loss": generatorLoss, "d_real": realScore, "d_fake": fakeScore])
   }
 }

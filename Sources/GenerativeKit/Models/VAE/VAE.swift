@@ -59,12 +59,21 @@ public final class VAE: Model {
     return try decode(try encode(images).mean)
   }
 
-  /// `count` samples from the prior N(0, I), decoded to images in [0, 1], in inference mode.
-  public func sample(count: Int, using generator: inout SeededGenerator) throws -> Tensor {
+  /// `count` samples from the prior N(0, I), decoded to images in [0, 1] in inference mode,
+  /// `batchSize` at a time so that memory stays bounded for large counts: `[count, C, H, W]`.
+  public func sample(count: Int, using generator: inout SeededGenerator, batchSize: Int = 500) throws -> Tensor {
+    guard count >= 1, batchSize >= 1 else {
+      throw GenerativeKitError.invalidArgument(
+        "VAE.sample: count and batchSize must be at least 1, got \(count) and \(batchSize)")
+    }
     let wasTraining = isTraining
     defer { isTraining = wasTraining }
     isTraining = false
-    return try decode(Tensor.randomNormal(shape: [count, latentDimension], using: &generator))
+    var parts: [Tensor] = []
+    for start in stride(from: 0, to: count, by: batchSize) {
+      parts.append(try decode(Tensor.randomNormal(shape: [min(batchSize, count - start), latentDimension], using: &generator)))
+    }
+    return parts.count == 1 ? parts[0] : Tensor.concatenate(batches: parts)
   }
 }
 

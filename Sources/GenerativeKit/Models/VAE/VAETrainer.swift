@@ -45,6 +45,12 @@ public struct VAEStepMetrics: Sendable, Equatable {
   public var kl: Float
 
   public var isFinite: Bool { loss.isFinite && reconstruction.isFinite && kl.isFinite }
+
+  public init(loss: Float, reconstruction: Float, kl: Float) {
+    self.loss = loss
+    self.reconstruction = reconstruction
+    self.kl = kl
+  }
 }
 
 /// Trains a ``VAE`` by gradient descent on the negative ELBO, `reconstruction + beta * KL`, with
@@ -122,7 +128,7 @@ public final class VAETrainer {
 
 extension VAEStepMetrics {
   /// The figures as ordered metrics for logs and plots.
-  public var metrics: Metrics { Metrics(["loss": loss, "reconstruction": reconstruction, "kl": kl]) }
+  public var metrics: TrainingFigures { TrainingFigures(["loss": loss, "reconstruction": reconstruction, "kl": kl]) }
 }
 
 extension VAETrainer {

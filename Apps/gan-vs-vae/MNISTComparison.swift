@@ -1,0 +1,192 @@
+import ExampleSupport
+import Foundation
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
+
+/// The MNIST half of the comparison: train (or resume) both models, then measure them with the
+/// digit classifier's features, Parzen windows and, for the VAE, likelihood bounds.
+struct MNISTComparison {
+  let settings: ComparisonSettings
+  let folder: URL
+  let dataDirectory: String?
+  let seed: UInt64
+  /// A trained classifier to use; otherwise the report folder's, trained on first use.
+  let classifierURL: URL?
+  let progress: (Int) -> ProgressReporter
+
+  func run() throws -> ComparisonReport.Section {
+    let train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDirectory)
+    let test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDirectory)
+    let trainingSet = settings.mnistLimit.map { train.prefix($0) } ?? train
+    let classifier = try loadOrTrainClassifier(train: train, test: test)
+    let accuracy = try classifier.accuracy(on: test)
+    print("classifier: \(Format.number(100 * accuracy)) % test accuracy")
+
+    // GAN
+    var ganOptions = GANOptions()
+    ganOptions.epochs = settings.mnistGANEpochs
+    ganOptions.batchSize = settings.ganBatchSize
+    ganOptions.width = settings.ganWidth
+    ganOptions.learningRate = settings.ganLearningRate
+    ganOptions.beta1 = settings.ganBeta1
+    ganOptions.seed = seed
+    ganOptions.saveEvery = max(1, settings.mnistGANEpochs)
+    ganOptions.sampleEvery = max(1, settings.mnistGANEpochs)
+    let symmetric = trainingSet.rescaled(to: .symmetric)
+    let gan = try GANExperiment(options: ganOptions, dataSet: symmetric, outputDirectory: folder.appendingPathComponent("mnist-gan"))
+    let ganCost = try trainOrResume(
+      gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
+      parameters: gan.generator.parameterCount + gan.discriminator.parameterCount,
+      label: "MNIST GAN: \(ganOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
+
+    // VAE
+    var vaeOptions = VAEOptions()
+    vaeOptions.epochs = settings.mnistVAEEpochs
+    vaeOptions.batchSize = settings.vaeBatchSize
+    vaeOptions.learningRate = settings.vaeLearningRate
+    vaeOptions.seed = seed
+    vaeOptions.saveEvery = max(1, settings.mnistVAEEpochs)
+    vaeOptions.sampleEvery = max(1, settings.mnistVAEEpochs)
+    let vae = try VAEExperiment(options: vaeOptions, dataSet: trainingSet, testSet: test.prefix(settings.testCount),
+                                outputDirectory: folder.appendingPathComponent("mnist-vae"))
+    let vaeCost = try trainOrResume(
+      vae, latest: vae.latestCheckpointURL, folder: vae.outputDirectory, epochs: vaeOptions.epochs,
+      parameters: vae.model.parameterCount,
+      label: "MNIST VAE: \(vaeOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
+
+    // Samples and features
+    print("measuring: \(settings.sampleCount) samples per model against \(settings.testCount) test digits")
+    let n = settings.sampleCount
+    var ganNoise = SeededGenerator(seed: seed &+ 100)
+    var vaeNoise = SeededGenerator(seed: seed &+ 101)
+    let ganSamples = try gan.model.sample(count: n, using: &ganNoise)
+    let vaeSamples = try vae.model.sample(count: n, using: &vaeNoise)
+    let testImages = test.images(in: 0..<min(settings.testCount, test.count))
+    let floorImages = train.images(in: (train.count - testImages.shape[0])..<train.count)
+    let testFeatures = try classifier.features(testImages)
+    let fidFloor = try frechetDistance(try classifier.features(floorImages), testFeatures)
+    let testProbabilities = try classifier.probabilities(testImages)
+    let testIS = try inceptionScore(probabilities: testProbabilities, splits: 10)
+    let testConfident = try confidentFraction(probabilities: testProbabilities)
+    let validation = train.images(in: 0..<min(1_000, train.count))
+    let ganQuality = try classifier.sampleQuality(
+      of: ganSamples, against: testImages, realFeatures: testFeatures, parzenValidation: validation)
+    let vaeQuality = try classifier.sampleQuality(
+      of: vaeSamples, against: testImages, realFeatures: testFeatures, parzenValidation: validation)
+    let (ganIS, vaeIS) = (ganQuality.inceptionScore, vaeQuality.inceptionScore)
+    let (ganHistogram, vaeHistogram) = (ganQuality.classHistogram, vaeQuality.classHistogram)
+    let (ganPR, vaePR) = (ganQuality.precisionRecall, vaeQuality.precisionRecall)
+    guard let ganParzen = ganQuality.parzen, let vaeParzen = vaeQuality.parzen else {
+      throw GenerativeKitError.invalidArgument("gan-vs-vae: the Parzen estimates need validation images")
+    }
+
+    var noise = SeededGenerator(seed: seed &+ 102)
+    let boundImages = testImages.slice(batch: 0..<min(testImages.shape[0], settings.testCount))
+    let elbo = try vae.model.evidenceLowerBound(
+      images: boundImages, observation: .reportMeanSquaredError, using: &noise)
+    let iwBound = try vae.model.importanceWeightedBound(
+      images: boundImages, samples: settings.importanceSamples, observation: .reportMeanSquaredError, using: &noise)
+
+    // Figures
+    let figures = folder.appendingPathComponent("figures")
+    try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+    let grid = ImageGrid(columns: .fixed(10), scale: 2)
+    try grid.write(ganSamples.slice(batch: 0..<min(100, n)), range: .unit, to: figures.appendingPathComponent("mnist-gan-samples.png"))
+    try grid.write(vaeSamples.slice(batch: 0..<min(100, n)), range: .unit, to: figures.appendingPathComponent("mnist-vae-samples.png"))
+    let originals = testImages.slice(batch: 0..<10)
+    try grid.write(Tensor.concatenate(batches: [originals, try vae.model.reconstruct(originals)]), range: .unit,
+                   to: figures.appendingPathComponent("mnist-vae-reconstructions.png"))
+    var ganEnds = SeededGenerator(seed: seed &+ 103)
+    let ganPath = try LatentInterpolation.randomRows(
+      dimension: ganOptions.noiseDimension, rows: 4, steps: 10, using: &ganEnds, decode: gan.model.generate)
+    try grid.write(ganPath, range: .unit, to: figures.appendingPathComponent("mnist-gan-interpolation.png"))
+    var vaeEnds = SeededGenerator(seed: seed &+ 104)
+    let vaePath = try LatentInterpolation.randomRows(
+      dimension: vaeOptions.latentDimension, rows: 4, steps: 10, using: &vaeEnds, decode: vae.model.decode)
+    try grid.write(vaePath, range: .unit, to: figures.appendingPathComponent("mnist-vae-interpolation.png"))
+
+    typealias Row = ComparisonReport.Row
+    let rows: [Row] = [
+      Row(metric: "FID (classifier features, lower is better)", gan: Format.number(ganQuality.frechetDistance), vae: Format.number(vaeQuality.frechetDistance),
+          note: "train-vs-test floor \(Format.number(fidFloor)); not comparable with Inception-feature FIDs (Lucic et al.: 6.8)"),
+      Row(metric: "Inception score (classifier, max 10)", gan: Format.plusMinus(ganIS.mean, ganIS.standardDeviation, digits: 2),
+          vae: Format.plusMinus(vaeIS.mean, vaeIS.standardDeviation, digits: 2),
+          note: "test digits: \(Format.number(testIS.mean))"),
+      Row(metric: "samples the classifier labels with ≥ 90 % confidence",
+          gan: Format.percent(ganQuality.confidentFraction), vae: Format.percent(vaeQuality.confidentFraction),
+          note: "test digits: \(Format.percent(testConfident))"),
+      Row(metric: "classes present / KL(histogram || uniform)",
+          gan: "\(ganHistogram.classesPresent) / \(Format.number(ganHistogram.klDivergenceFromUniform, digits: 3))",
+          vae: "\(vaeHistogram.classesPresent) / \(Format.number(vaeHistogram.klDivergenceFromUniform, digits: 3))",
+          note: "one repeated digit would give 1 / 2.303"),
+      Row(metric: "precision / recall (k = 3)", gan: "\(Format.number(ganPR.precision)) / \(Format.number(ganPR.recall))",
+          vae: "\(Format.number(vaePR.precision)) / \(Format.number(vaePR.recall))", note: "Kynkäänniemi et al. 2019, classifier features"),
+      Row(metric: "Parzen log-likelihood (nats)", gan: Format.plusMinus(ganParzen.test.mean, ganParzen.test.standardError),
+          vae: Format.plusMinus(vaeParzen.test.mean, vaeParzen.test.standardError),
+          note: "sigma \(Format.number(ganParzen.test.sigma, digits: 3)) / \(Format.number(vaeParzen.test.sigma, digits: 3)); "
+            + "Goodfellow et al. 2014 GAN: 225 ± 2 (10,000 samples and test digits)"),
+      Row(metric: "VAE ELBO / IW bound, k = \(settings.importanceSamples) (nats)", gan: "–",
+          vae: "\(Format.number(elbo.mean, digits: 1)) / \(Format.number(iwBound.mean, digits: 1))",
+          note: "Gaussian decoder with variance 1/2 (the report's MSE loss): densities, not comparable with Bernoulli NLLs"),
+      Row(metric: "training time", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
+          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(trainingSet.count)) images"),
+      Row(metric: "training speed (img/s)", gan: Format.number(ganCost.imagesPerSecond, digits: 0),
+          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) threads"),
+      Row(metric: "parameters", gan: Format.count(ganCost.parameters), vae: Format.count(vaeCost.parameters),
+          note: "GAN: generator + discriminator; VAE: encoder + decoder"),
+    ]
+    typealias Figure = ComparisonReport.Figure
+    return ComparisonReport.Section(
+      title: "MNIST",
+      summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits "
+        + "(GAN: width \(settings.ganWidth)\(settings.ganWidth == 64 ? " as the report's" : " instead of the report's 64"), "
+        + "batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
+        + "\(settings.vaeBatchSize), Adam \(settings.vaeLearningRate)); "
+        + "\(Format.count(n)) samples of each compared with \(Format.count(testImages.shape[0])) test digits. "
+        + "The digit classifier behind FID, IS and precision/recall reaches \(Format.number(100 * accuracy)) % on the test set.",
+      rows: rows,
+      figures: [
+        Figure(path: "figures/mnist-gan-samples.png", caption: "GAN samples"),
+        Figure(path: "figures/mnist-vae-samples.png", caption: "VAE samples from N(0, I)"),
+        Figure(path: "figures/mnist-vae-reconstructions.png", caption: "VAE: test digits (top) and reconstructions"),
+        Figure(path: "figures/mnist-gan-interpolation.png", caption: "GAN: linear interpolations in noise space"),
+        Figure(path: "figures/mnist-vae-interpolation.png", caption: "VAE: linear interpolations in latent space"),
+        Figure(path: "mnist-gan/losses.svg", caption: "GAN losses per epoch"),
+        Figure(path: "mnist-vae/losses.svg", caption: "VAE losses per epoch"),
+      ])
+  }
+
+  func loadOrTrainClassifier(train: ImageDataSet, test: ImageDataSet) throws -> DigitClassifier {
+    let url = classifierURL ?? folder.appendingPathComponent("classifier.safetensors")
+    if classifierURL != nil || FileManager.default.fileExists(atPath: url.path) {
+      print("classifier: loading \(url.path)")
+      return try DigitClassifier(contentsOf: url)
+    }
+    let classifier = DigitClassifier(seed: seed &+ 7)
+    var training = DigitClassifierTrainingSettings()
+    training.epochs = settings.classifierEpochs
+    training.seed = seed
+    let data = settings.classifierLimit.map { train.prefix($0) } ?? train
+    print("classifier: training \(training.epochs) epochs on \(data.count) digits")
+    try classifier.train(on: data, settings: training, progress: progress(training.epochs))
+    try classifier.save(to: url)
+    return classifier
+  }
+}
+
+/// Resumes `experiment` from `latest` when a previous report run left a checkpoint there, trains it
+/// to the end, and returns what its training cost (from the run log, so resumed epochs count).
+func trainOrResume(
+  _ experiment: some TrainingExperiment, latest: URL, folder: URL, epochs: Int, parameters: Int, label: String,
+  progress: (Int) -> ProgressReporter
+) throws -> TrainingCost {
+  if FileManager.default.fileExists(atPath: latest.path) {
+    print("resuming from \(latest.path)")
+    try experiment.resume(from: latest)
+  }
+  print(label)
+  try experiment.run(progress: progress(epochs))
+  return TrainingCost(log: try RunLog(directory: folder, keepingEpochsThrough: experiment.epoch), parameters: parameters)
+}

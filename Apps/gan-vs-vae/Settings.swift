@@ -1,0 +1,69 @@
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+import GenerativeKitTraining
+
+/// How big a comparison run is: the report's full settings, or a few minutes' worth.
+struct ComparisonSettings {
+  var name: String
+  var mnistGANEpochs: Int
+  var mnistVAEEpochs: Int
+  /// MNIST batch sizes and step sizes (the report's: 256 / 1e-4 for the GAN, 128 / 1e-4 for the VAE).
+  var ganBatchSize: Int
+  /// Base width of both GANs' networks (the report's 64; the quick run halves it).
+  var ganWidth: Int
+  var ganLearningRate: Float
+  var ganBeta1: Float
+  var vaeBatchSize: Int
+  var vaeLearningRate: Float
+  /// Training images per MNIST epoch (nil: all 60,000).
+  var mnistLimit: Int?
+  var facesGANEpochs: Int
+  /// Face-set GAN batch size (Adam 2e-4, beta1 0.5 as in the DCGAN paper).
+  var facesGANBatchSize: Int
+  var facesVAEEpochs: Int
+  var classifierEpochs: Int
+  var classifierLimit: Int?
+  /// Generated images per metric, and test images the metrics compare them with.
+  var sampleCount: Int
+  var testCount: Int
+  /// Importance samples per image for the VAE's bound.
+  var importanceSamples: Int
+
+  static let full = ComparisonSettings(
+    name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, ganBatchSize: 256, ganWidth: 64, ganLearningRate: 1e-4,
+    ganBeta1: 0.9,
+    vaeBatchSize: 128, vaeLearningRate: 1e-4, mnistLimit: nil, facesGANEpochs: 300, facesGANBatchSize: 64,
+    facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
+    importanceSamples: 50)
+
+  /// About three minutes on two cores (`scripts/main-job.sh`, four with its release build): fewer
+  /// images and epochs, so smaller batches and larger steps (DCGAN's paper's Adam 2e-4 with beta1
+  /// 0.5 for the GAN, 1e-3 for the VAE) to learn something in that time. The GANs take batches of
+  /// 32 and half the report's width (32 base channels, a quarter of the convolution work per
+  /// image): the MNIST GAN takes 2,600 steps in about 100 s, where the full-width model managed
+  /// 564, and its samples turn from broken strokes into digits; the Frey-faces GAN takes 1,240
+  /// steps in 40 s (at 620 steps its faces were noise-covered copies of one face).
+  static let quick = ComparisonSettings(
+    name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 32, ganWidth: 32, ganLearningRate: 2e-4,
+    ganBeta1: 0.5, vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 12_000, facesGANEpochs: 20,
+    facesGANBatchSize: 32, facesVAEEpochs: 10,
+    classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5)
+}
+
+/// What training a model cost, from its run log (so resumed runs count every epoch).
+struct TrainingCost {
+  var epochs: Int
+  var seconds: Double
+  var images: Int
+  var parameters: Int
+
+  var imagesPerSecond: Double { Double(images) / max(seconds, 1e-9) }
+
+  init(log: RunLog, parameters: Int) {
+    epochs = log.epochs.count
+    seconds = log.epochs.reduce(0) { $0 + $1.seconds }
+    images = log.epochs.reduce(0) { $0 + $1.images }
+    self.parameters = parameters
+  }
+}

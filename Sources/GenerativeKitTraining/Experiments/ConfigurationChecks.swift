@@ -1,0 +1,88 @@
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+
+/// The bounds ``CheckedConfiguration`` conformances share.
+enum ConfigurationLimits {
+  static let channels = 1...4
+  static let imageSide = 4...1_024
+  static let vectorDimension = 1...65_536
+  static let width = 1...1_024
+  static let batchSize = 1...65_536
+  /// Floats in the largest weight a configuration may ask for (1 GiB).
+  static let largestWeight = 1 << 28
+
+  static func require(_ value: Int, in range: ClosedRange<Int>, _ field: String, of kind: String) throws {
+    guard range.contains(value) else {
+      throw GenerativeKitError.invalidArgument(
+        "\(kind) configuration: \(field) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+    }
+  }
+
+  /// The image fields every configuration has.
+  static func requireImages(channels: Int, height: Int, width: Int, of kind: String) throws {
+    try require(channels, in: Self.channels, "channels", of: kind)
+    try require(height, in: imageSide, "imageHeight", of: kind)
+    try require(width, in: imageSide, "imageWidth", of: kind)
+  }
+
+  /// `factors` multiplied, or an error when the product passes ``largestWeight``.
+  static func requireWeight(_ factors: [Int], _ what: String, of kind: String) throws {
+    var product = 1
+    for factor in factors {
+      let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+      guard !overflow, next <= largestWeight else {
+        throw GenerativeKitError.invalidArgument(
+          "\(kind) configuration: \(what) would hold more than \(largestWeight) floats (\(factors.map(String.init).joined(separator: " x ")))")
+      }
+      product = next
+    }
+  }
+
+  static func requireRate(_ value: Float, _ field: String, of kind: String, below upper: Float? = nil) throws {
+    guard value.isFinite, value >= 0, upper.map({ value < $0 }) ?? true else {
+      throw GenerativeKitError.invalidArgument(
+        "\(kind) configuration: \(field) must be a finite number of at least 0\(upper.map { " and below \($0)" } ?? ""), got \(value)")
+    }
+  }
+}
+
+extension GANOptions: CheckedConfiguration {
+  public func check() throws {
+    let kind = "GAN"
+    try ConfigurationLimits.requireImages(channels: channels, height: imageHeight, width: imageWidth, of: kind)
+    guard architecture.supports(height: imageHeight, width: imageWidth) else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN configuration: imageHeight x imageWidth is \(imageHeight) x \(imageWidth), but \(architecture.rawValue) "
+          + (architecture == .dcgan64 ? "makes 64 x 64 images" : "needs sides that are multiples of 4"))
+    }
+    try ConfigurationLimits.require(noiseDimension, in: ConfigurationLimits.vectorDimension, "noiseDimension", of: kind)
+    try ConfigurationLimits.require(width, in: ConfigurationLimits.width, "width", of: kind)
+    try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
+    try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
+    try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
+    try ConfigurationLimits.requireRate(beta1, "beta1", of: kind, below: 1)
+    // The generator's first (dense) layer is the largest weight of both architectures.
+    let cells = architecture == .dcgan64 ? 4 * 4 * 8 : (imageHeight / 4) * (imageWidth / 4) * 4
+    try ConfigurationLimits.requireWeight([noiseDimension, cells, width], "the generator's dense layer", of: kind)
+  }
+}
+
+extension VAEOptions: CheckedConfiguration {
+  public func check() throws {
+    let kind = "VAE"
+    try ConfigurationLimits.requireImages(channels: channels, height: imageHeight, width: imageWidth, of: kind)
+    guard imageHeight % 4 == 0, imageWidth % 4 == 0 else {
+      throw GenerativeKitError.invalidArgument(
+        "VAE configuration: imageHeight x imageWidth must be multiples of 4, got \(imageHeight) x \(imageWidth)")
+    }
+    try ConfigurationLimits.require(latentDimension, in: ConfigurationLimits.vectorDimension, "latentDimension", of: kind)
+    try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
+    try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
+    try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
+    try ConfigurationLimits.requireRate(beta, "beta", of: kind)
+    // The encoder's dense layer: 128 channels of the quarter-size plane to 2 x latent.
+    try ConfigurationLimits.requireWeight([128 * (imageHeight / 4) * (imageWidth / 4), 2 * latentDimension],
+                                          "the encoder's dense layer", of: kind)
+  }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+
+/// The parts of a training run's checkpoint both experiment kinds share: the format tag, the
+/// options as JSON, and the epoch and step reached.
+enum RunCheckpoint {
+  /// A new checkpoint tagged with `format`, holding `options`, `epoch` and `step`.
+  static func make<Options: Encodable>(format: String, options: Options, epoch: Int, step: Int) throws -> Checkpoint {
+    var checkpoint = Checkpoint(metadata: ["format": format, "version": "1"])
+    try checkpoint.setConfiguration(options)
+    checkpoint.epoch = epoch
+    checkpoint.step = step
+    return checkpoint
+  }
+
+  /// Opens a checkpoint written by an experiment of kind `format` and checks that its network
+  /// matches: `mismatch` returns a description of the first difference from the saved options.
+  static func open<Options: Decodable>(
+    _ url: URL, format: String, as: Options.Type, mismatch: (Options) -> String?
+  ) throws -> (checkpoint: Checkpoint, epoch: Int, step: Int) {
+    let checkpoint = try Checkpoint(contentsOf: url)
+    guard checkpoint.metadata["format"] == format else {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "not a checkpoint of this kind of run (metadata format is "
+          + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+    }
+    if let difference = mismatch(try checkpoint.configuration(Options.self)) {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(difference))")
+    }
+    guard let epoch = checkpoint.epoch, let step = checkpoint.step, epoch >= 0, step >= 0 else {
+      throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks a valid 'epoch' or 'step'")
+    }
+    return (checkpoint, epoch, step)
+  }
+
+  /// Saves `checkpoint` as `checkpoints/latest.safetensors` in `directory` after every epoch, and as
+  /// a numbered file every `saveEvery` epochs and after the last one.
+  static func save(_ checkpoint: Checkpoint, epoch: Int, of totalEpochs: Int, saveEvery: Int, in directory: URL) throws {
+    try checkpoint.save(to: directory.appendingPathComponent("latest.safetensors"))
+    if epoch % saveEvery == 0 || epoch == totalEpochs {
+      try checkpoint.save(to: directory.appendingPathComponent(fileName(epoch: epoch, extension: "safetensors")))
+    }
+  }
+
+  /// `epoch-0030.png`-style names, so files sort by epoch.
+  static func fileName(epoch: Int, extension ext: String) -> String {
+    let digits = String(epoch)
+    return "epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "." + ext
+  }
+}
+
+/// The epoch loop both experiment kinds share: folders, the run log, a seeded loader, the stop when
+/// nothing is left to do, and the hooks that keep the experiment's counters and files current.
+enum ExperimentEpochs {
+  /// Trains epochs `completedEpochs + 1 ... totalEpochs`.
+  /// - Parameters:
+  ///   - step: trains on one batch of images and returns its figures.
+  ///   - stepFinished: receives the global step count after every step.
+  ///   - epochFinished: may add figures to the epoch's report before it is logged.
+  ///   - checkpointsWritten: saves the epoch's checkpoints, before the epoch enters the log, so a
+  ///     failed save never leaves a log that describes an epoch no checkpoint holds.
+  ///   - filesWritten: runs with the log after it (pictures, curves).
+  ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
+  ///     run's log or checkpoint deletes that run's files when true and is refused when false.
+  static func run(
+    folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, progress: ProgressReporter,
+    step: @escaping (Tensor) throws -> TrainingFigures,
+    stepFinished: @escaping (Int) -> Void,
+    epochFinished: @escaping (inout EpochReport) throws -> Void,
+    checkpointsWritten: @escaping (Int) throws -> Void,
+    filesWritten: @escaping (EpochReport, RunLog) throws -> Void
+  ) throws -> [EpochReport] {
+    for folder in [outputDirectory] + folders {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+    // Held until this function returns: the folder belongs to this run.
+    let lock = try RunFolderLock(directory: outputDirectory)
+    defer { withExtendedLifetime(lock) {} }
+    if completedEpochs == 0 {
+      let earlier = RunFolder.earlierRun(in: outputDirectory)
+      if earlier.epochs > 0 || earlier.latestCheckpoint {
+        guard replacingEarlierRun else {
+          throw GenerativeKitError.invalidArgument(
+            "the output folder \(outputDirectory.path) already holds a run (\(earlier.epochs) epochs in log.jsonl"
+              + (earlier.latestCheckpoint ? ", checkpoints/latest.safetensors" : "") + "): continue it with --resume "
+              + "\(outputDirectory.path)/checkpoints/latest.safetensors, replace it with --overwrite, or choose another output folder")
+        }
+        try RunFolder.removeEarlierRun(in: outputDirectory, folders: folders)
+        progress.message("replaced the earlier run in \(outputDirectory.path)")
+      }
+    }
+    let removed = RunFolder.removeInterruptedSaves(in: [outputDirectory] + folders)
+    if removed > 0 { progress.message("removed \(removed) temporary file(s) of interrupted saves") }
+    let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
+    guard completedEpochs < totalEpochs else {
+      progress.message("nothing to do: the run already completed \(completedEpochs) of \(totalEpochs) epochs")
+      return []
+    }
+    let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
+    let loop = TrainingLoop(progress: progress)
+    loop.onStepEnd = { stepFinished($0.step) }
+    loop.onEpochEnd = { report in
+      var report = report
+      try epochFinished(&report)
+      try checkpointsWritten(report.epoch)
+      try log.append(report)
+      try filesWritten(report, log)
+    }
+    return try loop.run(
+      epochs: (completedEpochs + 1)...totalEpochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep,
+      batches: { loader.epoch($0 - 1) }
+    ) { batch in
+      (try step(batch.images), batch.images.shape[0])
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+
+/// A complete training run that writes into a folder and can continue from its checkpoints:
+/// ``GANExperiment`` and ``VAEExperiment``.
+public protocol TrainingExperiment: AnyObject {
+  /// The epochs completed so far (after a resume, the checkpoint's epoch).
+  var epoch: Int { get }
+  /// Whether a fresh run may replace an earlier run found in its output folder.
+  var replacesEarlierRun: Bool { get set }
+  /// Continues from a checkpoint this kind of experiment wrote; nothing changes on error.
+  func resume(from url: URL) throws
+  /// Trains up to the configured number of epochs, writing checkpoints, pictures and logs.
+  @discardableResult
+  func run(progress: ProgressReporter) throws -> [EpochReport]
+}
+
+extension GANExperiment: TrainingExperiment {}
+extension VAEExperiment: TrainingExperiment {}

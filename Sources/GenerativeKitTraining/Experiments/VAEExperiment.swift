@@ -1,0 +1,203 @@
+import Foundation
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+
+/// Everything that defines a VAE run; saved in every checkpoint's metadata.
+public struct VAEOptions: Codable, Equatable, Sendable {
+  public var channels = 1
+  /// Image sides, multiples of 4 (28 x 28 for MNIST, 28 x 20 for Frey faces).
+  public var imageHeight = 28
+  public var imageWidth = 28
+  public var latentDimension = 16
+  public var epochs = 30
+  public var batchSize = 128
+  public var learningRate: Float = 1e-4
+  /// The KL weight: loss = reconstruction + beta * KL.
+  public var beta: Float = 1
+  public var reconstructionLoss = ReconstructionLoss.meanSquaredError
+  public var seed: UInt64 = 1
+  public var saveEvery = 10
+  public var sampleEvery = 10
+  public var sampleCount = 64
+
+  public init() {}
+
+  func architectureMismatch(with other: VAEOptions) -> String? {
+    if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
+      return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
+    }
+    if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
+    return nil
+  }
+}
+
+extension ReconstructionLoss: Codable {}
+
+extension VAEOptions {
+  /// The VAE these options describe, initialised from the run's seed.
+  public func makeModel() -> VAE {
+    ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+                           imageWidth: imageWidth, seed: seed &+ 1)
+  }
+}
+
+/// A complete VAE training run: the report's convolutional VAE (for any image size with sides
+/// that are multiples of 4), its Adam
+/// optimizer, the data, and everything written into the run's folder.
+///
+/// Folder layout: `checkpoints/` (`latest.safetensors` every epoch, `epoch-NNNN.safetensors`
+/// every `saveEvery`), `samples/epoch-NNNN.png` (decoded prior samples) and
+/// `reconstructions/epoch-NNNN.png` (test images above their reconstructions) every `sampleEvery`
+/// epochs and after the last, `losses.svg`, `log.jsonl`, `log.csv`. When a test set is given its
+/// loss is measured after every epoch (`test_loss`, `test_reconstruction`, `test_kl`).
+public final class VAEExperiment {
+  public let options: VAEOptions
+  public let dataSet: ImageDataSet
+  public let testSet: ImageDataSet?
+  public let outputDirectory: URL
+  public let model: VAE
+  public let trainer: VAETrainer
+  /// The prior samples behind every sample grid of a run.
+  public let fixedCodes: Tensor
+  /// The `format` metadata of this experiment's checkpoints.
+  public static let format = "generativekit-vae"
+  /// Whether a fresh run may replace an earlier run found in ``outputDirectory`` (its
+  /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
+  /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
+  public var replacesEarlierRun = false
+  private var completedEpochs = 0
+  private var steps = 0
+
+  public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
+    try options.check()
+    for set in [dataSet] + (testSet.map { [$0] } ?? []) {
+      let expected = [options.channels, options.imageHeight, options.imageWidth]
+      guard set.imageShape == expected else {
+        throw GenerativeKitError.invalidArgument(
+          "VAE: the model is set up for \(Tensor.describe(shape: expected)) images, \(set.name) has \(Tensor.describe(shape: set.imageShape))")
+      }
+      guard options.imageHeight % 4 == 0 && options.imageWidth % 4 == 0 else {
+        throw GenerativeKitError.invalidArgument(
+          "VAE: image sides must be multiples of 4, got \(options.imageHeight) x \(options.imageWidth)")
+      }
+      guard set.pixelRange == .unit else {
+        throw GenerativeKitError.invalidArgument("VAE: the decoder ends in a sigmoid, so \(set.name) must be scaled to [0, 1]")
+      }
+    }
+    self.options = options
+    self.dataSet = dataSet
+    self.testSet = testSet
+    self.outputDirectory = outputDirectory
+    model = options.makeModel()
+    trainer = VAETrainer(
+      model: model, optimizer: Adam(model: model, learningRate: options.learningRate),
+      reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
+    var noise = SeededGenerator(seed: options.seed &+ 4)
+    fixedCodes = Tensor.randomNormal(shape: [options.sampleCount, options.latentDimension], using: &noise)
+  }
+
+  public var epoch: Int { completedEpochs }
+  public var checkpointDirectory: URL { outputDirectory.appendingPathComponent("checkpoints") }
+  public var latestCheckpointURL: URL { checkpointDirectory.appendingPathComponent("latest.safetensors") }
+
+  // MARK: - Checkpoints
+
+  public func checkpoint() throws -> Checkpoint {
+    var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
+    checkpoint.add(model: model)
+    checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
+    checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
+    return checkpoint
+  }
+
+  public func resume(from url: URL) throws {
+    let (checkpoint, epoch, step) = try RunCheckpoint.open(
+      url, format: Self.format, as: VAEOptions.self, mismatch: options.architectureMismatch(with:))
+    let noise = try checkpoint.generator(named: "rng.noise")
+    try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
+    trainer.noiseGenerator = noise
+    completedEpochs = epoch
+    steps = step
+  }
+
+  // MARK: - Training
+
+  @discardableResult
+  public func run(progress: ProgressReporter) throws -> [EpochReport] {
+    try ExperimentEpochs.run(
+      folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
+      outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
+      completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
+      replacingEarlierRun: replacesEarlierRun, progress: progress,
+      step: { [unowned self] images in try trainer.step(images: images).metrics },
+      stepFinished: { [unowned self] in steps = $0 },
+      epochFinished: { [unowned self] report in
+        completedEpochs = report.epoch
+        guard let test = try testMetrics() else { return }
+        for (name, value) in test.metrics { report.metrics["test_" + name] = value }
+        progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
+                         + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
+      },
+      checkpointsWritten: { [unowned self] epoch in
+        try RunCheckpoint.save(try checkpoint(), epoch: epoch, of: options.epochs, saveEvery: options.saveEvery,
+                               in: checkpointDirectory)
+      },
+      filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })
+  }
+
+  /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
+  public func testMetrics() throws -> VAEStepMetrics? {
+    guard let testSet else { return nil }
+    var generator = SeededGenerator(seed: options.seed &+ 5)
+    var sums = (loss: 0.0, reconstruction: 0.0, kl: 0.0)
+    let batch = 500
+    for start in stride(from: 0, to: testSet.count, by: batch) {
+      let images = testSet.images(in: start..<min(testSet.count, start + batch))
+      let m = try trainer.evaluate(images: images, using: &generator)
+      let weight = Double(images.shape[0])
+      sums.loss += Double(m.loss) * weight
+      sums.reconstruction += Double(m.reconstruction) * weight
+      sums.kl += Double(m.kl) * weight
+    }
+    let n = Double(max(testSet.count, 1))
+    return VAEStepMetrics(loss: Float(sums.loss / n), reconstruction: Float(sums.reconstruction / n), kl: Float(sums.kl / n))
+  }
+
+  private func epochFinished(_ epoch: Int, log: RunLog) throws {
+    let last = epoch == options.epochs
+    if epoch % options.sampleEvery == 0 || last {
+      let name = RunCheckpoint.fileName(epoch: epoch, extension: "png")
+      try writeSamples(to: outputDirectory.appendingPathComponent("samples").appendingPathComponent(name))
+      try writeReconstructions(to: outputDirectory.appendingPathComponent("reconstructions").appendingPathComponent(name))
+    }
+    var plot = LinePlot(title: "VAE losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss per image")
+    for (label, metric) in [("train loss", "loss"), ("train reconstruction", "reconstruction"), ("train KL", "kl"),
+                            ("test loss", "test_loss")] {
+      let (x, y) = log.series(metric)
+      if !x.isEmpty { plot.addSeries(label, x: x, y: y) }
+    }
+    try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
+  }
+
+  /// Decoded prior samples from the fixed codes, in [0, 1].
+  public func samples() throws -> Tensor {
+    model.eval()
+    defer { model.train() }
+    return try model.decode(fixedCodes)
+  }
+
+  public func writeSamples(to url: URL) throws {
+    try ImageGrid(scale: options.imageHeight <= 32 ? 2 : 1).write(try samples(), range: .unit, to: url)
+  }
+
+  /// Up to 16 test (or training) images in the first rows, their reconstructions in the rows below.
+  public func writeReconstructions(to url: URL) throws {
+    let source = testSet ?? dataSet
+    let originals = source.images(in: 0..<min(16, source.count))
+    let rebuilt = try model.reconstruct(originals)
+    try ImageGrid(columns: .fixed(8), scale: options.imageHeight <= 32 ? 2 : 1)
+      .write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
+  }
+}

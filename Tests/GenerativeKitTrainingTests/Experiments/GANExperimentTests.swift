@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import GenerativeKit
+@testable import GenerativeKitData
+@testable import GenerativeKitMetrics
+@testable import GenerativeKitTraining
+
+@Suite("GAN experiment")
+struct GANExperimentTests {
+  static func tinyOptions(epochs: Int) -> GANOptions {
+    var options = GANOptions()
+    options.width = 4
+    options.noiseDimension = 8
+    options.epochs = epochs
+    options.batchSize = 16
+    options.learningRate = 1e-3
+    options.saveEvery = 2
+    options.sampleEvery = 2
+    options.sampleCount = 9
+    options.seed = 11
+    return options
+  }
+
+  static func syntheticDigits(count: Int = 40) -> ImageDataSet {
+    var random = SeededGenerator(seed: 5)
+    let images = Tensor.randomUniform(shape: [count, 1, 28, 28], in: -1...1, using: &random)
+    return ImageDataSet(name: "synthetic", images: images, pixelRange: .symmetric)
+  }
+
+  @Test("A run writes checkpoints, grids, curves and the log, and resuming reproduces the uninterrupted run bit for bit")
+  func runAndResume() throws {
+    let data = Self.syntheticDigits()
+    let straightDirectory = try TestData.temporaryDirectory("gan-straight")
+    let straight = try GANExperiment(options: Self.tinyOptions(epochs: 3), dataSet: data, outputDirectory: straightDirectory)
+    let reports = try straight.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
+    #expect(reports.count == 3 && reports.allSatisfy { $0.metrics.firstNonFinite == nil })
+    for file in ["checkpoints/latest.safetensors", "checkpoints/epoch-0002.safetensors", "checkpoints/epoch-0003.safetensors",
+                 "samples/epoch-0002.png", "samples/epoch-0003.png", "losses.svg", "log.jsonl", "log.csv"] {
+      #expect(FileManager.default.fileExists(atPath: straightDirectory.appendingPathComponent(file).path), "\(file)")
+    }
+    let csv = try String(contentsOf: straightDirectory.appendingPathComponent("log.csv"), encoding: .utf8)
+    #expect(csv.split(separator: "\n").count == 4 && csv.hasPrefix("epoch,d_loss,g_loss,d_real,d_fake"))
+
+    // Interrupted after epoch 2, resumed in a fresh experiment from the numbered checkpoint.
+    let resumedDirectory = try TestData.temporaryDirectory("gan-resumed")
+    let first = try GANExperiment(options: Self.tinyOptions(epochs: 2), dataSet: data, outputDirectory: resumedDirectory)
+    try first.run(progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    let second = try GANExperiment(options: Self.tinyOptions(epochs: 3), dataSet: data, outputDirectory: resumedDirectory)
+    try second.resume(from: resumedDirectory.appendingPathComponent("checkpoints/epoch-0002.safetensors"))
+    #expect(second.epoch == 2)
+    let resumedReports = try second.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
+    #expect(resumedReports.map(\.epoch) == [3])
+    #expect(resumedReports[0].metrics == reports[2].metrics)
+    for (a, b) in zip(straight.generator.stateDict + straight.discriminator.stateDict,
+                      second.generator.stateDict + second.discriminator.stateDict) {
+      #expect(a.value == b.value, "\(a.name) differs after resuming")
+    }
+    let log = try RunLog(directory: resumedDirectory, keepingEpochsThrough: 3)
+    #expect(log.epochs.map(\.epoch) == [1, 2, 3])
+  }
+
+  @Test("Resuming refuses a checkpoint of another architecture, naming the file and the difference")
+  func resumeMismatch() throws {
+    let data = Self.syntheticDigits(count: 16)
+    let directory = try TestData.temporaryDirectory("gan-mismatch")
+    let small = try GANExperiment(options: Self.tinyOptions(epochs: 1), dataSet: data, outputDirectory: directory)
+    try small.run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    var wider = Self.tinyOptions(epochs: 2)
+    wider.width = 8
+    let other = try GANExperiment(options: wider, dataSet: data, outputDirectory: directory)
+    let url = directory.appendingPathComponent("checkpoints/latest.safetensors")
+    let error = #expect(throws: GenerativeKitError.self) { try other.resume(from: url) }
+    #expect("\(error!)".contains("latest.safetensors") && "\(error!)".contains("width 4 vs 8"))
+    #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: Self.tinyOptions(epochs: 1), dataSet: ImageDataSet(
+        name: "wrong", images: Tensor(shape: [2, 1, 32, 32]), pixelRange: .symmetric), outputDirectory: directory)
+    }
+  }
+
+  @Test("Non-square images (Frey faces' 28 x 20) get networks of their size; DCGAN-64 refuses other sizes")
+  func otherSizes() throws {
+    var options = Self.tinyOptions(epochs: 1)
+    (options.imageHeight, options.imageWidth) = (28, 20)
+    var random = SeededGenerator(seed: 6)
+    let faces = ImageDataSet(name: "faces", images: Tensor.randomUniform(shape: [16, 1, 28, 20], in: -1...1, using: &random),
+                             pixelRange: .symmetric)
+    let experiment = try GANExperiment(options: options, dataSet: faces, outputDirectory: try TestData.temporaryDirectory("gan-frey"))
+    #expect(try experiment.samples().shape == [9, 1, 28, 20])
+    #expect(try experiment.discriminator.outputShape(forInputShape: [2, 1, 28, 20]) == [2, 1])
+    options.architecture = .dcgan64
+    let error = #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: options, dataSet: faces, outputDirectory: try TestData.temporaryDirectory("gan-64"))
+    }
+    #expect("\(error!)".contains("64 x 64"))
+    let vae = ConvolutionalVAE.mnist(latentDimension: 3, imageHeight: 28, imageWidth: 20, seed: 1)
+    var sampler = SeededGenerator(seed: 2)
+    #expect(try vae.sample(count: 2, using: &sampler).shape == [2, 1, 28, 20])
+  }
+}
