@@ -5,7 +5,7 @@ import Foundation
 extension Checkpoint {
   /// Adds the model's state dictionary (every parameter and buffer, PyTorch's names and layouts)
   /// with each name prefixed: `prefix` `"generator."` gives `generator.0.weight`.
-  public mutating func add(model: any Model, prefix: String = "") {
+  public mutating func add(model: any Module, prefix: String = "") {
     for (name, value) in model.stateDict { set(value, named: prefix + name) }
   }
 
@@ -13,23 +13,25 @@ extension Checkpoint {
   /// `prefix`, as F32 with the model's shape; with `strict`, also that no other tensor under
   /// `prefix` is left over (as PyTorch's `load_state_dict(strict=True)`). The error names the file
   /// and the first tensor that is missing or differs.
-  public func validate(model: any Model, prefix: String = "", strict: Bool = true) throws {
+  public func validate(model: any Module, prefix: String = "", strict: Bool = true) throws {
     _ = try stateDict(for: model, prefix: prefix, strict: strict)
   }
 
   /// Replaces the model's parameters and buffers with the tensors under `prefix`, after checking
   /// them all as ``validate(model:prefix:strict:)`` does: on error the model is unchanged.
-  public func restore(model: any Model, prefix: String = "", strict: Bool = true) throws {
+  public func restore(model: any Module, prefix: String = "", strict: Bool = true) throws {
     try restore(models: [(prefix, model)], strict: strict)
   }
 
   /// The model's tensors from this checkpoint, without the prefix, checked as `validate` promises.
-  func stateDict(for model: any Model, prefix: String, strict: Bool) throws -> [String: Tensor] {
+  func stateDict(for model: any Module, prefix: String, strict: Bool) throws -> [String: Tensor] {
     var result: [String: Tensor] = [:]
     for entry in model.namedParameters {
       let name = prefix + entry.name
       let expected = entry.parameter.value.shapeDescription
-      guard let stored = self[name] else { throw error(tensor: name, "missing (the model expects F32 \(expected))") }
+      guard let stored = self[name] else {
+        throw error(tensor: name, "missing (the model expects F32 \(expected)); \(heldPrefixes)")
+      }
       guard case .float32(let tensor) = stored else {
         throw error(tensor: name, "has dtype \(stored.dtype.rawValue), the model expects F32 \(expected)")
       }
@@ -42,6 +44,21 @@ extension Checkpoint {
       throw error(tensor: extra, "is not a parameter or buffer of the model (restore with strict: false to ignore it)")
     }
     return result
+  }
+}
+
+extension Checkpoint {
+  /// What the file does hold, for an error about a tensor it lacks: the first component of its
+  /// names (`generator.`, `optimizer.`), which tells a wrong prefix from a wrong file.
+  var heldPrefixes: String {
+    var prefixes: [String] = []
+    for name in names {
+      let prefix = name.split(separator: ".", maxSplits: 1).count > 1 ? String(name.prefix { $0 != "." }) + "." : name
+      if !prefixes.contains(prefix) { prefixes.append(prefix) }
+    }
+    if prefixes.isEmpty { return "the file holds no tensors" }
+    let shown = prefixes.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+    return "the file holds \(count) tensor\(count == 1 ? "" : "s") under " + shown + (prefixes.count > 8 ? ", ..." : "")
   }
 }
 
@@ -95,7 +112,7 @@ extension Checkpoint {
   ///   optimizers: [("optimizer.generator.", gOptimizer), ("optimizer.discriminator.", dOptimizer)])
   /// ```
   public func restore(
-    models: [(prefix: String, model: any Model)],
+    models: [(prefix: String, model: any Module)],
     optimizers: [(prefix: String, optimizer: any Optimizer)] = [],
     strict: Bool = true
   ) throws {
@@ -122,12 +139,12 @@ extension Checkpoint {
 extension Checkpoint {
   /// Stores a generator's four-word state as a `U64` tensor of shape `[4]` called `name`
   /// (e.g. `"rng.data"`), so a resumed run continues the exact random sequence.
-  public mutating func setGenerator(_ generator: SeededGenerator, named name: String) {
+  public mutating func setRandomGenerator(_ generator: SeededGenerator, named name: String) {
     self[name] = .uint64(shape: [4], scalars: generator.state)
   }
 
-  /// The generator saved under `name` by ``setGenerator(_:named:)``, continuing where it stopped.
-  public func generator(named name: String) throws -> SeededGenerator {
+  /// The generator saved under `name` by ``setRandomGenerator(_:named:)``, continuing where it stopped.
+  public func randomGenerator(named name: String) throws -> SeededGenerator {
     guard let stored = self[name] else { throw error(tensor: name, "missing (expected a U64 [4] generator state)") }
     guard case .uint64(let shape, let words) = stored, shape == [4] else {
       throw error(tensor: name, "is \(stored.dtype.rawValue) \(Tensor.describe(shape: stored.shape)), "

@@ -10,7 +10,7 @@ import Foundation
 /// var checkpoint = Checkpoint()
 /// checkpoint.add(model: generator, prefix: "generator.")            // generator.0.weight, ...
 /// checkpoint.add(optimizer: generatorOptimizer, prefix: "optimizer.generator.")
-/// checkpoint.setGenerator(random, named: "rng.main")
+/// checkpoint.setRandomGenerator(random, named: "rng.main")
 /// checkpoint.epoch = 20
 /// try checkpoint.save(to: URL(fileURLWithPath: "runs/gan/epoch-20.safetensors"))
 ///

@@ -3,9 +3,10 @@
 /// Strict in the ways a header needs: objects keep their key order and reject duplicate keys, strings
 /// must be valid UTF-8 without raw control characters, nesting is capped (so hostile input cannot
 /// exhaust the stack), and integers are kept exact. Errors give the byte offset inside the header.
-enum HeaderJSON {
+/// The training product reads its run logs (`log.jsonl`) with it too.
+package enum HeaderJSON {
   /// A parsed JSON value.
-  indirect enum Value {
+  package indirect enum Value {
     case object([(key: String, value: Value)])
     case array([Value])
     case string(String)
@@ -15,6 +16,15 @@ enum HeaderJSON {
     case number(Double)
     case bool(Bool)
     case null
+
+    /// The value of a number, integral or not; nil for anything else.
+    package var numberValue: Double? {
+      switch self {
+      case .integer(let value): return Double(value)
+      case .number(let value): return value
+      default: return nil
+      }
+    }
 
     /// A short name of the value's kind, for messages.
     var kind: String {
@@ -45,7 +55,7 @@ enum HeaderJSON {
   static let maximumValues = 500_000
 
   /// Parses one JSON value from `bytes`; only whitespace may follow it.
-  static func parse(_ bytes: UnsafeRawBufferPointer) throws -> Value {
+  package static func parse(_ bytes: UnsafeRawBufferPointer) throws -> Value {
     var parser = Parser(bytes: bytes)
     parser.skipWhitespace()
     let value = try parser.parseValue(depth: 0)

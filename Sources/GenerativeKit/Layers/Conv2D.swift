@@ -8,7 +8,7 @@
 /// forward is one `W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]` product per chunk; backward is
 /// the weight-gradient and column-gradient GEMMs followed by col2im (darknet's recipe). Layers
 /// with at least 16 channels on each side and an output under 196 pixels (the report's 7 x 7
-/// layers) instead run tap by tap (``ShiftedConvolution``): one GEMM per kernel tap and run of
+/// layers) instead run tap by tap (`ShiftedConvolution`): one GEMM per kernel tap and run of
 /// pixels, no column matrix, no products of padding.
 public final class Conv2D: Layer, ActivationFusingLayer {
   public let inChannels: Int
@@ -32,8 +32,14 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   private let inputGradients = TensorPool()
 
   /// - Parameters:
+  ///   - inChannels: channels of the input, `C` of `[N, C, H, W]`.
+  ///   - outChannels: channels of the output (filters).
+  ///   - kernelSize: the side of the square kernel.
+  ///   - stride: the step between output pixels, in input pixels.
   ///   - padding: ``Padding/same`` keeps `ceil(H / stride)` for odd kernels.
+  ///   - bias: whether the layer adds a learnable `[outChannels]` bias.
   ///   - weightInitializer: Glorot-uniform by default (Keras); ``Initializer/pytorchDefault`` for PyTorch.
+  ///   - biasInitializer: zeros by default (Keras).
   ///   - seed: seeds the initialisation; without one the layer draws from ``GlobalRandom``.
   public init(
     inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
@@ -151,25 +157,36 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   public func releaseBackwardState() { cachedInput = nil }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
-    try backpropagate(outputGradient, needsInputGradient: true)!
+    let input = try inputForBackward()
+    let inputGradient = inputGradients.make(input.shape)
+    try backpropagate(outputGradient, input: input, inputGradient: inputGradient)
+    return inputGradient
   }
 
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
-    _ = try backpropagate(outputGradient, needsInputGradient: false)
+    try backpropagate(outputGradient, input: try inputForBackward(), inputGradient: nil)
   }
 
   func backward(_ outputGradient: Tensor, throughPrecedingActivation activation: ActivationDerivative) throws -> Tensor {
-    try backpropagate(outputGradient, needsInputGradient: true, activation: activation)!
+    let input = try inputForBackward()
+    let inputGradient = inputGradients.make(input.shape)
+    try backpropagate(outputGradient, input: input, inputGradient: inputGradient, activation: activation)
+    return inputGradient
   }
 
-  private func backpropagate(
-    _ outputGradient: Tensor, needsInputGradient: Bool, activation: ActivationDerivative? = nil
-  ) throws -> Tensor? {
+  private func inputForBackward() throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    return input
+  }
+
+  /// Adds the parameter gradients for `outputGradient` and, when `inputGradient` is given (shaped
+  /// like `input`), writes dL/dx into it.
+  private func backpropagate(
+    _ outputGradient: Tensor, input: Tensor, inputGradient: Tensor?, activation: ActivationDerivative? = nil
+  ) throws {
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
-    let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let scratch = ConvolutionScratch.current
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
@@ -183,7 +200,7 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
                        inputGradient: inputGradient?.storage.pointer, activation: activation,
                        imagesPerChunk: chunk)
-      return inputGradient
+      return
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -213,6 +230,5 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
-    return inputGradient
   }
 }

@@ -2,7 +2,7 @@
 /// to upsample. Computed in the scatter form: one GEMM `W^T x X` makes every input pixel's
 /// weighted kernel copy, and col2im adds them into the output. Layers with at least 16 channels
 /// on each side and an input under 196 pixels (the generators' 7 x 7 layers) instead run tap by
-/// tap (``ShiftedConvolution``), which skips the products that fall on the cropped border.
+/// tap (`ShiftedConvolution`), which skips the products that fall on the cropped border.
 ///
 /// - Input: `[N, inChannels, H, W]`. Output: `[N, outChannels, OH, OW]` with
 ///   `OH = (H - 1) * stride - 2 * padding + kernelSize + outputPadding` (PyTorch's formula).
@@ -22,9 +22,6 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   public let bias: Parameter?
   public var isTraining = true
 
-  /// Whether forward computes the columns pixel-major (`[pixels, Cout*k*k]`) rather than
-  /// channel-major; both give the same result, the first is faster on the report's layers.
-  var pixelMajorForward = true
   /// Input planes of at least this many pixels are computed image by image, straight on the NCHW
   /// tensors (one image's `[Cin, H*W]` already is a GEMM operand), in parallel over images;
   /// smaller ones fold the batch into the GEMM's N, which needs layout copies but makes GEMMs large
@@ -44,9 +41,16 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   private let inputGradients = TensorPool()
 
   /// - Parameters:
+  ///   - inChannels: channels of the input, `C` of `[N, C, H, W]`.
+  ///   - outChannels: channels of the output.
+  ///   - kernelSize: the side of the square kernel.
+  ///   - stride: the upsampling factor.
   ///   - padding: ``Padding/same`` gives `OH = H * stride` with PyTorch-compatible symmetric
   ///     padding (k = 5, s = 2: `padding=2, output_padding=1`).
   ///   - outputPadding: only with ``Padding/explicit(_:)`` or ``Padding/valid``; must be below the stride.
+  ///   - bias: whether the layer adds a learnable `[outChannels]` bias.
+  ///   - weightInitializer: Glorot-uniform by default (Keras); ``Initializer/pytorchDefault`` for PyTorch.
+  ///   - biasInitializer: zeros by default (Keras).
   ///   - seed: seeds the initialisation; without one the layer draws from ``GlobalRandom``.
   public init(
     inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Padding = .valid,
@@ -165,23 +169,14 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
                             channels: inChannels, plane: g.outPlane, into: xMatrix)
       }
       let target = y + chunk.lowerBound * outChannels * g.inPlane
-      if pixelMajorForward {
-        // cols[n, Cout*k*k] = X^T[n, Cin] x W[Cin, Cout*k*k]: the pixels as M is the faster GEMM
-        // shape for these layers (a wide, shallow product), and col2im then reads rows in order.
-        KernelProfile.measure("sgemm") {
-          BLAS.sgemm(transposeA: true, m: n, n: g.patchSize, k: inChannels, a: xMatrix, b: w, c: cols)
-        }
-        KernelProfile.measure("col2im") {
-          col2imPixelMajor(cols, batch: chunk.count, geometry: g, into: target)
-        }
-      } else {
-        // cols[Cout*k*k, n] = W^T[Cout*k*k, Cin] x X[Cin, n]
-        KernelProfile.measure("sgemm") {
-          BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: inChannels, a: w, b: xMatrix, c: cols)
-        }
-        KernelProfile.measure("col2im") {
-          col2im(cols, batch: chunk.count, geometry: g, into: target, accumulate: false)
-        }
+      // cols[n, Cout*k*k] = X^T[n, Cin] x W[Cin, Cout*k*k]: the pixels as M is the faster GEMM
+      // shape for these layers (a wide, shallow product) than the channel-major W^T X, and col2im
+      // then reads rows in order.
+      KernelProfile.measure("sgemm") {
+        BLAS.sgemm(transposeA: true, m: n, n: g.patchSize, k: inChannels, a: xMatrix, b: w, c: cols)
+      }
+      KernelProfile.measure("col2im") {
+        col2imPixelMajor(cols, batch: chunk.count, geometry: g, into: target)
       }
     }
     if let bias { addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.inPlane) }
@@ -202,25 +197,36 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   public func releaseBackwardState() { cachedInput = nil }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
-    try backpropagate(outputGradient, needsInputGradient: true)!
+    let input = try inputForBackward()
+    let inputGradient = inputGradients.make(input.shape)
+    try backpropagate(outputGradient, input: input, inputGradient: inputGradient)
+    return inputGradient
   }
 
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
-    _ = try backpropagate(outputGradient, needsInputGradient: false)
+    try backpropagate(outputGradient, input: try inputForBackward(), inputGradient: nil)
   }
 
   func backward(_ outputGradient: Tensor, throughPrecedingActivation activation: ActivationDerivative) throws -> Tensor {
-    try backpropagate(outputGradient, needsInputGradient: true, activation: activation)!
+    let input = try inputForBackward()
+    let inputGradient = inputGradients.make(input.shape)
+    try backpropagate(outputGradient, input: input, inputGradient: inputGradient, activation: activation)
+    return inputGradient
   }
 
-  private func backpropagate(
-    _ outputGradient: Tensor, needsInputGradient: Bool, activation: ActivationDerivative? = nil
-  ) throws -> Tensor? {
+  private func inputForBackward() throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    return input
+  }
+
+  /// Adds the parameter gradients for `outputGradient` and, when `inputGradient` is given (shaped
+  /// like `input`), writes dL/dx into it.
+  private func backpropagate(
+    _ outputGradient: Tensor, input: Tensor, inputGradient: Tensor?, activation: ActivationDerivative? = nil
+  ) throws {
     let batch = input.shape[0]
     let g = try geometry(height: input.shape[2], width: input.shape[3])
     try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
-    let inputGradient = needsInputGradient ? inputGradients.make(input.shape) : nil
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let scratch = ConvolutionScratch.current
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
@@ -234,14 +240,14 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
       shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
                        inputGradient: inputGradient?.storage.pointer, activation: activation,
                        imagesPerChunk: chunk)
-      return inputGradient
+      return
     }
     if g.outPlane >= perImageMinimumPixels {
       KernelProfile.measure("per-image") {
         backwardPerImage(x, dy, batch: batch, geometry: g, weightGradient: dw,
                          inputGradient: inputGradient?.storage.pointer, activation: activation)
       }
-      return inputGradient
+      return
     }
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
       let n = chunk.count * g.outPlane
@@ -272,7 +278,6 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
                             activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
-    return inputGradient
   }
 }
 

@@ -16,6 +16,9 @@ public final class Dense: Layer {
   private let inputGradients = TensorPool()
 
   /// - Parameters:
+  ///   - inFeatures: the length of each input row, `F` of `[N, F]`.
+  ///   - outFeatures: the length of each output row.
+  ///   - bias: whether the layer adds a learnable `[outFeatures]` bias.
   ///   - weightInitializer: Keras's Glorot-uniform by default; ``Initializer/pytorchDefault`` for PyTorch's.
   ///   - biasInitializer: zeros by default (Keras); PyTorch draws U(±1/sqrt(inFeatures)).
   ///   - seed: seeds the initialisation; without one the layer draws from ``GlobalRandom``.
@@ -66,15 +69,24 @@ public final class Dense: Layer {
   public func releaseBackwardState() { cachedInput = nil }
 
   public func backward(_ outputGradient: Tensor) throws -> Tensor {
-    try backpropagate(outputGradient, needsInputGradient: true)!
+    let input = try inputForBackward()
+    let inputGradient = inputGradients.make(input.shape)
+    try backpropagate(outputGradient, input: input, inputGradient: inputGradient)
+    return inputGradient
   }
 
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
-    _ = try backpropagate(outputGradient, needsInputGradient: false)
+    try backpropagate(outputGradient, input: try inputForBackward(), inputGradient: nil)
   }
 
-  private func backpropagate(_ outputGradient: Tensor, needsInputGradient: Bool) throws -> Tensor? {
+  private func inputForBackward() throws -> Tensor {
     guard let input = cachedInput else { throw GenerativeKitError.backwardBeforeForward(layer: description) }
+    return input
+  }
+
+  /// Adds the parameter gradients for `outputGradient` and, when `inputGradient` is given (shaped
+  /// like `input`), writes dL/dx into it.
+  private func backpropagate(_ outputGradient: Tensor, input: Tensor, inputGradient: Tensor?) throws {
     let batch = input.shape[0]
     try outputGradient.checkShape([batch, outFeatures], context: description + " backward")
     let dy = outputGradient.pointer
@@ -90,11 +102,9 @@ public final class Dense: Layer {
         for j in 0..<outFeatures { db[j] += line[j] }
       }
     }
-    guard needsInputGradient else { return nil }
+    guard let inputGradient else { return }
     // dX[N, in] = dY[N, out] x W[out, in]
-    let inputGradient = inputGradients.make(input.shape)
     BLAS.sgemm(m: batch, n: inFeatures, k: outFeatures,
                a: dy, b: weight.value.pointer, c: inputGradient.storage.pointer)
-    return inputGradient
   }
 }

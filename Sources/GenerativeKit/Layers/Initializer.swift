@@ -1,7 +1,7 @@
 import Synchronization
 
 /// How a layer's weights are drawn. Keras's default is ``glorotUniform``, PyTorch's
-/// ``kaimingUniform`` (`kaiming_uniform_(a = sqrt(5))`, i.e. U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
+/// ``kaimingUniform(a:)`` (`kaiming_uniform_(a = sqrt(5))`, i.e. U(-1/sqrt(fanIn), 1/sqrt(fanIn))).
 ///
 /// Fans follow each framework's definition for the weight layout: for a convolution
 /// `fanIn = inChannels * kh * kw`, `fanOut = outChannels * kh * kw`.

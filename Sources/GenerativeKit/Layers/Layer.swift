@@ -88,7 +88,7 @@ extension Module {
 /// and a decoder and its checkpoint names read `encoder.0.weight`.
 public protocol Model: Module {}
 
-extension Model {
+extension Module {
   /// Every parameter and buffer value by name: PyTorch's `state_dict()`.
   public var stateDict: [(name: String, value: Tensor)] {
     namedParameters.map { ($0.name, $0.parameter.value) }

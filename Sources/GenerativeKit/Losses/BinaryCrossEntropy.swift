@@ -7,6 +7,8 @@
 /// - Parameters:
 ///   - logits: any shape, typically `[N, 1]` from a discriminator.
 ///   - targets: the same shape, values in [0, 1].
+///   - reduction: the mean over all elements (default), their sum, or per-image sums averaged
+///     over the batch (``Reduction``).
 public func binaryCrossEntropy(logits: Tensor, targets: Tensor, reduction: Reduction = .mean) throws -> LossResult {
   try checkSameShape(logits, targets, loss: "binaryCrossEntropy")
   let divisor = reduction.divisor(for: logits.shape)

@@ -58,8 +58,6 @@ public struct GANOptions: Codable, Equatable, Sendable {
   }
 }
 
-extension GeneratorLoss: Codable {}
-
 extension GANOptions {
   /// The generator these options describe, initialised from the run's seed.
   public func makeGenerator() -> Sequential {
@@ -161,9 +159,9 @@ public final class GANExperiment {
     checkpoint.add(model: discriminator, prefix: "discriminator.")
     checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
     checkpoint.add(optimizer: trainer.discriminatorOptimizer, prefix: "optimizer.discriminator.")
-    checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
+    checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
     for (name, layer) in discriminator.randomStateLayers {
-      checkpoint.setGenerator(layer.generator, named: "rng.discriminator.\(name)")
+      checkpoint.setRandomGenerator(layer.generator, named: "rng.discriminator.\(name)")
     }
     return checkpoint
   }
@@ -173,9 +171,9 @@ public final class GANExperiment {
   public func resume(from url: URL) throws {
     let (checkpoint, epoch, step) = try RunCheckpoint.open(
       url, format: Self.format, as: GANOptions.self, mismatch: options.architectureMismatch(with:))
-    let noise = try checkpoint.generator(named: "rng.noise")
+    let noise = try checkpoint.randomGenerator(named: "rng.noise")
     let dropouts = try discriminator.randomStateLayers.map {
-      ($0.layer, try checkpoint.generator(named: "rng.discriminator.\($0.name)"))
+      ($0.layer, try checkpoint.randomGenerator(named: "rng.discriminator.\($0.name)"))
     }
     try checkpoint.restore(
       models: [("generator.", generator), ("discriminator.", discriminator)],

@@ -59,17 +59,26 @@ public final class RunLog {
   /// JSON has no NaN or infinity; they are written as null.
   private static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
 
+  /// One line of `log.jsonl`, read with the library's strict JSON parser (key order kept, depth
+  /// and size bounded); nil for a line that is not an epoch record. `null` reads back as NaN.
   private static func parse(_ line: String) -> EpochReport? {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-      let epoch = object["epoch"] as? Int
+    let bytes = Array(line.utf8)
+    guard let value = try? bytes.withUnsafeBytes({ try HeaderJSON.parse($0) }),
+      case .object(let members) = value
     else { return nil }
+    var epoch: Int?
+    var seconds = 0.0
+    var images = 0
     var metrics = TrainingFigures()
-    // Keys come back unordered; keep the file's order by scanning the line for each key.
-    let keys = object.keys.filter { !["epoch", "seconds", "images"].contains($0) }
-      .sorted { (line.range(of: "\"\($0)\"")?.lowerBound ?? line.endIndex) < (line.range(of: "\"\($1)\"")?.lowerBound ?? line.endIndex) }
-    for key in keys { metrics[key] = (object[key] as? NSNumber)?.floatValue ?? .nan }
-    return EpochReport(
-      epoch: epoch, metrics: metrics, seconds: (object["seconds"] as? NSNumber)?.doubleValue ?? 0,
-      images: object["images"] as? Int ?? 0)
+    for (key, value) in members {
+      switch key {
+      case "epoch": if case .integer(let number) = value { epoch = number }
+      case "seconds": seconds = value.numberValue ?? 0
+      case "images": if case .integer(let number) = value { images = number }
+      default: metrics[key] = value.numberValue.map(Float.init) ?? .nan
+      }
+    }
+    guard let epoch else { return nil }
+    return EpochReport(epoch: epoch, metrics: metrics, seconds: seconds, images: images)
   }
 }

@@ -33,8 +33,6 @@ public struct VAEOptions: Codable, Equatable, Sendable {
   }
 }
 
-extension ReconstructionLoss: Codable {}
-
 extension VAEOptions {
   /// The VAE these options describe, initialised from the run's seed.
   public func makeModel() -> VAE {
@@ -108,14 +106,14 @@ public final class VAEExperiment {
     var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
     checkpoint.add(model: model)
     checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
-    checkpoint.setGenerator(trainer.noiseGenerator, named: "rng.noise")
+    checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
     return checkpoint
   }
 
   public func resume(from url: URL) throws {
     let (checkpoint, epoch, step) = try RunCheckpoint.open(
       url, format: Self.format, as: VAEOptions.self, mismatch: options.architectureMismatch(with:))
-    let noise = try checkpoint.generator(named: "rng.noise")
+    let noise = try checkpoint.randomGenerator(named: "rng.noise")
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
     completedEpochs = epoch

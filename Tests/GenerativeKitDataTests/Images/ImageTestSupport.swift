@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 
 @testable import GenerativeKit

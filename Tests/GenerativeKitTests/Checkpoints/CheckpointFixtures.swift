@@ -42,7 +42,7 @@ enum CheckpointFixtures {
     var checkpoint = Checkpoint(metadata: ["run": "fixture"])
     checkpoint.add(model: model, prefix: "generator.")
     checkpoint.add(optimizer: optimizer, prefix: "optimizer.generator.")
-    checkpoint.setGenerator(SeededGenerator(seed: seed), named: "rng.main")
+    checkpoint.setRandomGenerator(SeededGenerator(seed: seed), named: "rng.main")
     checkpoint.epoch = 3
     checkpoint.step = 42
     return checkpoint

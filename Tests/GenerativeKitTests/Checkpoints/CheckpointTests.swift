@@ -180,22 +180,22 @@ import Testing
     var random = SeededGenerator(seed: 1234)
     for _ in 0..<17 { _ = random.next() }
     var checkpoint = Checkpoint()
-    checkpoint.setGenerator(random, named: "rng.data")
+    checkpoint.setRandomGenerator(random, named: "rng.data")
     #expect(checkpoint["rng.data"]?.dtype == .uint64)
     let loaded = try Checkpoint(safetensors: checkpoint.safetensorsBytes())
-    var resumed = try loaded.generator(named: "rng.data")
+    var resumed = try loaded.randomGenerator(named: "rng.data")
     #expect((0..<100).map { _ in resumed.next() } == (0..<100).map { _ in random.next() })
 
     expectCheckpointError(path: "in-memory checkpoint", tensor: "rng.noise", "missing") {
-      _ = try loaded.generator(named: "rng.noise")
+      _ = try loaded.randomGenerator(named: "rng.noise")
     }
     checkpoint.set(Tensor(shape: [4]), named: "rng.float")
     checkpoint["rng.zero"] = .uint64(shape: [4], scalars: [0, 0, 0, 0])
     expectCheckpointError(path: "in-memory checkpoint", tensor: "rng.float", "a generator state is U64 [4]") {
-      _ = try checkpoint.generator(named: "rng.float")
+      _ = try checkpoint.randomGenerator(named: "rng.float")
     }
     expectCheckpointError(path: "in-memory checkpoint", tensor: "rng.zero", "all zero") {
-      _ = try checkpoint.generator(named: "rng.zero")
+      _ = try checkpoint.randomGenerator(named: "rng.zero")
     }
   }
 

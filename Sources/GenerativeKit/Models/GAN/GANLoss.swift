@@ -1,5 +1,5 @@
 /// The generator's objective.
-public enum GeneratorLoss: String, Sendable, CaseIterable {
+public enum GeneratorLoss: String, Sendable, CaseIterable, Codable {
   /// `-E[log D(G(z))]` = BCE(D(G(z)), 1): the report's L_G and Goodfellow et al.'s practical
   /// choice, with strong gradients early in training.
   case nonSaturating = "non-saturating"

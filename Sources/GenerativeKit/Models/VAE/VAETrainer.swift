@@ -1,5 +1,5 @@
 /// The VAE's reconstruction term, summed over pixels and averaged over the batch.
-public enum ReconstructionLoss: String, Sendable, CaseIterable {
+public enum ReconstructionLoss: String, Sendable, CaseIterable, Codable {
   /// `sum (sigmoid(logits) - x)^2`: the report's choice.
   case meanSquaredError = "mse"
   /// `-sum [x log p + (1 - x) log(1 - p)]` with `p = sigmoid(logits)`: the Bernoulli negative
