@@ -33,9 +33,13 @@ public struct BLASConfiguration: Sendable, CustomStringConvertible {
   public var buildDescription: String
   /// The kernels in use (`openblas_get_corename()`), for example "SkylakeX".
   public var core: String
+  /// How the kernels in use were chosen.
   public var selection: Selection
+  /// The processor OpenBLAS runs on, as CPUID describes it.
   public var cpu: CPUFeatures
 
+  /// Whether this OpenBLAS carries kernels for several CPUs (built with `DYNAMIC_ARCH`), so its
+  /// kernels can be chosen at run time.
   public var isDynamicArch: Bool { buildDescription.split(separator: " ").contains("DYNAMIC_ARCH") }
 
   /// One line for logs: version, kernels, how they were chosen and the CPU.

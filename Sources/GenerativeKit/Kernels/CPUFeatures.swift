@@ -26,16 +26,27 @@ public struct CPUFeatures: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The processor's maker, from CPUID's vendor string.
   public enum Vendor: String, Sendable {
-    case intel = "Intel", amd = "AMD", hygon = "Hygon", other
+    /// GenuineIntel.
+    case intel = "Intel"
+    /// AuthenticAMD.
+    case amd = "AMD"
+    /// HygonGenuine (AMD Zen licensees).
+    case hygon = "Hygon"
+    /// Any other vendor string.
+    case other
   }
 
+  /// The processor's maker.
   public var vendor: Vendor
   /// CPUID's display family and model (family + extended family, model + extended model << 4).
   public var family: Int
+  /// CPUID's display model (see ``family``).
   public var model: Int
   /// The processor's brand string (CPUID 0x80000002-4), for example "Intel(R) Xeon(R) Processor".
   public var brand: String
+  /// The widest vector instructions both the processor and the operating system support.
   public var vectorLevel: VectorLevel
 
   public var description: String {

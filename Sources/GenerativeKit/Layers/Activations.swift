@@ -8,6 +8,7 @@ public final class ReLU: Layer {
   private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
+  /// A ReLU layer (no parameters).
   public init() {}
   public var description: String { "ReLU" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
@@ -30,12 +31,14 @@ public final class ReLU: Layer {
 
 /// `x` for `x >= 0`, `slope * x` otherwise. The default slope 0.3 is Keras's (PyTorch's is 0.01).
 public final class LeakyReLU: Layer {
+  /// The factor applied to negative inputs.
   public let slope: Float
   public var isTraining = true
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
   private var cachedInput: Tensor?
 
+  /// `slope` 0.3 is Keras's default; PyTorch's is 0.01.
   public init(slope: Float = 0.3) { self.slope = slope }
   public var description: String { "LeakyReLU(\(slope))" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
@@ -63,6 +66,7 @@ public final class Sigmoid: Layer {
   private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
+  /// A sigmoid layer (no parameters).
   public init() {}
   public var description: String { "Sigmoid" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
@@ -89,6 +93,7 @@ public final class Tanh: Layer {
   private let inputGradients = TensorPool()
   private var cachedOutput: Tensor?
 
+  /// A tanh layer (no parameters).
   public init() {}
   public var description: String { "Tanh" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }

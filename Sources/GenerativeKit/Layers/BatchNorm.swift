@@ -8,15 +8,23 @@
 ///
 /// - Parameters: `weight` (gamma) and `bias` (beta), `[features]`; buffers `running_mean`, `running_var`.
 public final class BatchNorm: Layer {
+  /// Channels (`C` of `[N, C, H, W]`) or features (`F` of `[N, F]`) normalised separately.
   public let features: Int
+  /// The weight of the old running statistics in each update, Keras's meaning: 0.99 keeps 99 %
+  /// (PyTorch's `momentum=0.01`).
   public let momentum: Float
+  /// Added to the variance before the square root.
   public let epsilon: Float
   /// Whether the running variance is updated with the unbiased batch variance (PyTorch) rather
   /// than the biased one (Keras).
   public let unbiasedRunningVariance: Bool
+  /// The learnable scale gamma, `[features]`, initially 1.
   public let weight: Parameter
+  /// The learnable shift beta, `[features]`, initially 0.
   public let bias: Parameter
+  /// The running mean used in inference mode (buffer `running_mean`, not trained).
   public let runningMean: Parameter
+  /// The running variance used in inference mode (buffer `running_var`, not trained).
   public let runningVariance: Parameter
   public var isTraining = true
 

@@ -11,10 +11,15 @@
 /// layers) instead run tap by tap (`ShiftedConvolution`): one GEMM per kernel tap and run of
 /// pixels, no column matrix, no products of padding.
 public final class Conv2D: Layer, ActivationFusingLayer {
+  /// Channels of the input.
   public let inChannels: Int
+  /// Channels of the output (filters).
   public let outChannels: Int
+  /// The side of the square kernel.
   public let kernelSize: Int
+  /// The step between output pixels, in input pixels.
   public let stride: Int
+  /// How the input is padded.
   public let padding: Padding
   /// `[outChannels, inChannels, kernelSize, kernelSize]`.
   public let weight: Parameter

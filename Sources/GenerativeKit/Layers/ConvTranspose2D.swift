@@ -9,10 +9,15 @@
 ///   With ``Padding/same`` or ``Padding/tensorflowSame``, `OH = H * stride` (Keras's "same").
 /// - Parameters: `weight` `[inChannels, outChannels, k, k]` (PyTorch's layout), `bias` `[outChannels]`.
 public final class ConvTranspose2D: Layer, ActivationFusingLayer {
+  /// Channels of the input.
   public let inChannels: Int
+  /// Channels of the output.
   public let outChannels: Int
+  /// The side of the square kernel.
   public let kernelSize: Int
+  /// The upsampling factor.
   public let stride: Int
+  /// The padding of the equivalent convolution, cropped from the output.
   public let padding: Padding
   /// Extra rows and columns added at the bottom and right of the output (PyTorch `output_padding`).
   public let outputPadding: Int

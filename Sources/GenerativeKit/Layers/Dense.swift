@@ -3,7 +3,9 @@
 /// - Input: `[N, inFeatures]`. Output: `[N, outFeatures]`.
 /// - Parameters: `weight` `[outFeatures, inFeatures]`, `bias` `[outFeatures]` (optional).
 public final class Dense: Layer {
+  /// The length of each input row.
   public let inFeatures: Int
+  /// The length of each output row.
   public let outFeatures: Int
   /// `[outFeatures, inFeatures]`, PyTorch's layout.
   public let weight: Parameter

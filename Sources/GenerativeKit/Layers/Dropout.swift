@@ -2,6 +2,7 @@
 /// probability `rate` and the survivors are scaled by `1 / (1 - rate)`; in inference mode the
 /// input passes through unchanged. Masks come from the layer's own seeded generator.
 public final class Dropout: Layer {
+  /// The probability that an input is zeroed in training mode.
   public let rate: Float
   public var isTraining = true
   /// The generator masks are drawn from; save and restore it to replay a run exactly.

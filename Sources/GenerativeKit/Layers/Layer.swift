@@ -43,8 +43,11 @@ public protocol Module: AnyObject {
 }
 
 extension Layer {
+  /// None: activations, reshapes and other layers without parameters or buffers.
   public var namedParameters: [NamedParameter] { [] }
 
+  /// Calls ``backward(_:)`` and drops the input gradient; layers with parameters implement it
+  /// without computing that gradient.
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
     _ = try backward(outputGradient)
   }

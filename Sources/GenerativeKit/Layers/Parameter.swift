@@ -37,9 +37,12 @@ public final class Parameter {
 
 /// A parameter together with its name in the model's state dictionary (`"3.weight"`).
 public struct NamedParameter {
+  /// PyTorch's `state_dict` name, for example `0.weight`.
   public var name: String
+  /// The parameter or buffer.
   public var parameter: Parameter
 
+  /// Names `parameter`.
   public init(_ name: String, _ parameter: Parameter) {
     self.name = name
     self.parameter = parameter

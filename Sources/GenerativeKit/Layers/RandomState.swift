@@ -1,6 +1,7 @@
 /// A layer that draws random numbers while training (``Dropout``). Its generator is part of the
 /// training state: checkpoints save it so a resumed run draws the same masks.
 public protocol RandomStateLayer: AnyObject {
+  /// The stream the layer draws from; setting it makes the next draws those of the saved state.
   var generator: SeededGenerator { get set }
 }
 

@@ -7,6 +7,7 @@ public final class Reshape: Layer {
   public var isTraining = true
   private var inputShape: [Int]?
 
+  /// A reshape of every item to `shape` (positive sizes whose product is the item's size).
   public init(_ shape: [Int]) {
     enforce(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "Reshape: shape must be positive, got \(shape)")
     self.shape = shape
@@ -41,6 +42,7 @@ public final class Flatten: Layer {
   public var isTraining = true
   private var inputShape: [Int]?
 
+  /// A flatten layer: `[N, ...]` to `[N, product of the rest]`.
   public init() {}
   public var description: String { "Flatten" }
 

@@ -18,6 +18,7 @@ public final class Sequential: Layer, Model {
   /// Wall time spent in each layer's forward and backward passes, accumulated while
   /// ``isProfiling`` is on (index-aligned with ``layers``): where a step's time goes.
   public private(set) var forwardSeconds: [Double]
+  /// Wall time of each layer's backward passes (see ``forwardSeconds``).
   public private(set) var backwardSeconds: [Double]
   /// Turns per-layer timing on (off by default; timing costs two clock reads per layer).
   public var isProfiling = false
@@ -134,11 +135,18 @@ public final class Sequential: Layer, Model {
 /// Builds a list of layers from statements, with `if`, `for` and optional support.
 @resultBuilder
 public enum LayerBuilder {
+  /// One layer.
   public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+  /// A list of layers, spliced in order.
   public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+  /// The statements of a block, in order.
   public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+  /// An `if` without `else`: its layers, or none.
   public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+  /// The `if` branch of an `if`-`else`.
   public static func buildEither(first part: [any Layer]) -> [any Layer] { part }
+  /// The `else` branch of an `if`-`else`.
   public static func buildEither(second part: [any Layer]) -> [any Layer] { part }
+  /// The layers of every iteration of a `for` loop, in order.
   public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }

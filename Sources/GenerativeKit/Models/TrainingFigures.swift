@@ -1,8 +1,11 @@
 /// Named figures in a fixed order (`D loss`, `G loss`, ...), as a step or an epoch reports them.
 public struct TrainingFigures: Sendable, Equatable, Sequence, CustomStringConvertible {
+  /// The names, in the order they were first set.
   public private(set) var names: [String] = []
+  /// The values, index-aligned with ``names``.
   public private(set) var values: [Float] = []
 
+  /// No figures.
   public init() {}
 
   /// Figures from `(name, value)` pairs, in order.

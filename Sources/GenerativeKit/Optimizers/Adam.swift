@@ -18,10 +18,15 @@ public final class Adam: Optimizer {
 
   public let parameters: [Parameter]
   public let parameterNames: [String]
+  /// The step size; may be changed between steps (for a schedule).
   public var learningRate: Float
+  /// The decay of the first-moment estimate.
   public let beta1: Float
+  /// The decay of the second-moment estimate.
   public let beta2: Float
+  /// Keeps the denominator away from zero.
   public let epsilon: Float
+  /// Where epsilon enters (Keras or PyTorch).
   public let epsilonPlacement: EpsilonPlacement
   /// Updates applied so far (`t`).
   public private(set) var stepCount = 0
@@ -30,6 +35,16 @@ public final class Adam: Optimizer {
   /// Second-moment estimates `v`, one per parameter.
   public private(set) var secondMoments: [Tensor]
 
+  /// Adam over `parameters`, with Keras's defaults.
+  ///
+  /// - Parameters:
+  ///   - parameters: the parameters it updates (frozen ones are skipped at each step).
+  ///   - names: names for the state tensors of a checkpoint; `0`, `1`, ... by default.
+  ///   - learningRate: the step size.
+  ///   - beta1: the first moment's decay.
+  ///   - beta2: the second moment's decay.
+  ///   - epsilon: added to the denominator.
+  ///   - epsilonPlacement: where epsilon is added (Keras by default).
   public init(
     parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9,
     beta2: Float = 0.999, epsilon: Float = 1e-7, epsilonPlacement: EpsilonPlacement = .keras

@@ -4,11 +4,20 @@
 public final class SGD: Optimizer {
   public let parameters: [Parameter]
   public let parameterNames: [String]
+  /// The step size; may be changed between steps.
   public var learningRate: Float
+  /// The momentum factor (0 for plain gradient descent).
   public let momentum: Float
   /// Momentum buffers, one per parameter (empty until the first step when momentum is used).
   public private(set) var velocities: [Tensor] = []
 
+  /// SGD over `parameters`.
+  ///
+  /// - Parameters:
+  ///   - parameters: the parameters it updates.
+  ///   - names: names for the momentum buffers in a checkpoint; `0`, `1`, ... by default.
+  ///   - learningRate: the step size.
+  ///   - momentum: the momentum factor.
   public init(parameters: [Parameter], names: [String]? = nil, learningRate: Float, momentum: Float = 0) {
     enforce(learningRate > 0, "SGD: learningRate must be positive, got \(learningRate)")
     enforce(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")

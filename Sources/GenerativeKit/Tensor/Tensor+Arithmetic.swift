@@ -16,14 +16,20 @@ extension Tensor {
     return result
   }
 
+  /// Element-wise sum of two tensors of the same shape.
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipWith(rhs, +) }
+  /// Element-wise difference of two tensors of the same shape.
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipWith(rhs, -) }
   /// Element-wise (Hadamard) product.
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zipWith(rhs, *) }
+  /// Every element times a scalar.
   public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
+  /// A scalar times every element.
   public static func * (lhs: Float, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
+  /// A scalar added to every element.
   public static func + (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 + rhs } }
 
+  /// Adds a tensor of the same shape in place (stops with both shapes named when they differ).
   public static func += (lhs: inout Tensor, rhs: Tensor) {
     enforce(lhs.shape == rhs.shape, "+=: shapes \(lhs.shapeDescription) and \(rhs.shapeDescription) differ")
     let source = rhs.pointer

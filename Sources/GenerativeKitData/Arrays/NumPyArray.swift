@@ -35,7 +35,7 @@ public enum NumPyArray {
 extension NumPyArray {
   /// Reads a `.npy` file holding little-endian float32 (`<f4`) in C order, of any shape.
   ///
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming the file and what is unsupported
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming the file and what is unsupported
   ///   (another dtype, Fortran order, a malformed or truncated header).
   public static func read(_ url: URL) throws -> Tensor {
     let bytes: [UInt8]

@@ -99,7 +99,7 @@ public struct DataLoader: Sendable {
 
   /// The rest of the epoch a saved ``DataLoaderState`` points into.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the state was saved with another seed
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` if the state was saved with another seed
   ///   or points outside the epoch.
   public func resume(from state: DataLoaderState) throws -> Epoch {
     guard state.seed == seed else {

@@ -58,10 +58,10 @@ public struct DataSetDownloader: Sendable {
   /// Downloads every file of `name` that is not already in place, and returns the folder holding
   /// them (`<directory>/<folder>`). Files already there are checked, not fetched again.
   ///
-  /// - Throws: ``GenerativeKitError/download(url:reason:)`` when a transfer fails after all
-  ///   attempts or the server answers with an error; ``GenerativeKitError/file(path:reason:)``
+  /// - Throws: `GenerativeKitError/download(url:reason:)` when a transfer fails after all
+  ///   attempts or the server answers with an error; `GenerativeKitError/file(path:reason:)`
   ///   when a downloaded or existing file fails its checks (a failed download leaves no file under
-  ///   the final name); ``GenerativeKitError/invalidArgument(_:)`` for sets without a download.
+  ///   the final name); `GenerativeKitError/invalidArgument(_:)` for sets without a download.
   @discardableResult
   public func download(_ name: DataSetName) throws -> String {
     let spec = name.spec

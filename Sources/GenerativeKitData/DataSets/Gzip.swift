@@ -18,8 +18,10 @@ public enum Gzip {
 
   /// The contents of the file at `path`, decompressed if it is gzip and returned as is otherwise.
   ///
-  /// - Parameter limit: the largest file and the largest decompressed output accepted, in bytes.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `path` when the file cannot be
+  /// - Parameters:
+  ///   - path: the file to read.
+  ///   - limit: the largest file and the largest decompressed output accepted, in bytes.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming `path` when the file cannot be
   ///   read, is corrupt or truncated, or would decompress to more than `limit` bytes.
   public static func readFile(_ path: String, limit: Int = defaultSizeLimit) throws -> [UInt8] {
     let raw = try FileBytes.read(path, limit: limit)
@@ -29,9 +31,10 @@ public enum Gzip {
   /// Decompresses gzip (or zlib) data; concatenated gzip members are joined.
   ///
   /// - Parameters:
+  ///   - compressed: the gzip or zlib stream.
   ///   - source: names the data in error messages (usually the file's path).
   ///   - limit: the largest output accepted, in bytes; the output buffer never grows past it.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` with `source` as the path when the data
+  /// - Throws: `GenerativeKitError/file(path:reason:)` with `source` as the path when the data
   ///   is corrupt, truncated, followed by garbage, or larger than `limit` once decompressed.
   public static func decompress(_ compressed: [UInt8], source: String, limit: Int = defaultSizeLimit) throws
     -> [UInt8]

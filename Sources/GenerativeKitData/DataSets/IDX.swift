@@ -41,8 +41,10 @@ public enum IDX {
 
   /// Reads the IDX file at `path`, decompressing it first if it is gzip.
   ///
-  /// - Parameter limit: the largest file, decompressed size and element count accepted.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `path` and what was wrong.
+  /// - Parameters:
+  ///   - path: the `.idx` file, gzip-compressed or not.
+  ///   - limit: the largest file, decompressed size and element count accepted.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming `path` and what was wrong.
   public static func read(_ path: String, limit: Int = Gzip.defaultSizeLimit) throws -> IDXArray {
     try parse(Gzip.readFile(path, limit: limit), source: path, limit: limit)
   }
@@ -53,8 +55,11 @@ public enum IDX {
   /// product neither overflows nor exceeds `limit`, and that the data after the header is exactly
   /// that many bytes long. Nothing is allocated from the declared sizes.
   ///
-  /// - Parameter source: names the data in error messages (usually the file's path).
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` with `source` as the path.
+  /// - Parameters:
+  ///   - bytes: the whole file, uncompressed.
+  ///   - source: names the data in error messages (usually the file's path).
+  ///   - limit: the largest element count accepted.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` with `source` as the path.
   public static func parse(_ bytes: [UInt8], source: String, limit: Int = Gzip.defaultSizeLimit) throws -> IDXArray {
     func fail(_ reason: String) -> GenerativeKitError { .file(path: source, reason: reason) }
     guard bytes.count >= 4 else {

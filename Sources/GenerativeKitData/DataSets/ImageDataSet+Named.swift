@@ -19,14 +19,19 @@ extension ImageDataSet {
   /// | `orl-faces` | train | 400 x 112 x 92 | subject 0-39 |
   ///
   /// - Parameters:
+  ///   - name: the set.
+  ///   - split: training or test images (the face sets have only a training split).
+  ///   - pixelRange: what the pixels are scaled to: [0, 1] or [-1, 1].
   ///   - directory: a folder searched before `GENERATIVEKIT_DATA` and the cache.
   ///   - downloader: when given and the files are not found, the set is downloaded with it (into
   ///     its directory, by default the per-user cache) and loaded from there. MNIST and
   ///     Fashion-MNIST only; for the others the not-found error stands.
   ///   - environment: the environment to read `GENERATIVEKIT_DATA`, `XDG_CACHE_HOME` and `HOME` from.
-  /// - Throws: ``GenerativeKitError/dataSetNotFound(name:message:)`` listing where it looked;
-  ///   ``GenerativeKitError/file(path:reason:)`` naming the file that is corrupt, has the wrong
-  ///   shape or checksum; ``GenerativeKitError/invalidArgument(_:)`` for a split the set lacks.
+  ///   - verifyChecksums: whether each file's SHA-256 is checked against the catalogue (once per
+  ///     unchanged file and process).
+  /// - Throws: `GenerativeKitError/dataSetNotFound(name:message:)` listing where it looked;
+  ///   `GenerativeKitError/file(path:reason:)` naming the file that is corrupt, has the wrong
+  ///   shape or checksum; `GenerativeKitError/invalidArgument(_:)` for a split the set lacks.
   public static func load(
     _ name: DataSetName, split: DataSplit = .train, pixelRange: PixelRange = .unit, directory: String? = nil,
     verifyChecksums: Bool = true, downloader: DataSetDownloader? = nil,
@@ -72,7 +77,7 @@ extension ImageDataSet {
   /// `"olivetti-faces"`, `"orl-faces"`) and split (`"train"`, `"test"`); see
   /// ``load(_:split:pixelRange:directory:verifyChecksums:downloader:environment:)``.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` listing the known names when `name` or
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` listing the known names when `name` or
   ///   `split` is unknown, and everything the typed overload throws.
   public static func load(
     named name: String, split: String = "train", pixelRange: PixelRange = .unit, directory: String? = nil,

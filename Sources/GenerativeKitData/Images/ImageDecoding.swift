@@ -7,8 +7,11 @@ extension PixelImage {
 
   /// Decodes PNG or JPEG data, recognised by its first bytes (not by a file name).
   ///
-  /// - Parameter source: the file name (or a description) used in error messages.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `source`, when the data is
+  /// - Parameters:
+  ///   - data: the file's bytes.
+  ///   - source: the file name (or a description) used in error messages.
+  ///   - maxPixels: larger images are refused before any pixel memory is allocated.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming `source`, when the data is
   ///   neither PNG nor JPEG or is damaged.
   public init(
     decoding data: [UInt8], source: String = "image data", maxPixels: Int = PixelImage.defaultMaxPixels
@@ -25,7 +28,7 @@ extension PixelImage {
 
   /// Reads a PNG or JPEG file, recognised by its first bytes (not by its name).
   ///
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming the file.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming the file.
   public init(contentsOf url: URL, maxPixels: Int = PixelImage.defaultMaxPixels) throws {
     try self.init(decoding: ImageFileIO.readBytes(url), source: url.path, maxPixels: maxPixels)
   }

@@ -104,7 +104,7 @@ public struct ImageFolder: Sendable {
 
   /// The paths, relative to ``directory``, of the image files to load, sorted.
   ///
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` when the folder is missing or unreadable.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` when the folder is missing or unreadable.
   public func imageFiles() throws -> [String] {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
@@ -153,8 +153,8 @@ public struct ImageFolder: Sendable {
   ///
   /// - Parameter report: called for each loaded and skipped file and once at the end; the default
   ///   prints skipped files and the final count to standard error.
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` for an `imageSize` below 1;
-  ///   ``GenerativeKitError/file(path:reason:)`` naming the folder when it is missing, holds no
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` for an `imageSize` below 1;
+  ///   `GenerativeKitError/file(path:reason:)` naming the folder when it is missing, holds no
   ///   PNG or JPEG files, or none of them could be read (the message lists them).
   public func load(report: ((Event) -> Void)? = nil) throws -> Contents {
     guard imageSize >= 1 else {

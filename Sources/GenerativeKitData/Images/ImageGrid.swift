@@ -75,8 +75,8 @@ public struct ImageGrid: Sendable, Equatable {
   /// - Returns: an image of `columns * W * scale + (columns + 1) * padding` by
   ///   `rows * H * scale + (rows + 1) * padding` pixels; gray when C = 1 and the background is
   ///   gray, otherwise RGB.
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` for other shapes or
-  ///   N = 0, ``GenerativeKitError/invalidArgument(_:)`` for a negative padding, a scale or fixed
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` for other shapes or
+  ///   N = 0, `GenerativeKitError/invalidArgument(_:)` for a negative padding, a scale or fixed
   ///   column count below 1.
   public func render(_ images: Tensor, range: PixelRange) throws -> PixelImage {
     let shape = images.shape
@@ -102,7 +102,7 @@ public struct ImageGrid: Sendable, Equatable {
   /// The grid of images that all have the same size and colour mode (see
   /// ``render(_:range:)`` for the layout).
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when `tiles` is empty or the sizes or
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` when `tiles` is empty or the sizes or
   ///   colour modes differ, or for invalid settings.
   public func render(_ tiles: [PixelImage]) throws -> PixelImage {
     guard let first = tiles.first else {
@@ -122,7 +122,7 @@ public struct ImageGrid: Sendable, Equatable {
 
   /// Renders `images` (see ``render(_:range:)``) and writes the grid as a PNG file, atomically.
   ///
-  /// - Throws: as ``render(_:range:)``, and ``GenerativeKitError/file(path:reason:)`` when the
+  /// - Throws: as ``render(_:range:)``, and `GenerativeKitError/file(path:reason:)` when the
   ///   file cannot be written.
   public func write(_ images: Tensor, range: PixelRange, to url: URL) throws {
     try PNG.write(render(images, range: range), to: url)

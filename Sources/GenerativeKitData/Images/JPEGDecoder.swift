@@ -27,10 +27,11 @@ public enum JPEG {
   /// (extra bytes between markers, unknown JFIF versions) are ignored.
   ///
   /// - Parameters:
+  ///   - data: the JPEG file's bytes.
   ///   - source: the file name (or a description) used in error messages.
   ///   - maxPixels: larger images are refused before any pixel memory is allocated.
   ///   - applyEXIFOrientation: whether to rotate or mirror as the EXIF Orientation tag says.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `source` and libjpeg's reason.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming `source` and libjpeg's reason.
   public static func decode(
     _ data: [UInt8], source: String = "JPEG data", maxPixels: Int = PixelImage.defaultMaxPixels,
     applyEXIFOrientation: Bool = true

@@ -13,9 +13,11 @@ extension PNG {
   /// transparency is composited onto `background`.
   ///
   /// - Parameters:
+  ///   - data: the PNG file's bytes.
   ///   - source: the file name (or a description) used in error messages.
   ///   - maxPixels: larger images are refused before any pixel memory is allocated.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming `source` and what is wrong: not a
+  ///   - background: the colour transparent pixels are composited onto.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` naming `source` and what is wrong: not a
   ///   PNG (wrong signature), damaged or truncated data, too many pixels.
   public static func decode(
     _ data: [UInt8], source: String = "PNG data", maxPixels: Int = PixelImage.defaultMaxPixels,

@@ -17,7 +17,7 @@ public enum PNG {
 
   /// The PNG file for `image`: 8-bit gray (colour type 0) or RGB (colour type 2).
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` with libpng's message when libpng
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` with libpng's message when libpng
   ///   refuses the image (for example a side beyond PNG's limit of 2^31 - 1).
   public static func encode(_ image: PixelImage) throws -> [UInt8] {
     var png = png_image()
@@ -44,7 +44,7 @@ public enum PNG {
 
   /// Writes `image` as a PNG file, atomically (temporary file, then rename).
   ///
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` when the file cannot be written.
+  /// - Throws: `GenerativeKitError/file(path:reason:)` when the file cannot be written.
   public static func write(_ image: PixelImage, to url: URL) throws {
     try ImageFileIO.writeAtomically(encode(image), to: url)
   }
@@ -52,8 +52,8 @@ public enum PNG {
   /// Writes one image given as a `[C, H, W]` tensor (C = 1 gray, 3 RGB) with values in `range`
   /// (clamped) as a PNG file, atomically.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` for other shapes,
-  ///   ``GenerativeKitError/file(path:reason:)`` when the file cannot be written.
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` for other shapes,
+  ///   `GenerativeKitError/file(path:reason:)` when the file cannot be written.
   public static func write(_ tensor: Tensor, range: PixelRange, to url: URL) throws {
     try write(PixelImage(tensor: tensor, range: range), to: url)
   }

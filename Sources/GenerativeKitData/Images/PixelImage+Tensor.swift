@@ -16,7 +16,7 @@ extension PixelImage {
   /// The image described by a `[C, H, W]` tensor (C = 1 gray, C = 3 RGB) whose values are in
   /// `range`; values outside it are clamped.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` unless the tensor is
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` unless the tensor is
   ///   `[1, H, W]` or `[3, H, W]` with H, W >= 1.
   public init(tensor: Tensor, range: PixelRange) throws {
     let shape = tensor.shape

@@ -18,7 +18,7 @@ import GenerativeKitData
 /// | 11, 12 | ReLU, Dropout(0.5) | 128 |
 /// | 13 | Dense(128 -> 10): logits | 10 |
 ///
-/// Images are `[N, 1, 28, 28]` with pixels in [0, 1] (``PixelRange/unit``); convert a GAN's
+/// Images are `[N, 1, 28, 28]` with pixels in [0, 1] (`PixelRange/unit`); convert a GAN's
 /// [-1, 1] samples with `(x + 1) / 2` first. The features are the pre-activation outputs of layer 10,
 /// which are dense and closer to Gaussian than the ReLU outputs that follow.
 ///
@@ -55,7 +55,7 @@ public final class DigitClassifier: Model {
 
   /// A freshly initialised classifier (Glorot-uniform weights, zero biases), in training mode.
   ///
-  /// - Parameter seed: seeds the weights and the dropout masks; without one they come from ``GlobalRandom``.
+  /// - Parameter seed: seeds the weights and the dropout masks; without one they come from `GlobalRandom`.
   public init(seed: UInt64? = nil) {
     var seeds = SeedSequence(seed)
     network = Sequential {
@@ -80,7 +80,7 @@ public final class DigitClassifier: Model {
 
   /// Class logits `[N, 10]` for images `[N, 1, 28, 28]`, in inference mode, `batchSize` images at a time.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` for other image shapes.
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` for other image shapes.
   public func logits(_ images: Tensor, batchSize: Int = 500) throws -> Tensor {
     try run(images, through: network.layers.count - 1, batchSize: batchSize, function: "logits")
   }
@@ -103,7 +103,7 @@ public final class DigitClassifier: Model {
 
   /// The fraction of `images` whose predicted digit equals `labels`.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the label count differs from the image count.
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` if the label count differs from the image count.
   public func accuracy(images: Tensor, labels: [Int], batchSize: Int = 500) throws -> Double {
     guard images.rank >= 1, labels.count == images.shape[0] else {
       throw GenerativeKitError.invalidArgument(

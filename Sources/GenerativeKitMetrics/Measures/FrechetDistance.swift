@@ -19,7 +19,7 @@ public struct FeatureStatistics: Sendable, Equatable {
   /// covariance is formed from Float64 centred features (two passes), so large means do not
   /// cancel the variances.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if `features` is not
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if `features` is not
   ///   `[N, F]` with N >= 2.
   public init(features: Tensor) throws {
     guard features.rank == 2, features.shape[0] >= 2, features.shape[1] >= 1 else {
@@ -52,7 +52,7 @@ public struct FeatureStatistics: Sendable, Equatable {
 
   /// Statistics given directly (for example saved ones): `mean` `[F]`, `covariance` `[F * F]` row-major.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the sizes disagree.
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` if the sizes disagree.
   public init(count: Int, mean: [Double], covariance: [Double]) throws {
     guard !mean.isEmpty, covariance.count == mean.count * mean.count else {
       throw GenerativeKitError.invalidArgument(
@@ -77,8 +77,8 @@ public struct FeatureStatistics: Sendable, Equatable {
 ///
 /// The overload on ``FeatureStatistics`` describes how the trace term is computed.
 ///
-/// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if a set is not
-///   `[N, F]` with N >= 2; ``GenerativeKitError/invalidArgument(_:)`` if the feature sizes differ.
+/// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if a set is not
+///   `[N, F]` with N >= 2; `GenerativeKitError/invalidArgument(_:)` if the feature sizes differ.
 public func frechetDistance(_ first: Tensor, _ second: Tensor) throws -> Double {
   if first.rank == 2, second.rank == 2, first.shape[1] != second.shape[1] {
     throw GenerativeKitError.invalidArgument(
@@ -96,7 +96,7 @@ public func frechetDistance(_ first: Tensor, _ second: Tensor) throws -> Double 
 /// `Tr sqrt(C1 C2) = sum_i sqrt(max(eig_i(M), 0))`. Tiny negative eigenvalues from rounding are
 /// clamped to zero, and so is a result that rounds below zero.
 ///
-/// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the dimensions differ or LAPACK fails to converge.
+/// - Throws: `GenerativeKitError/invalidArgument(_:)` if the dimensions differ or LAPACK fails to converge.
 public func frechetDistance(_ first: FeatureStatistics, _ second: FeatureStatistics) throws -> Double {
   guard first.dimension == second.dimension else {
     throw GenerativeKitError.invalidArgument(

@@ -23,8 +23,8 @@ public struct InceptionScore: Sendable, Equatable {
 ///   - probabilities: `[N, K]`, rows of non-negative class probabilities (``DigitClassifier/probabilities(_:batchSize:)``).
 ///   - splits: the rows are cut into this many consecutive, nearly equal parts, scored separately
 ///     (Salimans et al. used 10 splits of 5,000); at most N.
-/// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if `probabilities` is
-///   not `[N, K]` with N >= 1; ``GenerativeKitError/invalidArgument(_:)`` for a bad split count or
+/// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if `probabilities` is
+///   not `[N, K]` with N >= 1; `GenerativeKitError/invalidArgument(_:)` for a bad split count or
 ///   a negative or non-finite probability.
 public func inceptionScore(probabilities: Tensor, splits: Int = 1) throws -> InceptionScore {
   guard probabilities.rank == 2, probabilities.shape[0] >= 1, probabilities.shape[1] >= 1 else {
@@ -73,8 +73,8 @@ public func inceptionScore(probabilities: Tensor, splits: Int = 1) throws -> Inc
 /// real MNIST test digits with a 99 % classifier), where the Inception score mixes that with class
 /// balance.
 ///
-/// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if `probabilities` is not
-///   `[N, K]` with N >= 1; ``GenerativeKitError/invalidArgument(_:)`` if `threshold` is not in (0, 1].
+/// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if `probabilities` is not
+///   `[N, K]` with N >= 1; `GenerativeKitError/invalidArgument(_:)` if `threshold` is not in (0, 1].
 public func confidentFraction(probabilities: Tensor, threshold: Float = 0.9) throws -> Double {
   guard probabilities.rank == 2, probabilities.shape[0] >= 1, probabilities.shape[1] >= 1 else {
     throw GenerativeKitError.shapeMismatch(
@@ -97,7 +97,7 @@ public struct ClassHistogram: Sendable, Equatable, CustomStringConvertible {
 
   /// A histogram of predicted class indices in `0..<classCount`.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` naming the first label outside the range,
+  /// - Throws: `GenerativeKitError/invalidArgument(_:)` naming the first label outside the range,
   ///   or if `classCount` < 1 or there are no labels.
   public init(labels: [Int], classCount: Int) throws {
     guard classCount >= 1 else {
@@ -115,7 +115,7 @@ public struct ClassHistogram: Sendable, Equatable, CustomStringConvertible {
 
   /// A histogram of the most probable class of each row of `[N, K]` probabilities or logits.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if it is not `[N, K]` with N >= 1.
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if it is not `[N, K]` with N >= 1.
   public init(probabilities: Tensor) throws {
     guard probabilities.rank == 2, probabilities.shape[0] >= 1, probabilities.shape[1] >= 1 else {
       throw GenerativeKitError.shapeMismatch(

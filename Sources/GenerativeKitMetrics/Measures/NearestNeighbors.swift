@@ -12,15 +12,15 @@ public struct NearestNeighbors: Sendable, Equatable {
 
 /// The nearest training image (L2 in pixel space) of every sample.
 ///
-/// Candidates come from blocked Float32 GEMMs (``PairwiseDistances``); the reported distance of
+/// Candidates come from blocked Float32 GEMMs (`PairwiseDistances`); the reported distance of
 /// the winner is then recomputed exactly in Float64, so a sample that is a copy of a training
 /// image gets distance 0. Ties go to the lowest index.
 ///
 /// - Parameters:
 ///   - samples: `[N, C, H, W]` (or `[N, D]`).
 ///   - training: `[M, C, H, W]` with the same image shape, in the same pixel range.
-/// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` for an empty set;
-///   ``GenerativeKitError/invalidArgument(_:)`` if the image shapes differ.
+/// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` for an empty set;
+///   `GenerativeKitError/invalidArgument(_:)` if the image shapes differ.
 public func nearestNeighbors(of samples: Tensor, in training: Tensor) throws -> NearestNeighbors {
   let function = "nearestNeighbors"
   let x = try FeatureMatrix.rows(samples, argument: "samples", function: function)
@@ -50,13 +50,13 @@ public func nearestNeighbors(of samples: Tensor, in training: Tensor) throws -> 
 
 /// Pairs each sample with its nearest training image for a picture: `[2N, C, H, W]` in the order
 /// sample 0, its neighbour, sample 1, its neighbour, ... Rendered with an even number of columns
-/// (``ImageGrid`` with `.fixed(2)` for one pair per row), each sample sits left of its neighbour.
+/// (`ImageGrid` with `.fixed(2)` for one pair per row), each sample sits left of its neighbour.
 ///
 /// - Parameters:
 ///   - samples: `[N, C, H, W]`.
 ///   - training: `[M, C, H, W]`, the set `neighbors` indexes into.
 ///   - neighbors: from ``nearestNeighbors(of:in:)`` for these samples.
-/// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the shapes or the neighbour count
+/// - Throws: `GenerativeKitError/invalidArgument(_:)` if the shapes or the neighbour count
 ///   disagree, or an index is outside the training set.
 public func nearestNeighborPanel(samples: Tensor, training: Tensor, neighbors: NearestNeighbors) throws -> Tensor {
   let function = "nearestNeighborPanel"

@@ -22,7 +22,7 @@ public struct ParzenWindow {
 
   /// An estimator with kernels on `samples` (`[N, D]`, or images `[N, C, H, W]` flattened).
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if `samples` is not a
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if `samples` is not a
   ///   non-empty set of rows.
   public init(samples: Tensor) throws {
     self.samples = try FeatureMatrix.rows(samples, argument: "samples", function: "ParzenWindow")
@@ -31,8 +31,8 @@ public struct ParzenWindow {
   /// The log-density (nats) of every row of `points` (`[M, D]` or `[M, C, H, W]`), for each
   /// bandwidth in `sigmas`: `result[s][m]`. The distances are computed once for all bandwidths.
   ///
-  /// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` for an empty point
-  ///   set; ``GenerativeKitError/invalidArgument(_:)`` if the dimension differs from the samples'
+  /// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` for an empty point
+  ///   set; `GenerativeKitError/invalidArgument(_:)` if the dimension differs from the samples'
   ///   or a bandwidth is not positive and finite.
   public func logLikelihoods(of points: Tensor, sigmas: [Double]) throws -> [[Double]] {
     let function = "ParzenWindow.logLikelihoods"
@@ -101,6 +101,7 @@ public struct ParzenWindow {
   ///   - samples: generated images (10,000 in the paper), pixels in [0, 1].
   ///   - validation: held-out real images for the bandwidth (not the test set).
   ///   - test: the real test images.
+  ///   - grid: the bandwidths tried (by default 10 log-spaced values from 0.1 to 1).
   public static func evaluate(
     samples: Tensor, validation: Tensor, test: Tensor, grid: [Double] = ParzenWindow.defaultBandwidthGrid
   ) throws -> ParzenEvaluation {

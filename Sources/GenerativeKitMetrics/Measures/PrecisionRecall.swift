@@ -20,12 +20,12 @@ public struct PrecisionRecall: Sendable, Equatable {
 /// sample), recall the fraction of real samples inside the generated manifold. The paper uses
 /// k = 3 and equal set sizes (50,000 each; 10,000 is common for MNIST).
 ///
-/// All distances come from blocked GEMMs (``PairwiseDistances``) in Float32; a point counts as
+/// All distances come from blocked GEMMs (`PairwiseDistances`) in Float32; a point counts as
 /// inside a ball when its squared distance is at most the squared radius plus a rounding slack of
 /// `1e-5 (|x|^2 + |y|^2)`, so a sample whose copy is in the other set is always inside.
 ///
-/// - Throws: ``GenerativeKitError/shapeMismatch(context:expected:actual:)`` if a set has fewer than
-///   k + 1 samples; ``GenerativeKitError/invalidArgument(_:)`` if the feature sizes differ or k < 1.
+/// - Throws: `GenerativeKitError/shapeMismatch(context:expected:actual:)` if a set has fewer than
+///   k + 1 samples; `GenerativeKitError/invalidArgument(_:)` if the feature sizes differ or k < 1.
 public func precisionRecall(real: Tensor, generated: Tensor, k: Int = 3) throws -> PrecisionRecall {
   let function = "precisionRecall"
   guard k >= 1 else { throw GenerativeKitError.invalidArgument("\(function): k must be at least 1, got \(k)") }

@@ -65,7 +65,7 @@ public struct SlicedWassersteinDistance: Sendable, Equatable {
 /// The sliced Wasserstein distance between the patch distributions of two image sets (Karras et
 /// al. 2018, "Progressive Growing of GANs", section 5 and appendix D), for the faces experiments.
 ///
-/// For each level of a ``LaplacianPyramid`` of each set:
+/// For each level of a `LaplacianPyramid` of each set:
 /// 1. `patchesPerImage` patches of `patchSize x patchSize` pixels (all channels) are cut at random
 ///    positions. Image `i` of both sets gets the same positions (common random numbers), so equal
 ///    sets give exactly 0.
@@ -79,7 +79,8 @@ public struct SlicedWassersteinDistance: Sendable, Equatable {
 /// - Parameters:
 ///   - first: `[N, C, H, W]`, e.g. real faces.
 ///   - second: `[M, C, H, W]`, same C, H, W, e.g. generated faces, in the same pixel range.
-/// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if the image shapes differ, are smaller
+///   - settings: patch size and count, the coarsest pyramid level, the random directions and their seed.
+/// - Throws: `GenerativeKitError/invalidArgument(_:)` if the image shapes differ, are smaller
 ///   than a patch, or a setting is out of range.
 public func slicedWassersteinDistance(
   _ first: Tensor, _ second: Tensor, settings: SlicedWassersteinSettings = SlicedWassersteinSettings()

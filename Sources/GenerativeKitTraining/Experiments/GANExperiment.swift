@@ -80,7 +80,7 @@ extension GANOptions {
     }
   }
 
-  /// The generator and discriminator these options describe, as one ``GAN``.
+  /// The generator and discriminator these options describe, as one `GAN`.
   public func makeModel() throws -> GAN {
     try GAN(generator: makeGenerator(), discriminator: makeDiscriminator(), noiseDimension: noiseDimension)
   }

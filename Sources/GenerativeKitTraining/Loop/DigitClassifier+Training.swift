@@ -3,7 +3,7 @@ import GenerativeKit
 import GenerativeKitData
 import GenerativeKitMetrics
 
-/// How ``DigitClassifier/train(on:settings:progress:onEpochEnd:)`` trains.
+/// How `DigitClassifier.train(on:settings:progress:onEpochEnd:)` trains.
 public struct DigitClassifierTrainingSettings: Sendable, Equatable, Codable {
   /// Passes over the training set.
   public var epochs: Int = 5
@@ -34,7 +34,7 @@ public struct DigitClassifierTrainingSettings: Sendable, Equatable, Codable {
   }
 }
 
-/// One training epoch of a ``DigitClassifier``.
+/// One training epoch of a `DigitClassifier`.
 public struct DigitClassifierEpoch: Sendable, Equatable {
   /// 1-based.
   public var epoch: Int

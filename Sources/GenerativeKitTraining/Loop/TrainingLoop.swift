@@ -50,7 +50,9 @@ public final class TrainingLoop {
   }
 
   /// Trains `epochs` (1-based, inclusive).
+  ///
   /// - Parameters:
+  ///   - epochs: the epochs to run, for example `4...10` when resuming after epoch 3.
   ///   - batchesPerEpoch: for the progress display.
   ///   - batches: the batches of an epoch.
   ///   - firstStep: the global step count before the first batch (non-zero when resuming).

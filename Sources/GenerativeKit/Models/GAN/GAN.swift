@@ -10,7 +10,9 @@
 /// Parameters are named `generator.<i>.<name>` and `discriminator.<i>.<name>`, as the experiments'
 /// checkpoints store them. Train it with ``GANTrainer``.
 public final class GAN: Model {
+  /// Noise `[N, noiseDimension]` to images `[N, C, H, W]` in [-1, 1].
   public let generator: Sequential
+  /// Images `[N, C, H, W]` to logits `[N, 1]`.
   public let discriminator: Sequential
   /// The length of each noise vector.
   public let noiseDimension: Int

@@ -27,16 +27,29 @@ public struct GANStepMetrics: Sendable, Equatable {
 ///    is handed to G's backward (darknet's `train_dcgan` hand-off);
 /// 5. both optimizers step.
 public final class GANTrainer {
+  /// Noise `[N, noiseDimension]` to images.
   public let generator: any Layer
+  /// Images to logits `[N, 1]`.
   public let discriminator: any Layer
+  /// Updates the generator's parameters.
   public let generatorOptimizer: any Optimizer
+  /// Updates the discriminator's parameters.
   public let discriminatorOptimizer: any Optimizer
   /// `[noiseDimension]` noise per image.
   public let noiseDimension: Int
+  /// The generator's objective.
   public var generatorLoss: GeneratorLoss
   /// Draws the noise; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
 
+  /// - Parameters:
+  ///   - generator: noise `[N, noiseDimension]` to images scaled like the real batches.
+  ///   - discriminator: images to logits `[N, 1]`.
+  ///   - noiseDimension: the length of each noise vector.
+  ///   - generatorOptimizer: built over the generator's parameters.
+  ///   - discriminatorOptimizer: built over the discriminator's parameters.
+  ///   - generatorLoss: non-saturating by default (the report's).
+  ///   - seed: seeds ``noiseGenerator``.
   public init(
     generator: any Layer, discriminator: any Layer, noiseDimension: Int,
     generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,

@@ -9,8 +9,11 @@
 ///
 /// Parameters are named `encoder.<i>.<name>` and `decoder.<i>.<name>`.
 public final class VAE: Model {
+  /// Images `[N, C, H, W]` to `[N, 2 * latentDimension]`: means, then log-variances.
   public let encoder: Sequential
+  /// Codes `[N, latentDimension]` to logits `[N, C, H, W]`.
   public let decoder: Sequential
+  /// The length of a latent code.
   public let latentDimension: Int
   /// Log-variances are clamped to this range before use, so `exp` can neither overflow nor
   /// underflow to a zero variance; outside it the log-variance gradient is zero.
@@ -24,6 +27,7 @@ public final class VAE: Model {
     }
   }
 
+  /// A VAE from its two networks; `latentDimension` must match their shapes.
   public init(encoder: Sequential, decoder: Sequential, latentDimension: Int) {
     enforce(latentDimension > 0, "VAE: latentDimension must be positive, got \(latentDimension)")
     self.encoder = encoder

@@ -41,11 +41,15 @@ public enum ReconstructionLoss: String, Sendable, CaseIterable, Codable {
 public struct VAEStepMetrics: Sendable, Equatable {
   /// reconstruction + beta * KL.
   public var loss: Float
+  /// The reconstruction term (negative log-likelihood per image, up to a constant).
   public var reconstruction: Float
+  /// KL(q(z | x) || N(0, I)) per image.
   public var kl: Float
 
+  /// Whether every figure is a finite number (a run stops when not).
   public var isFinite: Bool { loss.isFinite && reconstruction.isFinite && kl.isFinite }
 
+  /// Figures as given.
   public init(loss: Float, reconstruction: Float, kl: Float) {
     self.loss = loss
     self.reconstruction = reconstruction
@@ -57,8 +61,11 @@ public struct VAEStepMetrics: Sendable, Equatable {
 /// the reparameterisation `z = mu + sigma * eps`, `eps ~ N(0, I)`, so gradients reach the encoder
 /// through both the mean and the log-variance.
 public final class VAETrainer {
+  /// The model trained.
   public let model: VAE
+  /// Updates the model's parameters.
   public let optimizer: any Optimizer
+  /// How reconstructions are scored.
   public var reconstructionLoss: ReconstructionLoss
   /// The KL weight (1 for the ELBO; the beta-VAE uses other values).
   public var beta: Float
@@ -66,6 +73,12 @@ public final class VAETrainer {
   public var noiseGenerator: SeededGenerator
   private let logitGradients = TensorPool()
 
+  /// - Parameters:
+  ///   - model: the VAE to train.
+  ///   - optimizer: built over the model's parameters.
+  ///   - reconstructionLoss: MSE by default (the report's).
+  ///   - beta: the KL weight.
+  ///   - seed: seeds ``noiseGenerator``.
   public init(
     model: VAE, optimizer: any Optimizer, reconstructionLoss: ReconstructionLoss = .meanSquaredError,
     beta: Float = 1, seed: UInt64 = 0

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the DocC documentation of every library product into .build-docs/archives/PRODUCT.doccarchive
+# (open one with `docc preview`, or serve its folder) and checks the core: the script fails when DocC
+# warns about GenerativeKit (broken links, undocumented parameters) or when a public symbol of the
+# core has no documentation comment. The other products' warnings are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+bash scripts/setup.sh >/dev/null
+scratch=.build-docs
+rm -rf "$scratch/archives" "$scratch/graphs"
+mkdir -p "$scratch/archives" "$scratch/graphs"
+# Symbol graphs of every module (public API only), written afresh on every run. The command also
+# tries SwiftPM's generated test modules and reports failing on them; the products' graphs are
+# checked below instead.
+all="$scratch/$(uname -m)-unknown-linux-gnu/symbolgraph"
+rm -rf "$all"
+swift package --scratch-path "$scratch" dump-symbol-graph --minimum-access-level public \
+  >"$scratch/archives/symbol-graphs.log" 2>&1 || true
+products=(GenerativeKit GenerativeKitData GenerativeKitMetrics GenerativeKitTraining GenerativeKitTesting)
+for product in "${products[@]}"; do
+  if [ ! -f "$all/$product.symbols.json" ]; then
+    echo "no symbol graph for $product; see $scratch/archives/symbol-graphs.log" >&2
+    exit 1
+  fi
+done
+status=0
+for product in "${products[@]}"; do
+  graphs="$scratch/graphs/$product"
+  mkdir -p "$graphs"
+  cp "$all/$product.symbols.json" "$graphs/"
+  cp "$all/$product"@*.symbols.json "$graphs/" 2>/dev/null || true
+  log="$scratch/archives/$product.log"
+  docc convert "Sources/$product/$product.docc" --additional-symbol-graph-dir "$graphs" \
+    --output-dir "$scratch/archives/$product.doccarchive" --fallback-display-name "$product" \
+    --fallback-bundle-identifier "org.generativekit.$product" --analyze >"$log" 2>&1
+  warnings=$(grep -c '^warning' "$log" || true)
+  echo "$product: $warnings DocC warnings ($scratch/archives/$product.doccarchive)"
+  if [ "$warnings" -gt 0 ]; then grep -A1 '^warning' "$log" | grep -v '^--$' | paste - - | sed 's/^/  /'; fi
+  if [ "$product" = GenerativeKit ]; then
+    [ "$warnings" -eq 0 ] || status=1
+    if ! python3 scripts/undocumented-symbols.py "$graphs/$product.symbols.json" "$PWD/Sources/$product"; then
+      echo "GenerativeKit: the public symbols above have no documentation comment"
+      status=1
+    fi
+  fi
+done
+exit $status
