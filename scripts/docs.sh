@@ -13,9 +13,10 @@ mkdir -p "$scratch/archives" "$scratch/graphs"
 # Symbol graphs of every module (public API only), written afresh on every run. The command also
 # tries SwiftPM's generated test modules and reports failing on them; the products' graphs are
 # checked below instead.
-all="$scratch/$(uname -m)-unknown-linux-gnu/symbolgraph"
+# It uses the package's usual build folder, so after `swift build` it compiles nothing again.
+all=".build/$(uname -m)-unknown-linux-gnu/symbolgraph"
 rm -rf "$all"
-swift package --scratch-path "$scratch" dump-symbol-graph --minimum-access-level public \
+swift package dump-symbol-graph --minimum-access-level public \
   >"$scratch/archives/symbol-graphs.log" 2>&1 || true
 products=(GenerativeKit GenerativeKitData GenerativeKitMetrics GenerativeKitTraining GenerativeKitTesting)
 for product in "${products[@]}"; do

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up the system libraries, builds everything and runs the test suite.
+# Sets up the system libraries, builds everything and runs the test suite, then checks the
+# documentation (scripts/docs.sh) and the core product on its own (scripts/check-core-alone.sh).
 # Data sets are found through GENERATIVEKIT_DATA (default: ../shared/data beside the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +12,7 @@ swift build --build-tests
 # that results do not depend on them, and a concurrent test's bit-for-bit resume check would see
 # the change. On two cores running tests in parallel saves little anyway.
 swift test --skip-build --no-parallel "$@"
+# The products' documentation: no DocC warning anywhere, no undocumented public symbol in the core.
+bash scripts/docs.sh
+# The core on its own: a fresh package that depends on GenerativeKit alone trains the toy-fit model.
+bash scripts/check-core-alone.sh
