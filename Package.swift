@@ -88,16 +88,17 @@ let package = Package(
     .target(
       name: "ExampleSupport",
       dependencies: [
-        "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining",
+        "GenerativeKit", "GenerativeKitData", "GenerativeKitTraining",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/ExampleSupport"
     ),
+    // Each example names the products it imports: a map of which product does what.
     example("mnist-gan"),
     example("mnist-vae"),
     example("sample"),
-    example("faces-gan"),
-    example("faces-vae"),
+    example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
+    example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
     example("toy-fit", dependencies: ["GenerativeKit"]),
     example(
       "mnist-classifier",
@@ -157,9 +158,7 @@ let package = Package(
 /// An example program in `Examples/NAME`, with the products it imports and the argument parser.
 func example(
   _ name: String,
-  dependencies: [Target.Dependency] = [
-    "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport",
-  ]
+  dependencies: [Target.Dependency] = ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport"]
 ) -> Target {
   .executableTarget(
     name: name,

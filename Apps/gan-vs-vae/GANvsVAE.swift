@@ -3,7 +3,6 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// Trains (or resumes) the report's GAN and VAE on MNIST and on faces (Frey or Olivetti) and writes a report

@@ -1,6 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// How big a comparison run is: the report's full settings, or a few minutes' worth.

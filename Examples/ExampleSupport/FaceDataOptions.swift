@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
-import GenerativeKitTraining
 
 /// Where the face examples get their images: a named face set, or a folder of the user's photos.
 public struct FaceDataOptions: ParsableArguments {

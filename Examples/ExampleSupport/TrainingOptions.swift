@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// The options every training example shares.

@@ -2,8 +2,6 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// The report's GAN on face images: the report's DCGAN sized for the images (Frey faces, ORL),

@@ -2,8 +2,6 @@ import ArgumentParser
 import ExampleSupport
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// The report's convolutional VAE on face images, sized for the images (multiples of 4).

@@ -3,7 +3,6 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// The report's GAN on MNIST: the TensorFlow DCGAN tutorial's generator and discriminator,

@@ -3,7 +3,6 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// The report's convolutional VAE on MNIST: three convolutions and a dense layer to the mean and

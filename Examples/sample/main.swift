@@ -3,7 +3,6 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// Loads a GAN or VAE checkpoint written by the examples and writes what it generates.

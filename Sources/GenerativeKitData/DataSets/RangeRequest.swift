@@ -7,6 +7,11 @@ import GenerativeKit
 
 /// One HTTP GET that appends to a partial file, asking for the rest with `Range: bytes=<offset>-`
 /// when the file is not empty. Blocks the calling thread until the transfer ends.
+///
+/// Sendable (URLSession requires it of a delegate) without a lock: `handle` and `outcome` are
+/// written only by the delegate callbacks, which a session with `delegateQueue: nil` runs one at a
+/// time on its own serial queue, and `run()` reads `outcome` only after the last callback has
+/// signalled `finished`, which orders that read after every write.
 final class RangeRequest: NSObject, URLSessionDataDelegate, @unchecked Sendable {
   enum Outcome: Equatable {
     /// The server sent the rest of the file (200, or 206 from the requested offset).

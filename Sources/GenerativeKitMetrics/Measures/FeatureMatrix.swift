@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// Argument checks and small reductions shared by the metrics.
 ///

@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// The mean and covariance of a feature set, in Float64: what the Frechet distance compares.
 ///

@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// A classifier-based Inception Score (Salimans et al. 2016) with its spread over splits.
 public struct InceptionScore: Sendable, Equatable {

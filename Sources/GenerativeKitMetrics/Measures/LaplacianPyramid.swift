@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// A Laplacian pyramid of a batch of images (Burt & Adelson 1983), as Karras et al. 2018 build it
 /// for the sliced Wasserstein distance.

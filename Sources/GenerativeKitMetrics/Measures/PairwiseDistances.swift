@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// Squared Euclidean distances between the rows of two matrices, a block of query rows at a time,
 /// through one GEMM per block: `|q - r|^2 = |q|^2 + |r|^2 - 2 q . r`.

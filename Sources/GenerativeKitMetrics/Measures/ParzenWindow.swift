@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// A Gaussian Parzen-window density estimate centred on samples (Goodfellow et al. 2014's
 /// evaluation of GANs on MNIST and TFD):

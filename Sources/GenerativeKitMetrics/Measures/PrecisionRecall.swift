@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// Improved precision and recall of a generated distribution (Kynkaanniemi et al. 2019).
 public struct PrecisionRecall: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// The settings of the sliced Wasserstein distance between Laplacian-pyramid patch distributions.
 ///

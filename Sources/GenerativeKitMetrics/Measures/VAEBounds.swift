@@ -1,5 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
 
 /// The decoder's observation model `p(x | z)`, which turns decoder logits into a log-likelihood.
 public enum ObservationModel: Sendable, Equatable {

@@ -1,6 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// The bounds ``CheckedConfiguration`` conformances share.
 enum ConfigurationLimits {

@@ -1,7 +1,6 @@
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 
 /// The architecture family of a GAN experiment.
 public enum GANArchitecture: String, Codable, Sendable, CaseIterable {

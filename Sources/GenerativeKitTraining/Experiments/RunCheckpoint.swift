@@ -1,7 +1,6 @@
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 
 /// The parts of a training run's checkpoint both experiment kinds share: the format tag, the
 /// options as JSON, and the epoch and step reached.

@@ -4,8 +4,6 @@ import Foundation
   import Glibc
 #endif
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// One run's claim on its output folder: an `flock`ed `.generativekit-run.lock` file holding the
 /// owner's process id. A second run on the same folder is refused with that id; the kernel

@@ -1,7 +1,5 @@
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// The per-epoch record of a training run, kept as JSON lines (`log.jsonl`) and CSV (`log.csv`)
 /// in the run's folder, one line per epoch, written as soon as the epoch ends.

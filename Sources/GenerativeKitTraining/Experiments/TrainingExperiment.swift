@@ -1,7 +1,5 @@
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// A complete training run that writes into a folder and can continue from its checkpoints:
 /// ``GANExperiment`` and ``VAEExperiment``.

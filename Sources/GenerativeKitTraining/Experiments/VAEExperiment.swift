@@ -1,7 +1,6 @@
 import Foundation
 import GenerativeKit
 import GenerativeKitData
-import GenerativeKitMetrics
 
 /// Everything that defines a VAE run; saved in every checkpoint's metadata.
 public struct VAEOptions: Codable, Equatable, Sendable {

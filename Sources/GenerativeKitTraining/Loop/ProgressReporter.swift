@@ -2,8 +2,6 @@
   import Glibc
 #endif
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// Shows training progress: a live progress bar on a terminal (epoch, batch, images/s, ETA,
 /// current figures), plain log lines when the output is a file or a pipe (CI logs stay readable).

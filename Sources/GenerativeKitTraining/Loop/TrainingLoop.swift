@@ -1,6 +1,4 @@
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// What one training step reported.
 public struct StepReport: Sendable {

@@ -1,7 +1,5 @@
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// An axis's extent and its "nice" tick marks (1, 2 or 5 times a power of ten), with labels.
 ///

@@ -1,7 +1,5 @@
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 extension LinePlot {
   /// The chart as a standalone SVG document: title, framed plot area with grid lines, tick labels,

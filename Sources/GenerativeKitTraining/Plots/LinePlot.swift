@@ -1,7 +1,5 @@
 import Foundation
 import GenerativeKit
-import GenerativeKitData
-import GenerativeKitMetrics
 
 /// A line chart of training curves (losses per epoch, say), rendered as a standalone SVG file.
 ///
