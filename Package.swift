@@ -126,6 +126,20 @@ let package = Package(
       path: "Benchmarks/gk-bench"
     ),
 
+    // MARK: - Fuzzing
+
+    // scripts/fuzz.sh builds gk-fuzz with libFuzzer; a plain build makes seeds and replays files.
+    .target(
+      name: "FuzzTargets",
+      dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining"],
+      path: "Fuzz/FuzzTargets"
+    ),
+    .executableTarget(
+      name: "gk-fuzz",
+      dependencies: ["FuzzTargets"],
+      path: "Fuzz/gk-fuzz"
+    ),
+
     // MARK: - Tests
 
     .target(
@@ -149,6 +163,7 @@ let package = Package(
       name: "GenerativeKitTrainingTests",
       dependencies: [
         "GenerativeKitTraining", "GenerativeKitMetrics", "GenerativeKitData", "GenerativeKitTesting", "TestSupport",
+        "FuzzTargets",
       ]
     ),
   ],

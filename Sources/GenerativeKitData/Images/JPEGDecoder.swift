@@ -84,15 +84,15 @@ public enum JPEG {
       ImageFileIO.readBytes(url), source: url.path, maxPixels: maxPixels, applyEXIFOrientation: applyEXIFOrientation)
   }
 
-  /// A baseline JPEG of `image` at `quality` (1-100). Used by the tests to make JPEG files.
-  static func encode(_ image: PixelImage, quality: Int = 90) throws -> [UInt8] {
+  /// A baseline JPEG of `image` at `quality` (1-100). Used by the tests and the fuzzers' seeds to make JPEG files.
+  package static func encode(_ image: PixelImage, quality: Int = 90) throws -> [UInt8] {
     try encode(
       pixels: image.pixels, width: image.width, height: image.height, components: image.channelCount, quality: quality)
   }
 
   /// A baseline JPEG of interleaved 8-bit samples with 1 (gray), 3 (RGB) or 4 (CMYK, stored as
   /// given, with an Adobe marker) components.
-  static func encode(pixels: [UInt8], width: Int, height: Int, components: Int, quality: Int = 90) throws -> [UInt8] {
+  package static func encode(pixels: [UInt8], width: Int, height: Int, components: Int, quality: Int = 90) throws -> [UInt8] {
     enforce(
       [1, 3, 4].contains(components) && pixels.count == width * height * components,
       "JPEG.encode: \(pixels.count) bytes for \(width)x\(height) with \(components) components")
