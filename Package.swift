@@ -11,6 +11,7 @@ import PackageDescription
 //                          VAE bounds, the digit classifier.
 //   GenerativeKitTraining  the training loop, progress, run folders and logs, experiments, plots.
 //   GenerativeKitTesting   gradient checks and tensor comparisons for your own layers' tests.
+//   GenerativeKitDistributed  data-parallel training over MPI (Open MPI: libopenmpi-dev).
 let libraryTargetSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -21,6 +22,7 @@ let package = Package(
     .library(name: "GenerativeKitMetrics", targets: ["GenerativeKitMetrics"]),
     .library(name: "GenerativeKitTraining", targets: ["GenerativeKitTraining"]),
     .library(name: "GenerativeKitTesting", targets: ["GenerativeKitTesting"]),
+    .library(name: "GenerativeKitDistributed", targets: ["GenerativeKitDistributed"]),
   ],
   dependencies: [
     // The core product depends on system libraries alone; the data product hashes with
@@ -50,6 +52,11 @@ let package = Package(
       name: "CJPEG",
       pkgConfig: "libjpeg",
       providers: [.apt(["libjpeg-dev"])]
+    ),
+    .systemLibrary(
+      name: "CMPI",
+      pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
     ),
 
     // MARK: - Libraries
@@ -82,6 +89,11 @@ let package = Package(
       dependencies: ["GenerativeKit"],
       swiftSettings: libraryTargetSettings
     ),
+    .target(
+      name: "GenerativeKitDistributed",
+      dependencies: ["GenerativeKit", "CMPI"],
+      swiftSettings: libraryTargetSettings
+    ),
 
     // MARK: - Examples
 
@@ -93,9 +105,15 @@ let package = Package(
       ],
       path: "Examples/ExampleSupport"
     ),
+    // The examples' --distributed mode (links Open MPI): only the examples that offer it.
+    .target(
+      name: "DistributedSupport",
+      dependencies: ["GenerativeKit", "GenerativeKitDistributed"],
+      path: "Examples/DistributedSupport"
+    ),
     // Each example names the products it imports: a map of which product does what.
-    example("mnist-gan"),
-    example("mnist-vae"),
+    example("mnist-gan", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
+    example("mnist-vae", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("sample"),
     example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
     example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
@@ -142,6 +160,12 @@ let package = Package(
 
     // MARK: - Tests
 
+    // Data-parallel training against one process, run by GenerativeKitDistributedTests under mpirun.
+    .executableTarget(
+      name: "gk-distributed-check",
+      dependencies: ["GenerativeKit", "GenerativeKitDistributed"],
+      path: "Tests/DistributedCheck"
+    ),
     .target(
       name: "TestSupport",
       dependencies: ["GenerativeKit"],
@@ -165,6 +189,10 @@ let package = Package(
         "GenerativeKitTraining", "GenerativeKitMetrics", "GenerativeKitData", "GenerativeKitTesting", "TestSupport",
         "FuzzTargets",
       ]
+    ),
+    .testTarget(
+      name: "GenerativeKitDistributedTests",
+      dependencies: ["GenerativeKit", "GenerativeKitDistributed"]
     ),
   ],
   swiftLanguageModes: [.v5]

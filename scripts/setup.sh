@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system libraries GenerativeKit needs (Debian/Ubuntu), only when they are missing.
 # Safe to run repeatedly; needs root (or sudo) only when something must be installed.
+#
+#     bash scripts/setup.sh                 # the libraries every product but GenerativeKitDistributed needs
+#     bash scripts/setup.sh --distributed   # and Open MPI, for GenerativeKitDistributed and its tests
 set -euo pipefail
 
 packages=(libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libpng-dev libjpeg-dev)
+if [ "${1:-}" = "--distributed" ]; then packages+=(libopenmpi-dev openmpi-bin); fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-bash scripts/setup.sh
+bash scripts/setup.sh --distributed  # the whole package builds, GenerativeKitDistributed (Open MPI) included
 export GENERATIVEKIT_DATA="${GENERATIVEKIT_DATA:-$(cd .. && pwd)/shared/data}"
 swift build --build-tests
 # Serial: a few tests change process-wide settings (thread count, convolution chunk size) to check

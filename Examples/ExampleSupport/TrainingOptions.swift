@@ -116,14 +116,21 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
 }
 
 extension TrainingOptions {
-  /// Resumes `experiment` when `--resume` was given, prints `banner`, and trains for `epochs`.
-  public func train(_ experiment: some TrainingExperiment, epochs: Int, banner: String) throws {
+  /// Resumes `experiment` when `--resume` was given, prints `banner`, and trains for `epochs`;
+  /// with `parallelism`, as one process of a data-parallel job (every process reads the same
+  /// checkpoint to resume; process 0 writes the files).
+  public func train(
+    _ experiment: some TrainingExperiment, epochs: Int, banner: String, parallelism: (any DataParallelism)? = nil
+  ) throws {
     experiment.replacesEarlierRun = overwrite
+    experiment.parallelism = parallelism
     if let resume {
       try experiment.resume(from: URL(fileURLWithPath: resume))
       print("resumed from \(resume) at epoch \(experiment.epoch)")
     }
     print(banner)
-    try experiment.run(progress: .automatic(totalEpochs: epochs))
+    let progress = parallelism.map { $0.writesFiles } == false
+      ? ProgressReporter(style: .silent, totalEpochs: epochs) : .automatic(totalEpochs: epochs)
+    try experiment.run(progress: progress)
   }
 }

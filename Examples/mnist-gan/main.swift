@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistributedSupport
 import ExampleSupport
 import Foundation
 import GenerativeKit
@@ -21,6 +22,9 @@ struct MNISTGAN: ParsableCommand {
       """)
 
   @OptionGroup var common: TrainingOptions
+
+  @Flag(help: "Train data-parallel over MPI: start with mpirun -np N; --batch-size is the global batch.")
+  var distributed = false
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
   @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width = 64
@@ -49,6 +53,8 @@ struct MNISTGAN: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
+      let parallel = distributed ? try DistributedRun.start() : nil
+      defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
       var options = GANOptions()
       options.noiseDimension = noiseDimension
@@ -70,7 +76,8 @@ struct MNISTGAN: ParsableCommand {
         experiment, epochs: options.epochs,
         banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, discriminator "
             + "\(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch \(options.batchSize), "
-            + "\(common.threads) threads; output in \(output.path)")
+            + "\(common.threads) threads; output in \(output.path)",
+        parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/losses.svg, \(output.path)/checkpoints/latest.safetensors")
     }
   }

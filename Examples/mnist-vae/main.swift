@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistributedSupport
 import ExampleSupport
 import Foundation
 import GenerativeKit
@@ -21,6 +22,9 @@ struct MNISTVAE: ParsableCommand {
       """)
 
   @OptionGroup var common: TrainingOptions
+
+  @Flag(help: "Train data-parallel over MPI: start with mpirun -np N; --batch-size is the global batch.")
+  var distributed = false
 
   @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
   @Option(parsing: .unconditional, help: "Weight of the KL term: loss = reconstruction + beta * KL.") var beta: Float = 1
@@ -47,6 +51,8 @@ struct MNISTVAE: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
+      let parallel = distributed ? try DistributedRun.start() : nil
+      defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
       var options = VAEOptions()
       options.latentDimension = latentDimension
@@ -67,8 +73,9 @@ struct MNISTVAE: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "mnist-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), "
-            + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)")
-      if latentDimension == 2 {
+            + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
+        parallelism: parallel)
+      if latentDimension == 2, parallel?.writesFiles ?? true {
         let url = output.appendingPathComponent("manifold.png")
         try ImageGrid(columns: .fixed(20), padding: 0, scale: 1).write(try experiment.model.manifold(side: 20), range: .unit, to: url)
         print("manifold: \(url.path)")

@@ -34,6 +34,18 @@ public final class BatchNorm: Layer {
   private var cachedInput: Tensor?
   private var negativeMean: [Float] = []
   private var inverseStd: [Float] = []
+  /// Values per channel of the whole (global) batch in the last training-mode forward pass.
+  private var normalizedCount: Double = 0
+
+  /// In data-parallel training, sums the per-channel statistics across processes so that every
+  /// process normalises by the mean and variance of the global batch (synchronised batch norm),
+  /// in the forward pass and in the matching terms of the backward pass. Nil (the default): the
+  /// statistics of this process's batch.
+  public var statisticsReducer: (any CrossProcessSum)?
+  /// This process's rows of the global batch, in data-parallel training: the backward pass weights
+  /// its gradient sums by the shard's share before adding them up, so that shards of different
+  /// sizes (each with its own mean loss) give the global batch's input gradient. Nil: one process.
+  public var shard: BatchShard?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -100,8 +112,16 @@ public final class BatchNorm: Layer {
       throw GenerativeKitError.invalidArgument(
         "\(description): training needs more than one value per channel, got input \(input.shapeDescription)")
     }
-    let count = Double(batch * plane)
-    let (sums, squares) = channelSums(x, nil, batch: batch, channels: features, plane: plane)
+    var count = Double(batch * plane)
+    var (sums, squares) = channelSums(x, nil, batch: batch, channels: features, plane: plane)
+    if let statisticsReducer {
+      var packed = sums + squares + [count]
+      try statisticsReducer.sumAcrossProcesses(&packed)
+      sums = Array(packed[0..<features])
+      squares = Array(packed[features..<(2 * features)])
+      count = packed[2 * features]
+    }
+    normalizedCount = count
     var means = [Float](repeating: 0, count: features)
     var variances = [Float](repeating: 0, count: features)
     negativeMean = [Float](repeating: 0, count: features)
@@ -140,21 +160,33 @@ public final class BatchNorm: Layer {
     let gamma = weight.value.pointer
     let dgamma = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     let dbeta = bias.requiresGradient ? bias.gradient.mutablePointer() : nil
-    let count = Float(batch * plane)
-    let (sumDy, sumDyXhat) = negativeMean.withUnsafeBufferPointer { shifts in
+    let (localSumDy, localSumDyXhat) = negativeMean.withUnsafeBufferPointer { shifts in
       inverseStd.withUnsafeBufferPointer { scales in
         channelSums(dy, x, batch: batch, channels: features, plane: plane,
                     normalizing: (shifts.baseAddress!, scales.baseAddress!))
       }
     }
+    // The parameter gradients take this process's sums (a gradient synchronizer adds them up);
+    // the input gradient, like the statistics it differentiates, the global batch's.
+    var (sumDy, sumDyXhat) = (localSumDy, localSumDyXhat)
+    if let statisticsReducer {
+      // Each process's dy is its own mean loss's: scaled by its share, the sums add up to the
+      // global mean loss's, which this process's dy (1 / share times larger) then matches.
+      let share = Double(shard?.fraction ?? 1)
+      var packed = (sumDy + sumDyXhat).map { $0 * share }
+      try statisticsReducer.sumAcrossProcesses(&packed)
+      sumDy = packed[0..<features].map { $0 / share }
+      sumDyXhat = packed[features...].map { $0 / share }
+    }
+    let count = Float(normalizedCount)
     // dx = gamma * invStd / m * (m * dy - sum(dy) - xhat * sum(dy * xhat)), written as
     // dx = a * dy + b * xhat + c per channel.
     var a = [Float](repeating: 0, count: features)
     var b = [Float](repeating: 0, count: features)
     var c = [Float](repeating: 0, count: features)
     for channel in 0..<features {
-      dgamma?[channel] += Float(sumDyXhat[channel])
-      dbeta?[channel] += Float(sumDy[channel])
+      dgamma?[channel] += Float(localSumDyXhat[channel])
+      dbeta?[channel] += Float(localSumDy[channel])
       let scale = gamma[channel] * inverseStd[channel] / count
       a[channel] = scale * count
       b[channel] = -scale * Float(sumDyXhat[channel])

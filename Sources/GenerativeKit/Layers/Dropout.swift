@@ -7,6 +7,10 @@ public final class Dropout: Layer {
   public var isTraining = true
   /// The generator masks are drawn from; save and restore it to replay a run exactly.
   public var generator: SeededGenerator
+  /// This process's rows of the global batch, in data-parallel training: the masks are those of
+  /// the global batch's elements, so they do not depend on the number of processes. Nil: the
+  /// input is the whole batch.
+  public var shard: BatchShard?
   private var mask: Tensor?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
@@ -34,16 +38,26 @@ public final class Dropout: Layer {
     let output = outputs.make(input.shape)
     let (x, m, y) = (input.pointer, newMask.storage.pointer, output.storage.pointer)
     let (rate, scale, count) = (self.rate, 1 / (1 - rate), input.count)
-    // One draw from the layer's generator seeds this pass; each fixed block of elements gets its
-    // own stream from it, so the masks are the same for any thread count.
+    if let shard {
+      try input.checkShape([shard.count] + input.shape.dropFirst().map { $0 }, context: "\(description) (shard \(shard))")
+    }
+    // Element i of this input is element `first + i` of the global batch.
+    let first = (shard?.offset ?? 0) * (input.shape.first.map { count / max($0, 1) } ?? 0)
+    // One draw from the layer's generator seeds this pass; each fixed block of the global batch's
+    // elements gets its own stream from it, so the masks are the same for any thread count and
+    // any number of processes.
     let passSeed = generator.next()
     let blockSize = 1 << 14
-    let blocks = (count + blockSize - 1) / blockSize
+    let firstBlock = first / blockSize
+    let blocks = (first + count + blockSize - 1) / blockSize - firstBlock
     Threading.parallelRanges(blocks, costPerItem: blockSize) { range in
-      for block in range {
+      for block in range.lowerBound + firstBlock..<range.upperBound + firstBlock {
         var stream = SeededGenerator(seed: passSeed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
-        for i in (block * blockSize)..<min(count, (block + 1) * blockSize) {
+        let start = block * blockSize
+        for _ in start..<max(start, first) { _ = stream.nextUniform() }  // the rows of other processes
+        for global in max(start, first)..<min(first + count, start + blockSize) {
           let keep: Float = stream.nextUniform() < rate ? 0 : scale
+          let i = global - first
           m[i] = keep
           y[i] = x[i] * keep
         }

@@ -110,6 +110,8 @@ public final class GANExperiment {
   /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
   /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
   public var replacesEarlierRun = false
+  /// Several processes training this run together; see ``TrainingExperiment/parallelism``.
+  public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
   private var steps = 0
 
@@ -191,12 +193,18 @@ public final class GANExperiment {
   /// checkpoints of the last good epoch in place.
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
-    try ExperimentEpochs.run(
+    try parallelism?.prepare(trainer)
+    return try ExperimentEpochs.run(
       folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
       firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, progress: progress,
-      step: { [unowned self] images in try trainer.step(realImages: images).metrics },
+      replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
+      step: { [unowned self] images in
+        guard let parallelism else { return try trainer.step(realImages: images).metrics }
+        let shard = try parallelism.shard(globalCount: images.shape[0])
+        let figures = try trainer.step(realImages: images.rows(of: shard), shard: shard).metrics
+        return try parallelism.average(figures, shard: shard)
+      },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },
       checkpointsWritten: { [unowned self] epoch in

@@ -63,15 +63,23 @@ enum ExperimentEpochs {
   ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
+  ///   - writesFiles: false for the processes of a data-parallel run other than process 0: they
+  ///     train their shards and touch no file (no lock, log, checkpoint or picture).
   static func run(
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
-    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, progress: ProgressReporter,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, writesFiles: Bool = true,
+    progress: ProgressReporter,
     step: @escaping (Tensor) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
     checkpointsWritten: @escaping (Int) throws -> Void,
     filesWritten: @escaping (EpochReport, RunLog) throws -> Void
   ) throws -> [EpochReport] {
+    guard writesFiles else {
+      return try trainWithoutFiles(
+        dataSet: dataSet, batchSize: batchSize, seed: seed, completedEpochs: completedEpochs, totalEpochs: totalEpochs,
+        firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished, epochFinished: epochFinished)
+    }
     for folder in [outputDirectory] + folders {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -98,19 +106,44 @@ enum ExperimentEpochs {
       progress.message("nothing to do: the run already completed \(completedEpochs) of \(totalEpochs) epochs")
       return []
     }
+    return try trainEpochs(
+      dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
+      firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished
+    ) { report in
+      try epochFinished(&report)
+      try checkpointsWritten(report.epoch)
+      try log.append(report)
+      try filesWritten(report, log)
+    }
+  }
+
+  /// The epochs of a process that trains its shards and writes nothing (see `writesFiles`).
+  private static func trainWithoutFiles(
+    dataSet: ImageDataSet, batchSize: Int, seed: UInt64, completedEpochs: Int, totalEpochs: Int, firstStep: Int,
+    progress: ProgressReporter, step: @escaping (Tensor) throws -> TrainingFigures,
+    stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
+  ) throws -> [EpochReport] {
+    guard completedEpochs < totalEpochs else { return [] }
+    return try trainEpochs(
+      dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
+      firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished, epochFinished: epochFinished)
+  }
+
+  /// The loop itself: the same global batches on every process (one seeded shuffle per epoch).
+  private static func trainEpochs(
+    dataSet: ImageDataSet, batchSize: Int, seed: UInt64, epochs: ClosedRange<Int>, firstStep: Int,
+    progress: ProgressReporter, step: @escaping (Tensor) throws -> TrainingFigures,
+    stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
+  ) throws -> [EpochReport] {
     let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
     let loop = TrainingLoop(progress: progress)
     loop.onStepEnd = { stepFinished($0.step) }
     loop.onEpochEnd = { report in
       var report = report
       try epochFinished(&report)
-      try checkpointsWritten(report.epoch)
-      try log.append(report)
-      try filesWritten(report, log)
     }
     return try loop.run(
-      epochs: (completedEpochs + 1)...totalEpochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep,
-      batches: { loader.epoch($0 - 1) }
+      epochs: epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep, batches: { loader.epoch($0 - 1) }
     ) { batch in
       (try step(batch.images), batch.images.shape[0])
     }

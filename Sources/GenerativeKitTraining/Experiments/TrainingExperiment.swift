@@ -8,6 +8,10 @@ public protocol TrainingExperiment: AnyObject {
   var epoch: Int { get }
   /// Whether a fresh run may replace an earlier run found in its output folder.
   var replacesEarlierRun: Bool { get set }
+  /// Several processes training this model together (`GenerativeKitDistributed`'s
+  /// `DataParallel`): each takes its shard of every global batch of `batchSize`, and process 0
+  /// writes the files. Nil: one process.
+  var parallelism: (any DataParallelism)? { get set }
   /// Continues from a checkpoint this kind of experiment wrote; nothing changes on error.
   func resume(from url: URL) throws
   /// Trains up to the configured number of epochs, writing checkpoints, pictures and logs.

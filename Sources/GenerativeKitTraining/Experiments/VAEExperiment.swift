@@ -64,6 +64,8 @@ public final class VAEExperiment {
   /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
   /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
   public var replacesEarlierRun = false
+  /// Several processes training this run together; see ``TrainingExperiment/parallelism``.
+  public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
   private var steps = 0
 
@@ -123,12 +125,18 @@ public final class VAEExperiment {
 
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
-    try ExperimentEpochs.run(
+    try parallelism?.prepare(trainer)
+    return try ExperimentEpochs.run(
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, progress: progress,
-      step: { [unowned self] images in try trainer.step(images: images).metrics },
+      replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
+      step: { [unowned self] images in
+        guard let parallelism else { return try trainer.step(images: images).metrics }
+        let shard = try parallelism.shard(globalCount: images.shape[0])
+        let figures = try trainer.step(images: images.rows(of: shard), shard: shard).metrics
+        return try parallelism.average(figures, shard: shard)
+      },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in
         completedEpochs = report.epoch

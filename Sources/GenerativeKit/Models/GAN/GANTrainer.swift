@@ -41,6 +41,9 @@ public final class GANTrainer {
   public var generatorLoss: GeneratorLoss
   /// Draws the noise; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
+  /// In data-parallel training, averages both networks' gradients across processes before the
+  /// optimizers step; nil for one process.
+  public var gradientSynchronizer: (any GradientSynchronizer)?
 
   /// - Parameters:
   ///   - generator: noise `[N, noiseDimension]` to images scaled like the real batches.
@@ -70,18 +73,31 @@ public final class GANTrainer {
   }
 
   /// One training step on a real batch `[N, C, H, W]` (scaled like the generator's output).
+  ///
+  /// In data-parallel training `realImages` are this process's rows of the global batch, `shard`
+  /// says which: the noise is drawn for the whole global batch and sliced, dropout masks and batch
+  /// norm statistics are the global batch's (set ``BatchNorm/statisticsReducer`` on both networks),
+  /// and ``gradientSynchronizer`` averages the gradients, so that every process ends the step with
+  /// the weights one process would have after a step on the global batch. The returned figures are
+  /// this process's rows'.
   @discardableResult
-  public func step(realImages: Tensor) throws -> GANStepMetrics {
+  public func step(realImages: Tensor, shard: BatchShard? = nil) throws -> GANStepMetrics {
     let batch = realImages.shape.first ?? 0
     guard batch > 0 else {
       throw GenerativeKitError.invalidArgument("GANTrainer.step: empty batch \(realImages.shapeDescription)")
+    }
+    if let shard, shard.count != batch {
+      throw GenerativeKitError.invalidArgument("GANTrainer.step: \(batch) real images for the shard \(shard)")
     }
     generator.train()
     discriminator.train()
     generator.zeroGradients()
     discriminator.zeroGradients()
+    generator.setShard(shard)
+    discriminator.setShard(shard)
 
-    let fake = try generator.forward(sampleNoise(count: batch))
+    let noise = try shard.map { try sampleNoise(count: $0.globalCount).rows(of: $0) } ?? sampleNoise(count: batch)
+    let fake = try generator.forward(noise)
     guard fake.shape == realImages.shape else {
       throw GenerativeKitError.shapeMismatch(
         context: "GANTrainer: real batch (the generator makes \(fake.shapeDescription))",
@@ -106,6 +122,11 @@ public final class GANTrainer {
     discriminator.releaseBackwardState()
     generator.releaseBackwardState()
 
+    if let gradientSynchronizer {
+      // One call for both networks: fewer, larger messages.
+      try gradientSynchronizer.synchronize(
+        discriminatorOptimizer.parameters + generatorOptimizer.parameters, weight: shard?.fraction ?? 1)
+    }
     discriminatorOptimizer.step()
     generatorOptimizer.step()
     return GANStepMetrics(

@@ -71,6 +71,9 @@ public final class VAETrainer {
   public var beta: Float
   /// Draws `eps`; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
+  /// In data-parallel training, averages the gradients across processes before the optimizer
+  /// steps; nil for one process.
+  public var gradientSynchronizer: (any GradientSynchronizer)?
   private let logitGradients = TensorPool()
 
   /// - Parameters:
@@ -91,23 +94,35 @@ public final class VAETrainer {
   }
 
   /// One step on a batch `[N, C, H, W]` with pixels in [0, 1].
+  ///
+  /// In data-parallel training `images` are this process's rows of the global batch and `shard`
+  /// says which: `eps` is drawn for the global batch and sliced, and with the batch statistics
+  /// reduced and ``gradientSynchronizer`` set the step equals one process's on the global batch
+  /// (see ``GANTrainer/step(realImages:shard:)``). The figures are this process's rows'.
   @discardableResult
-  public func step(images: Tensor) throws -> VAEStepMetrics {
+  public func step(images: Tensor, shard: BatchShard? = nil) throws -> VAEStepMetrics {
+    if let shard, images.shape.first != shard.count {
+      throw GenerativeKitError.invalidArgument("VAETrainer.step: images \(images.shapeDescription) for the shard \(shard)")
+    }
     model.train()
     model.zeroGradients()
-    let metrics = try lossAndBackward(images: images)
+    model.setShard(shard)
+    let metrics = try lossAndBackward(images: images, shard: shard)
+    try gradientSynchronizer?.synchronize(optimizer.parameters, weight: shard?.fraction ?? 1)
     optimizer.step()
     return metrics
   }
 
   /// Forward and backward on a batch (gradients accumulate in the model), without an update.
-  func lossAndBackward(images: Tensor) throws -> VAEStepMetrics {
+  func lossAndBackward(images: Tensor, shard: BatchShard? = nil) throws -> VAEStepMetrics {
     let statistics = try model.encoder.forward(images)
     try statistics.checkShape([nil, 2 * model.latentDimension], context: "VAE encoder output (latent \(model.latentDimension))")
     let (mean, rawLogVariance) = splitColumns(statistics, at: model.latentDimension)
     let range = model.logVarianceRange
     let logVariance = rawLogVariance.map { min(max($0, range.lowerBound), range.upperBound) }
-    let epsilon = Tensor.randomNormal(shape: mean.shape, using: &noiseGenerator)
+    let epsilon = try shard.map {
+      try Tensor.randomNormal(shape: [$0.globalCount, model.latentDimension], using: &noiseGenerator).rows(of: $0)
+    } ?? Tensor.randomNormal(shape: mean.shape, using: &noiseGenerator)
     let sigma = logVariance.map { expf(0.5 * $0) }
     let codes = mean + sigma * epsilon
 

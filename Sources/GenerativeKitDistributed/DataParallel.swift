@@ -1,0 +1,181 @@
+import GenerativeKit
+
+/// Averages gradients across the processes of an MPI job: Horovod's and DistributedDataParallel's
+/// recipe. The gradients are scaled by the process's share of the global batch and packed into a
+/// few flat buffers (buckets of at most ``bucketElements`` floats, "tensor fusion"), each summed
+/// with one allreduce, instead of one call per tensor.
+public final class MPIGradientAverager: GradientSynchronizer {
+  /// The communicator the sums go through.
+  public let communicator: MPICommunicator
+  /// The most floats one allreduce carries (default 4 Mi, 16 MB).
+  public var bucketElements: Int
+  private var bucket: [Float] = []
+
+  /// An averager over `communicator`'s processes.
+  public init(communicator: MPICommunicator, bucketElements: Int = 4 << 20) {
+    self.communicator = communicator
+    self.bucketElements = max(1, bucketElements)
+  }
+
+  public func synchronize(_ parameters: [Parameter], weight: Float) throws {
+    let trainable = parameters.filter(\.isTrainable)
+    var index = 0
+    while index < trainable.count {
+      // Parameters are packed whole; one larger than a bucket goes alone.
+      var members: [Parameter] = []
+      var elements = 0
+      while index < trainable.count, members.isEmpty || elements + trainable[index].gradient.count <= bucketElements {
+        members.append(trainable[index])
+        elements += trainable[index].gradient.count
+        index += 1
+      }
+      if bucket.count < elements { bucket = [Float](repeating: 0, count: elements) }
+      try bucket.withUnsafeMutableBufferPointer { flat in
+        var offset = 0
+        for parameter in members {
+          parameter.gradient.withUnsafeBufferPointer { gradient in
+            for i in gradient.indices { flat[offset + i] = weight * gradient[i] }
+          }
+          offset += parameter.gradient.count
+        }
+        try communicator.allreduceSum(flat.baseAddress!, count: elements)
+        offset = 0
+        for parameter in members {
+          let count = parameter.gradient.count
+          parameter.gradient.withUnsafeMutableBufferPointer { gradient in
+            for i in 0..<count { gradient[i] = flat[offset + i] }
+          }
+          offset += count
+        }
+      }
+    }
+  }
+}
+
+/// Sums batch-norm statistics across an MPI job's processes (synchronised batch norm).
+public final class MPIStatisticsSum: CrossProcessSum {
+  /// The communicator the sums go through.
+  public let communicator: MPICommunicator
+
+  /// Sums over `communicator`'s processes.
+  public init(communicator: MPICommunicator) { self.communicator = communicator }
+
+  public func sumAcrossProcesses(_ values: inout [Double]) throws {
+    try communicator.allreduceSum(&values)
+  }
+}
+
+/// Data-parallel training over MPI: one model trained by every process of the job, each on its
+/// shard of every global batch, with the same result as one process training on the global batch.
+///
+/// ```swift
+/// let parallel = try DataParallel(communicator: .world())
+/// try parallel.prepare(trainer)                       // rank 0's weights everywhere, synced BN
+/// for batch in loader.epoch(epoch) {                  // the same global batches on every rank
+///   let shard = try parallel.shard(globalCount: batch.images.shape[0])
+///   try trainer.step(realImages: batch.images.rows(of: shard), shard: shard)
+/// }
+/// ```
+public final class DataParallel: DataParallelism {
+  /// The job's processes.
+  public let communicator: MPICommunicator
+  /// Averages the trainers' gradients.
+  public let gradients: MPIGradientAverager
+  /// Sums the batch-norm statistics.
+  public let statistics: MPIStatisticsSum
+
+  /// Data-parallel training over `communicator`.
+  public init(communicator: MPICommunicator) {
+    self.communicator = communicator
+    gradients = MPIGradientAverager(communicator: communicator)
+    statistics = MPIStatisticsSum(communicator: communicator)
+  }
+
+  /// This process's number in the job.
+  public var rank: Int { communicator.rank }
+
+  /// The processes in the job.
+  public var processCount: Int { communicator.size }
+
+  /// This process's rows of a global batch of `globalCount`.
+  ///
+  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when the batch has fewer rows than
+  ///   the job has processes.
+  public func shard(globalCount: Int) throws -> BatchShard {
+    try BatchShard.of(globalCount: globalCount, rank: communicator.rank, processes: communicator.size)
+  }
+
+  /// Copies every parameter and buffer of `model` (running statistics included) from process
+  /// `root` to the others, in one broadcast.
+  public func broadcastParameters(of model: any Module, root: Int = 0) throws {
+    let parameters = model.namedParameters.map(\.parameter)
+    var flat = [Float](repeating: 0, count: parameters.reduce(0) { $0 + $1.value.count })
+    var offset = 0
+    for parameter in parameters {
+      parameter.value.withUnsafeBufferPointer { value in
+        for i in value.indices { flat[offset + i] = value[i] }
+      }
+      offset += parameter.value.count
+    }
+    try flat.withUnsafeMutableBufferPointer { try communicator.broadcast($0.baseAddress!, count: $0.count, root: root) }
+    offset = 0
+    for parameter in parameters {
+      let count = parameter.value.count
+      parameter.value.withUnsafeMutableBufferPointer { value in
+        for i in 0..<count { value[i] = flat[offset + i] }
+      }
+      offset += count
+    }
+  }
+
+  /// Copies the random state of every layer that draws random numbers (``Dropout``'s masks) from
+  /// process `root` to the others, so that every process draws the global batch's masks.
+  public func broadcastRandomState(of model: any Module, root: Int = 0) throws {
+    for case let layer as any RandomStateLayer in model.allLayers {
+      layer.generator = try broadcast(layer.generator, root: root)
+    }
+  }
+
+  /// Process `root`'s generator on every process.
+  public func broadcast(_ generator: SeededGenerator, root: Int = 0) throws -> SeededGenerator {
+    let bytes = generator.state.flatMap { word in withUnsafeBytes(of: word.littleEndian, Array.init) }
+    let received = try communicator.broadcast(bytes: bytes, root: root)
+    var result = SeededGenerator(seed: 0)
+    result.state = (0..<4).map { word in
+      (0..<8).reduce(UInt64(0)) { $0 | UInt64(received[8 * word + $1]) << (8 * UInt64($1)) }
+    }
+    return result
+  }
+
+  /// Makes `trainer` train data-parallel: rank 0's weights, dropout and noise generators on every
+  /// process, batch norm synchronised in both networks, gradients averaged before each step.
+  public func prepare(_ trainer: GANTrainer) throws {
+    try broadcastParameters(of: trainer.generator)
+    try broadcastParameters(of: trainer.discriminator)
+    try broadcastRandomState(of: trainer.generator)
+    try broadcastRandomState(of: trainer.discriminator)
+    trainer.noiseGenerator = try broadcast(trainer.noiseGenerator)
+    trainer.generator.setBatchStatisticsReducer(statistics)
+    trainer.discriminator.setBatchStatisticsReducer(statistics)
+    trainer.gradientSynchronizer = gradients
+  }
+
+  /// Makes `trainer` train data-parallel (see ``prepare(_:)-(GANTrainer)``).
+  public func prepare(_ trainer: VAETrainer) throws {
+    try broadcastParameters(of: trainer.model)
+    try broadcastRandomState(of: trainer.model)
+    trainer.noiseGenerator = try broadcast(trainer.noiseGenerator)
+    trainer.model.setBatchStatisticsReducer(statistics)
+    trainer.gradientSynchronizer = gradients
+  }
+
+  /// Figures of the global batch from every process's figures of its shard: the means weighted by
+  /// the shards' sizes (the same on every process).
+  public func average(_ figures: TrainingFigures, shard: BatchShard) throws -> TrainingFigures {
+    var values = figures.values.map { Double($0) * Double(shard.fraction) }
+    try communicator.allreduceSum(&values)
+    var result = TrainingFigures()
+    for (name, value) in zip(figures.names, values) { result[name] = Float(value) }
+    return result
+  }
+}

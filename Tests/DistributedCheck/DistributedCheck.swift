@@ -1,0 +1,189 @@
+// gk-distributed-check: data-parallel training over MPI against one process, for the tests.
+//
+//     mpirun -np 2 gk-distributed-check gan|vae|batchnorm [--steps K] [--global-batch G] [--output DIR]
+//                                       [--sgd] [--verbose]
+//
+// Every rank trains two copies of the same model from the same seed: one alone on every whole
+// global batch (the single-process reference, no MPI), one data-parallel on its shard. At the end
+// it compares them, weight by weight, prints the largest differences and the communication per
+// step, and exits 1 when a difference passes the tolerance. Rank 0 saves the data-parallel model
+// in DIR (gan.safetensors or vae.safetensors) when --output is given. --sgd trains the GAN with
+// plain SGD instead of Adam (weights then differ exactly as the gradients do); --verbose lists the
+// eight tensors that differ most. A difference is the largest |a - b| of a tensor over its largest |a|.
+import Foundation
+import GenerativeKit
+import GenerativeKitDistributed
+
+@main
+struct DistributedCheck {
+  static func main() throws {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    guard let mode = arguments.first else { fail("usage: gk-distributed-check gan|vae|batchnorm [--steps K] [--global-batch G] [--output DIR]") }
+    arguments.removeFirst()
+    func option(_ name: String, default value: Int) -> Int {
+      guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let number = Int(arguments[index + 1])
+      else { return value }
+      return number
+    }
+    let steps = option("--steps", default: 3)
+    let globalBatch = option("--global-batch", default: 8)
+    let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+    Threading.threadCount = 1
+    useSGD = arguments.contains("--sgd")
+    let communicator = try MPICommunicator.world()
+    defer { communicator.finalize() }
+    let parallel = DataParallel(communicator: communicator)
+    let report: Report
+    switch mode {
+    case "gan": report = try gan(parallel, steps: steps, globalBatch: globalBatch, output: output)
+    case "vae": report = try vae(parallel, steps: steps, globalBatch: globalBatch, output: output)
+    case "batchnorm": report = try batchNorm(parallel, globalBatch: globalBatch)
+    default: fail("unknown mode '\(mode)'")
+    }
+    if arguments.contains("--verbose") {
+      for entry in report.all.sorted(by: { $0.relative > $1.relative }).prefix(8) { print("  \(entry.name): \(entry.relative)") }
+    }
+    let counters = communicator.statistics
+    print(
+      "rank \(communicator.rank)/\(communicator.size) \(mode): largest relative difference \(report.worst) (\(report.worstName)), "
+        + "largest absolute \(report.worstAbsolute); \(counters.calls) collective calls, \(counters.bytes) bytes, "
+        + "\(String(format: "%.4f", counters.seconds)) s" + (steps > 0 && mode != "batchnorm" ? " over \(steps) steps" : ""))
+    guard report.worst <= report.tolerance else {
+      fail("rank \(communicator.rank): \(report.worstName) differs by \(report.worst) (relative), more than \(report.tolerance)")
+    }
+  }
+
+  struct Report {
+    var worst = 0.0
+    var worstAbsolute = 0.0
+    var worstName = "-"
+    var tolerance = 1e-5
+    var all: [(name: String, relative: Double)] = []
+
+    /// Compares tensors by their largest difference relative to the tensor's largest value.
+    mutating func compare(_ name: String, _ a: Tensor, _ b: Tensor) {
+      let scale = Double(a.scalars.map(abs).max() ?? 0)
+      let difference = Double(zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0)
+      let relative = difference / max(scale, 1e-12)
+      worstAbsolute = max(worstAbsolute, difference)
+      all.append((name, relative))
+      if relative > worst { (worst, worstName) = (relative, name) }
+    }
+  }
+
+  static func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(1)
+  }
+
+  /// Random images in [-1, 1] (the GAN's range) or [0, 1], the same on every rank.
+  static func images(count: Int, channels: Int = 1, side: Int = 28, seed: UInt64, unit: Bool) -> Tensor {
+    var random = SeededGenerator(seed: seed)
+    let values = (0..<(count * channels * side * side)).map { _ in random.nextUniform() }
+    return Tensor(shape: [count, channels, side, side], scalars: values.map { unit ? $0 : 2 * $0 - 1 })
+  }
+
+  nonisolated(unsafe) static var useSGD = false
+
+  static func ganTrainer(seed: UInt64) -> GANTrainer {
+    let generator = DCGAN.mnistGenerator(noiseDimension: 16, channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed)
+    let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed + 1)
+    return GANTrainer(
+      generator: generator, discriminator: discriminator, noiseDimension: 16,
+      generatorOptimizer: useSGD ? SGD(model: generator, learningRate: 0.05) : Adam(model: generator, learningRate: 2e-4, beta1: 0.5),
+      discriminatorOptimizer: useSGD ? SGD(model: discriminator, learningRate: 0.05) : Adam(model: discriminator, learningRate: 2e-4, beta1: 0.5),
+      seed: seed + 2)
+  }
+
+  static func gan(_ parallel: DataParallel, steps: Int, globalBatch: Int, output: String?) throws -> Report {
+    let reference = ganTrainer(seed: 11)
+    // The data-parallel copy starts elsewhere on other ranks: the broadcast must bring rank 0's weights.
+    let distributed = ganTrainer(seed: parallel.communicator.rank == 0 ? 11 : 99)
+    reference.noiseGenerator = SeededGenerator(seed: 13)
+    distributed.noiseGenerator = SeededGenerator(seed: parallel.communicator.rank == 0 ? 13 : 97)
+    try parallel.prepare(distributed)
+    for step in 0..<steps {
+      let batch = images(count: globalBatch, seed: 1_000 + UInt64(step), unit: false)
+      try reference.step(realImages: batch)
+      let shard = try parallel.shard(globalCount: globalBatch)
+      try distributed.step(realImages: batch.rows(of: shard), shard: shard)
+    }
+    var report = Report()
+    for (a, b) in zip(
+      reference.generator.namedParameters + reference.discriminator.namedParameters,
+      distributed.generator.namedParameters + distributed.discriminator.namedParameters)
+    {
+      report.compare(a.name, a.parameter.value, b.parameter.value)
+    }
+    if let output, parallel.communicator.isRoot {
+      var checkpoint = Checkpoint(metadata: ["format": "gk-distributed-check"])
+      checkpoint.add(model: distributed.generator, prefix: "generator.")
+      checkpoint.add(model: distributed.discriminator, prefix: "discriminator.")
+      try checkpoint.save(to: URL(fileURLWithPath: output).appendingPathComponent("gan.safetensors"))
+    }
+    return report
+  }
+
+  static func vae(_ parallel: DataParallel, steps: Int, globalBatch: Int, output: String?) throws -> Report {
+    func trainer(seed: UInt64) -> VAETrainer {
+      let model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 28, imageWidth: 28, seed: seed)
+      return VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-3), seed: 21)
+    }
+    let reference = trainer(seed: 17)
+    let distributed = trainer(seed: parallel.communicator.rank == 0 ? 17 : 98)
+    try parallel.prepare(distributed)
+    for step in 0..<steps {
+      let batch = images(count: globalBatch, seed: 2_000 + UInt64(step), unit: true)
+      try reference.step(images: batch)
+      let shard = try parallel.shard(globalCount: globalBatch)
+      try distributed.step(images: batch.rows(of: shard), shard: shard)
+    }
+    var report = Report()
+    for (a, b) in zip(reference.model.namedParameters, distributed.model.namedParameters) {
+      report.compare(a.name, a.parameter.value, b.parameter.value)
+    }
+    if let output, parallel.communicator.isRoot {
+      var checkpoint = Checkpoint(metadata: ["format": "gk-distributed-check"])
+      checkpoint.add(model: distributed.model)
+      try checkpoint.save(to: URL(fileURLWithPath: output).appendingPathComponent("vae.safetensors"))
+    }
+    return report
+  }
+
+  /// Synchronised batch norm against one process on the global batch: the outputs and input
+  /// gradients of this rank's rows, and the parameter gradients summed over ranks.
+  static func batchNorm(_ parallel: DataParallel, globalBatch: Int) throws -> Report {
+    var random = SeededGenerator(seed: 5)
+    let input = Tensor.randomNormal(shape: [globalBatch, 3, 4, 5], using: &random).map { 2 * $0 + 0.5 }
+    let outputGradient = Tensor.randomNormal(shape: input.shape, using: &random)
+    func layer() -> BatchNorm {
+      let norm = BatchNorm(features: 3)
+      norm.weight.value = Tensor(shape: [3], scalars: [0.5, 1.5, -1.2])
+      norm.bias.value = Tensor(shape: [3], scalars: [0.1, -0.3, 0.7])
+      return norm
+    }
+    let single = layer()
+    let singleOutput = try single.forward(input)
+    let singleGradient = try single.backward(outputGradient)
+
+    let shard = try parallel.shard(globalCount: globalBatch)
+    let synced = layer()
+    synced.statisticsReducer = parallel.statistics
+    synced.shard = shard
+    let output = try synced.forward(input.rows(of: shard))
+    // dy of this rank's rows, scaled as a mean loss over the shard would scale it.
+    let shardGradient = try outputGradient.rows(of: shard) * (1 / shard.fraction)
+    let inputGradient = try synced.backward(shardGradient)
+    // The parameter gradients of the shards' mean losses, weighted and summed: the global one's.
+    try parallel.gradients.synchronize([synced.weight, synced.bias], weight: shard.fraction)
+
+    var report = Report()
+    report.compare("output rows", try singleOutput.rows(of: shard), output)
+    report.compare("input gradient rows", try singleGradient.rows(of: shard), inputGradient * shard.fraction)
+    report.compare("weight gradient", single.weight.gradient, synced.weight.gradient)
+    report.compare("bias gradient", single.bias.gradient, synced.bias.gradient)
+    report.compare("running mean", single.runningMean.value, synced.runningMean.value)
+    report.compare("running variance", single.runningVariance.value, synced.runningVariance.value)
+    return report
+  }
+}
