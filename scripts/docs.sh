@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-bash scripts/setup.sh >/dev/null
+bash scripts/setup.sh --distributed >/dev/null
 scratch=.build-docs
 rm -rf "$scratch/archives" "$scratch/graphs"
 mkdir -p "$scratch/archives" "$scratch/graphs"
@@ -18,7 +18,7 @@ all=".build/$(uname -m)-unknown-linux-gnu/symbolgraph"
 rm -rf "$all"
 swift package dump-symbol-graph --minimum-access-level public \
   >"$scratch/archives/symbol-graphs.log" 2>&1 || true
-products=(GenerativeKit GenerativeKitData GenerativeKitMetrics GenerativeKitTraining GenerativeKitTesting)
+products=(GenerativeKit GenerativeKitData GenerativeKitMetrics GenerativeKitTraining GenerativeKitTesting GenerativeKitDistributed)
 for product in "${products[@]}"; do
   if [ ! -f "$all/$product.symbols.json" ]; then
     echo "no symbol graph for $product; see $scratch/archives/symbol-graphs.log" >&2

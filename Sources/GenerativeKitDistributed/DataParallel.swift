@@ -99,7 +99,7 @@ public final class DataParallel: DataParallelism {
 
   /// This process's rows of a global batch of `globalCount`.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when the batch has fewer rows than
+  /// - Throws: `GenerativeKitError.invalidArgument(_:)` when the batch has fewer rows than
   ///   the job has processes.
   public func shard(globalCount: Int) throws -> BatchShard {
     try BatchShard.of(globalCount: globalCount, rank: communicator.rank, processes: communicator.size)
@@ -128,7 +128,7 @@ public final class DataParallel: DataParallelism {
     }
   }
 
-  /// Copies the random state of every layer that draws random numbers (``Dropout``'s masks) from
+  /// Copies the random state of every layer that draws random numbers (`Dropout`'s masks) from
   /// process `root` to the others, so that every process draws the global batch's masks.
   public func broadcastRandomState(of model: any Module, root: Int = 0) throws {
     for case let layer as any RandomStateLayer in model.allLayers {

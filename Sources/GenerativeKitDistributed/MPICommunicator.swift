@@ -25,7 +25,7 @@ public final class MPICommunicator: @unchecked Sendable {
 
   /// The job's communicator, initialising MPI in the first call.
   ///
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when MPI cannot be initialised or gives
+  /// - Throws: `GenerativeKitError.invalidArgument(_:)` when MPI cannot be initialised or gives
   ///   less thread support than needed.
   public static func world() throws -> MPICommunicator {
     try shared.withLock { shared in

@@ -19,7 +19,7 @@ public struct GANStepMetrics: Sendable, Equatable {
 /// TensorFlow loop does: both losses come from one pass of D over a real and a generated batch, and
 /// each network is updated by its own Adam.
 ///
-/// One ``step(realImages:)``:
+/// One ``step(realImages:shard:)``:
 /// 1. `z ~ N(0, I)`, `fake = G(z)`;
 /// 2. D on the real batch, backward of BCE(D(x), 1) into D's gradients;
 /// 3. D on the fakes, backward of BCE(D(G(z)), 0) into D's gradients;
