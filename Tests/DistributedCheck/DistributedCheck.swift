@@ -29,13 +29,13 @@ struct DistributedCheck {
     let globalBatch = option("--global-batch", default: 8)
     let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
     Threading.threadCount = 1
-    useSGD = arguments.contains("--sgd")
+    let useSGD = arguments.contains("--sgd")
     let communicator = try MPICommunicator.world()
     defer { communicator.finalize() }
     let parallel = DataParallel(communicator: communicator)
     let report: Report
     switch mode {
-    case "gan": report = try gan(parallel, steps: steps, globalBatch: globalBatch, output: output)
+    case "gan": report = try gan(parallel, steps: steps, globalBatch: globalBatch, useSGD: useSGD, output: output)
     case "vae": report = try vae(parallel, steps: steps, globalBatch: globalBatch, output: output)
     case "batchnorm": report = try batchNorm(parallel, globalBatch: globalBatch)
     default: fail("unknown mode '\(mode)'")
@@ -83,9 +83,7 @@ struct DistributedCheck {
     return Tensor(shape: [count, channels, side, side], scalars: values.map { unit ? $0 : 2 * $0 - 1 })
   }
 
-  nonisolated(unsafe) static var useSGD = false
-
-  static func ganTrainer(seed: UInt64) -> GANTrainer {
+  static func ganTrainer(seed: UInt64, useSGD: Bool) -> GANTrainer {
     let generator = DCGAN.mnistGenerator(noiseDimension: 16, channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed)
     let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed + 1)
     return GANTrainer(
@@ -95,10 +93,10 @@ struct DistributedCheck {
       seed: seed + 2)
   }
 
-  static func gan(_ parallel: DataParallel, steps: Int, globalBatch: Int, output: String?) throws -> Report {
-    let reference = ganTrainer(seed: 11)
+  static func gan(_ parallel: DataParallel, steps: Int, globalBatch: Int, useSGD: Bool, output: String?) throws -> Report {
+    let reference = ganTrainer(seed: 11, useSGD: useSGD)
     // The data-parallel copy starts elsewhere on other ranks: the broadcast must bring rank 0's weights.
-    let distributed = ganTrainer(seed: parallel.communicator.rank == 0 ? 11 : 99)
+    let distributed = ganTrainer(seed: parallel.communicator.rank == 0 ? 11 : 99, useSGD: useSGD)
     reference.noiseGenerator = SeededGenerator(seed: 13)
     distributed.noiseGenerator = SeededGenerator(seed: parallel.communicator.rank == 0 ? 13 : 97)
     try parallel.prepare(distributed)

@@ -94,10 +94,27 @@ struct DataParallelTests {
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    // Read on another thread, so that a job that hangs is stopped at the deadline instead of
+    // blocking the read (mpirun ends its processes when it is terminated, which closes the pipe).
+    let output = OutputCollector()
+    let finished = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      output.data = pipe.fileHandleForReading.readDataToEndOfFile()
+      finished.signal()
+    }
     let deadline = Date().addingTimeInterval(120)
     while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning { process.terminate() }
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    if process.isRunning {
+      process.terminate()
+      Issue.record("\(path) \(arguments.joined(separator: " ")) still ran after 120 s")
+    }
+    process.waitUntilExit()
+    finished.wait()
+    return (process.terminationStatus, String(decoding: output.data, as: UTF8.self))
   }
+}
+
+/// What a child process printed, filled in by the reading thread before it signals.
+private final class OutputCollector: @unchecked Sendable {
+  var data = Data()
 }
