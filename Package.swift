@@ -166,6 +166,12 @@ let package = Package(
       dependencies: ["GenerativeKit", "GenerativeKitDistributed"],
       path: "Tests/DistributedCheck"
     ),
+    // The PyTorch step fixtures' inputs (Tests/Fixtures/pytorch-step/make-fixtures.sh).
+    .executableTarget(
+      name: "gk-step-fixtures",
+      dependencies: ["GenerativeKit", "TestSupport"],
+      path: "Tests/StepFixtures"
+    ),
     .target(
       name: "TestSupport",
       dependencies: ["GenerativeKit"],

@@ -11,6 +11,9 @@ public final class Dropout: Layer {
   /// the global batch's elements, so they do not depend on the number of processes. Nil: the
   /// input is the whole batch.
   public var shard: BatchShard?
+  /// Masks (0 or `1 / (1 - rate)` per element) for the next forward passes instead of draws, in
+  /// order (tests comparing a step with another framework's).
+  var injectedMasks: [Tensor] = []
   private var mask: Tensor?
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
@@ -34,6 +37,12 @@ public final class Dropout: Layer {
       return input
     }
     mask = nil
+    if !injectedMasks.isEmpty {
+      let given = injectedMasks.removeFirst()
+      try given.checkShape(input.shape, context: "\(description) injected mask")
+      mask = given
+      return input * given
+    }
     let newMask = masks.make(input.shape)
     let output = outputs.make(input.shape)
     let (x, m, y) = (input.pointer, newMask.storage.pointer, output.storage.pointer)

@@ -44,6 +44,8 @@ public final class GANTrainer {
   /// In data-parallel training, averages both networks' gradients across processes before the
   /// optimizers step; nil for one process.
   public var gradientSynchronizer: (any GradientSynchronizer)?
+  /// The noise of the next step instead of a draw (tests comparing a step with another framework's).
+  var injectedNoise: Tensor?
 
   /// - Parameters:
   ///   - generator: noise `[N, noiseDimension]` to images scaled like the real batches.
@@ -96,7 +98,8 @@ public final class GANTrainer {
     generator.setShard(shard)
     discriminator.setShard(shard)
 
-    let noise = try shard.map { try sampleNoise(count: $0.globalCount).rows(of: $0) } ?? sampleNoise(count: batch)
+    let noise = try injectedNoise.take()
+      ?? shard.map { try sampleNoise(count: $0.globalCount).rows(of: $0) } ?? sampleNoise(count: batch)
     let fake = try generator.forward(noise)
     guard fake.shape == realImages.shape else {
       throw GenerativeKitError.shapeMismatch(

@@ -74,6 +74,8 @@ public final class VAETrainer {
   /// In data-parallel training, averages the gradients across processes before the optimizer
   /// steps; nil for one process.
   public var gradientSynchronizer: (any GradientSynchronizer)?
+  /// The `eps` of the next step instead of a draw (tests comparing a step with another framework's).
+  var injectedEpsilon: Tensor?
   private let logitGradients = TensorPool()
 
   /// - Parameters:
@@ -120,7 +122,7 @@ public final class VAETrainer {
     let (mean, rawLogVariance) = splitColumns(statistics, at: model.latentDimension)
     let range = model.logVarianceRange
     let logVariance = rawLogVariance.map { min(max($0, range.lowerBound), range.upperBound) }
-    let epsilon = try shard.map {
+    let epsilon = try injectedEpsilon.take() ?? shard.map {
       try Tensor.randomNormal(shape: [$0.globalCount, model.latentDimension], using: &noiseGenerator).rows(of: $0)
     } ?? Tensor.randomNormal(shape: mean.shape, using: &noiseGenerator)
     let sigma = logVariance.map { expf(0.5 * $0) }
