@@ -111,6 +111,11 @@ struct MNISTComparison {
     let rows: [Row] = [
       Row(metric: "FID (classifier features, lower is better)", gan: Format.number(ganQuality.frechetDistance), vae: Format.number(vaeQuality.frechetDistance),
           note: "train-vs-test floor \(Format.number(fidFloor)); not comparable with Inception-feature FIDs (Lucic et al.: 6.8)"),
+      Row(metric: "KID ×1000 (classifier features, unbiased, lower is better)",
+          gan: Format.plusMinus(1000 * ganQuality.kernelDistance.mean, 1000 * ganQuality.kernelDistance.standardError, digits: 2),
+          vae: Format.plusMinus(1000 * vaeQuality.kernelDistance.mean, 1000 * vaeQuality.kernelDistance.standardError, digits: 2),
+          note: "Bińkowski et al. 2018: no bias from the sample size, unlike FID; ± standard error over "
+            + "\(ganQuality.kernelDistance.subsets) subsets of \(ganQuality.kernelDistance.subsetSize)"),
       Row(metric: "Inception score (classifier, max 10)", gan: Format.plusMinus(ganIS.mean, ganIS.standardDeviation, digits: 2),
           vae: Format.plusMinus(vaeIS.mean, vaeIS.standardDeviation, digits: 2),
           note: "test digits: \(Format.number(testIS.mean))"),

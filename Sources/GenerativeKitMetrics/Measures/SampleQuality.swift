@@ -6,6 +6,8 @@ import GenerativeKit
 public struct SampleQuality: Sendable, CustomStringConvertible {
   /// Fréchet distance between the samples' and the real images' classifier features (lower is better).
   public var frechetDistance: Double
+  /// Kernel distance (KID) between the same features: unbiased, with an error bar (lower is better).
+  public var kernelDistance: KernelDistance
   /// The classifier's Inception score of the samples (at most the number of classes).
   public var inceptionScore: InceptionScore
   /// The fraction of samples the classifier labels with at least 90 % confidence.
@@ -21,6 +23,7 @@ public struct SampleQuality: Sendable, CustomStringConvertible {
   public var description: String {
     var lines = [
       "FID \(formatFixed(frechetDistance, digits: 4))",
+      "\(kernelDistance)",
       "Inception score \(formatFixed(inceptionScore.mean, digits: 3)) +- \(formatFixed(inceptionScore.standardDeviation, digits: 3))",
       "confident \(formatFixed(100 * confidentFraction, digits: 2)) %",
       "precision \(formatFixed(precisionRecall.precision, digits: 4)), recall \(formatFixed(precisionRecall.recall, digits: 4)) (k = \(precisionRecall.k))",
@@ -32,7 +35,7 @@ public struct SampleQuality: Sendable, CustomStringConvertible {
 }
 
 extension DigitClassifier {
-  /// Measures generated images against real ones: FID and precision/recall on the classifier's
+  /// Measures generated images against real ones: FID, KID and precision/recall on the classifier's
   /// features, the Inception score, confident fraction and class histogram from its
   /// probabilities, and, given validation images, the Parzen-window log-likelihood of `real`.
   ///
@@ -53,8 +56,11 @@ extension DigitClassifier {
     let referenceFeatures = try realFeatures ?? features(real)
     let sampleFeatures = try features(samples)
     let probabilities = try self.probabilities(samples)
+    // Subsets of half the smaller set (at most Bińkowski et al.'s 1,000), so that their spread means something.
+    let subsetSize = min(1_000, max(2, min(sampleFeatures.shape[0], referenceFeatures.shape[0]) / 2))
     return SampleQuality(
       frechetDistance: try frechetDistance(sampleFeatures, referenceFeatures),
+      kernelDistance: try kernelDistance(referenceFeatures, sampleFeatures, subsets: 100, subsetSize: subsetSize),
       inceptionScore: try inceptionScore(probabilities: probabilities, splits: inceptionSplits),
       confidentFraction: try confidentFraction(probabilities: probabilities),
       classHistogram: try ClassHistogram(probabilities: probabilities),
