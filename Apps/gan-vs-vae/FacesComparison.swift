@@ -100,19 +100,24 @@ struct FacesComparison {
     let realDistance = realNeighbors.distances.reduce(0, +) / 8
 
     typealias Row = ComparisonReport.Row
+    typealias Measured = ComparisonReport.Measured
     let rows: [Row] = [
       Row(metric: "sliced Wasserstein distance ×1000 (mean over pyramid levels, lower is better)",
           gan: Format.number(1000 * ganSWD.mean), vae: Format.number(1000 * vaeSWD.mean),
           note: "the \(Format.count(evenFaces.shape[0])) even-numbered faces against \(Format.count(compared)) samples; "
             + "floor, against the odd-numbered faces (\(dataSet == .freyFaces ? "their neighbouring video frames" : "the same 40 people in other photos"), "
-            + "so a low floor): \(Format.number(1000 * floor.mean)) (Karras et al. 2018 patches)"),
+            + "so a low floor): \(Format.number(1000 * floor.mean)) (Karras et al. 2018 patches)",
+          measured: Measured(gan: 1000 * ganSWD.mean, vae: 1000 * vaeSWD.mean, lowerIsBetter: true)),
       Row(metric: "mean L2 distance of 8 samples to their nearest training face", gan: Format.number(ganDistance),
           vae: Format.number(vaeDistance),
-          note: "8 real faces to their nearest other face: \(Format.number(realDistance)); near 0 would mean copies"),
-      Row(metric: "training time", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
-          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(faces.count)) faces"),
+          note: "8 real faces to their nearest other face: \(Format.number(realDistance)); near 0 would mean copies",
+          measured: Measured(gan: ganDistance, vae: vaeDistance, lowerIsBetter: nil)),
+      Row(metric: "training time (s)", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
+          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(faces.count)) faces",
+          measured: Measured(gan: ganCost.seconds, vae: vaeCost.seconds, lowerIsBetter: nil, digits: 1)),
       Row(metric: "training speed (img/s)", gan: Format.number(ganCost.imagesPerSecond, digits: 0),
-          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: ""),
+          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "",
+          measured: Measured(gan: ganCost.imagesPerSecond, vae: vaeCost.imagesPerSecond, lowerIsBetter: nil, digits: 0)),
       Row(metric: "parameters", gan: Format.count(ganCost.parameters), vae: Format.count(vaeCost.parameters), note: ""),
     ]
     typealias Figure = ComparisonReport.Figure

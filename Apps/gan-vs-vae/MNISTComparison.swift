@@ -66,7 +66,8 @@ struct MNISTComparison {
     let testImages = test.images(in: 0..<min(settings.testCount, test.count))
     let floorImages = train.images(in: (train.count - testImages.shape[0])..<train.count)
     let testFeatures = try classifier.features(testImages)
-    let fidFloor = try frechetDistance(try classifier.features(floorImages), testFeatures)
+    let floorFeatures = try classifier.features(floorImages)
+    let fidFloor = try frechetDistance(floorFeatures, testFeatures)
     let testProbabilities = try classifier.probabilities(testImages)
     let testIS = try inceptionScore(probabilities: testProbabilities, splits: 10)
     let testConfident = try confidentFraction(probabilities: testProbabilities)
@@ -108,37 +109,62 @@ struct MNISTComparison {
     try grid.write(vaePath, range: .unit, to: figures.appendingPathComponent("mnist-vae-interpolation.png"))
 
     typealias Row = ComparisonReport.Row
+    typealias Measured = ComparisonReport.Measured
+    let (ganKID, vaeKID) = (ganQuality.kernelDistance, vaeQuality.kernelDistance)
+    let kidFloor = try kernelDistance(testFeatures, floorFeatures, subsets: ganKID.subsets, subsetSize: ganKID.subsetSize)
     let rows: [Row] = [
-      Row(metric: "FID (classifier features, lower is better)", gan: Format.number(ganQuality.frechetDistance), vae: Format.number(vaeQuality.frechetDistance),
-          note: "train-vs-test floor \(Format.number(fidFloor)); not comparable with Inception-feature FIDs (Lucic et al.: 6.8)"),
-      Row(metric: "KID ×1000 (classifier features, unbiased, lower is better)",
-          gan: Format.plusMinus(1000 * ganQuality.kernelDistance.mean, 1000 * ganQuality.kernelDistance.standardError, digits: 2),
-          vae: Format.plusMinus(1000 * vaeQuality.kernelDistance.mean, 1000 * vaeQuality.kernelDistance.standardError, digits: 2),
-          note: "Bińkowski et al. 2018: no bias from the sample size, unlike FID; ± standard error over "
-            + "\(ganQuality.kernelDistance.subsets) subsets of \(ganQuality.kernelDistance.subsetSize)"),
+      Row(metric: "FID (classifier features, lower is better)", gan: Format.number(ganQuality.frechetDistance),
+          vae: Format.number(vaeQuality.frechetDistance),
+          note: "train-vs-test floor \(Format.number(fidFloor)); not comparable with Inception-feature FIDs (Lucic et al.: 6.8)",
+          measured: Measured(gan: ganQuality.frechetDistance, vae: vaeQuality.frechetDistance, lowerIsBetter: true)),
+      Row(metric: "KID (classifier features, unbiased, lower is better)",
+          gan: Format.plusMinus(ganKID.mean, ganKID.standardError, digits: 0),
+          vae: Format.plusMinus(vaeKID.mean, vaeKID.standardError, digits: 0),
+          note: "train-vs-test floor \(Format.plusMinus(kidFloor.mean, kidFloor.standardError, digits: 0)); Bińkowski et al. 2018: "
+            + "no bias from the sample size, unlike FID; ± standard error over \(ganKID.subsets) subsets of \(ganKID.subsetSize); "
+            + "the cubic kernel makes it scale with the features' size cubed (these are the classifier's, not Inception's)",
+          measured: Measured(gan: ganKID.mean, vae: vaeKID.mean, lowerIsBetter: true, digits: 0)),
       Row(metric: "Inception score (classifier, max 10)", gan: Format.plusMinus(ganIS.mean, ganIS.standardDeviation, digits: 2),
           vae: Format.plusMinus(vaeIS.mean, vaeIS.standardDeviation, digits: 2),
-          note: "test digits: \(Format.number(testIS.mean))"),
-      Row(metric: "samples the classifier labels with ≥ 90 % confidence",
+          note: "test digits: \(Format.number(testIS.mean))",
+          measured: Measured(gan: ganIS.mean, vae: vaeIS.mean, lowerIsBetter: false)),
+      Row(metric: "samples the classifier labels with ≥ 90 % confidence (%)",
           gan: Format.percent(ganQuality.confidentFraction), vae: Format.percent(vaeQuality.confidentFraction),
-          note: "test digits: \(Format.percent(testConfident))"),
-      Row(metric: "classes present / KL(histogram || uniform)",
-          gan: "\(ganHistogram.classesPresent) / \(Format.number(ganHistogram.klDivergenceFromUniform, digits: 3))",
-          vae: "\(vaeHistogram.classesPresent) / \(Format.number(vaeHistogram.klDivergenceFromUniform, digits: 3))",
-          note: "one repeated digit would give 1 / 2.303"),
-      Row(metric: "precision / recall (k = 3)", gan: "\(Format.number(ganPR.precision)) / \(Format.number(ganPR.recall))",
-          vae: "\(Format.number(vaePR.precision)) / \(Format.number(vaePR.recall))", note: "Kynkäänniemi et al. 2019, classifier features"),
+          note: "test digits: \(Format.percent(testConfident))",
+          measured: Measured(gan: 100 * ganQuality.confidentFraction, vae: 100 * vaeQuality.confidentFraction,
+                             lowerIsBetter: false, digits: 1)),
+      Row(metric: "classes present", gan: "\(ganHistogram.classesPresent)", vae: "\(vaeHistogram.classesPresent)",
+          note: "of 10",
+          measured: Measured(gan: Double(ganHistogram.classesPresent), vae: Double(vaeHistogram.classesPresent),
+                             lowerIsBetter: false, digits: 1)),
+      Row(metric: "KL(class histogram || uniform)", gan: Format.number(ganHistogram.klDivergenceFromUniform, digits: 3),
+          vae: Format.number(vaeHistogram.klDivergenceFromUniform, digits: 3),
+          note: "one repeated digit would give 2.303",
+          measured: Measured(gan: ganHistogram.klDivergenceFromUniform, vae: vaeHistogram.klDivergenceFromUniform,
+                             lowerIsBetter: true, digits: 3)),
+      Row(metric: "precision (k = 3)", gan: Format.number(ganPR.precision), vae: Format.number(vaePR.precision),
+          note: "Kynkäänniemi et al. 2019, classifier features: samples inside the real manifold",
+          measured: Measured(gan: ganPR.precision, vae: vaePR.precision, lowerIsBetter: false)),
+      Row(metric: "recall (k = 3)", gan: Format.number(ganPR.recall), vae: Format.number(vaePR.recall),
+          note: "real digits inside the samples' manifold",
+          measured: Measured(gan: ganPR.recall, vae: vaePR.recall, lowerIsBetter: false)),
       Row(metric: "Parzen log-likelihood (nats)", gan: Format.plusMinus(ganParzen.test.mean, ganParzen.test.standardError),
           vae: Format.plusMinus(vaeParzen.test.mean, vaeParzen.test.standardError),
           note: "sigma \(Format.number(ganParzen.test.sigma, digits: 3)) / \(Format.number(vaeParzen.test.sigma, digits: 3)); "
-            + "Goodfellow et al. 2014 GAN: 225 ± 2 (10,000 samples and test digits)"),
-      Row(metric: "VAE ELBO / IW bound, k = \(settings.importanceSamples) (nats)", gan: "–",
-          vae: "\(Format.number(elbo.mean, digits: 1)) / \(Format.number(iwBound.mean, digits: 1))",
-          note: "Gaussian decoder with variance 1/2 (the report's MSE loss): densities, not comparable with Bernoulli NLLs"),
-      Row(metric: "training time", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
-          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(trainingSet.count)) images"),
+            + "Goodfellow et al. 2014 GAN: 225 ± 2 (10,000 samples and test digits)",
+          measured: Measured(gan: ganParzen.test.mean, vae: vaeParzen.test.mean, lowerIsBetter: false, digits: 1)),
+      Row(metric: "VAE ELBO (nats)", gan: "–", vae: Format.number(elbo.mean, digits: 1),
+          note: "Gaussian decoder with variance 1/2 (the report's MSE loss): densities, not comparable with Bernoulli NLLs",
+          measured: Measured(gan: nil, vae: elbo.mean, lowerIsBetter: nil, digits: 1)),
+      Row(metric: "VAE importance-weighted bound, k = \(settings.importanceSamples) (nats)", gan: "–",
+          vae: Format.number(iwBound.mean, digits: 1), note: "the same density, a tighter bound",
+          measured: Measured(gan: nil, vae: iwBound.mean, lowerIsBetter: nil, digits: 1)),
+      Row(metric: "training time (s)", gan: Format.duration(ganCost.seconds), vae: Format.duration(vaeCost.seconds),
+          note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(trainingSet.count)) images",
+          measured: Measured(gan: ganCost.seconds, vae: vaeCost.seconds, lowerIsBetter: nil, digits: 1)),
       Row(metric: "training speed (img/s)", gan: Format.number(ganCost.imagesPerSecond, digits: 0),
-          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) threads"),
+          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) threads",
+          measured: Measured(gan: ganCost.imagesPerSecond, vae: vaeCost.imagesPerSecond, lowerIsBetter: nil, digits: 0)),
       Row(metric: "parameters", gan: Format.count(ganCost.parameters), vae: Format.count(vaeCost.parameters),
           note: "GAN: generator + discriminator; VAE: encoder + decoder"),
     ]

@@ -8,6 +8,16 @@ struct ComparisonReport {
     var gan: String
     var vae: String
     var note: String = ""
+    /// The numbers behind `gan` and `vae`, for the mean and spread over several seeds.
+    var measured: Measured?
+  }
+
+  /// A row's values as numbers: which way is better (nil for costs such as time), and the digits shown.
+  struct Measured {
+    var gan: Double?
+    var vae: Double?
+    var lowerIsBetter: Bool?
+    var digits = 2
   }
 
   /// A picture in the report folder, with a caption.
@@ -22,6 +32,8 @@ struct ComparisonReport {
     var summary: String
     var rows: [Row]
     var figures: [Figure]
+    /// With several seeds: a header and one line per seed of every measured row, shown under the table.
+    var seedTable: [[String]] = []
   }
 
   var title: String
@@ -35,6 +47,11 @@ struct ComparisonReport {
       text += "\n## \(section.title)\n\n\(section.summary)\n\n| metric | GAN | VAE | note |\n|---|---|---|---|\n"
       for row in section.rows {
         text += "| \(row.metric) | \(row.gan) | \(row.vae) | \(row.note) |\n"
+      }
+      if let header = section.seedTable.first {
+        text += "\nEvery seed:\n\n| " + header.joined(separator: " | ") + " |\n|"
+          + String(repeating: "---|", count: header.count) + "\n"
+        for line in section.seedTable.dropFirst() { text += "| " + line.joined(separator: " | ") + " |\n" }
       }
       for figure in section.figures {
         text += "\n![\(figure.caption)](\(figure.path))\n\n*\(figure.caption)*\n"
@@ -56,7 +73,15 @@ struct ComparisonReport {
         body += "<tr><td>\(escape(row.metric))</td><td class=\"num\">\(escape(row.gan))</td>"
           + "<td class=\"num\">\(escape(row.vae))</td><td class=\"note\">\(escape(row.note))</td></tr>\n"
       }
-      body += "</tbody>\n</table>\n<div class=\"figures\">\n"
+      body += "</tbody>\n</table>\n"
+      if let header = section.seedTable.first {
+        body += "<p>Every seed:</p>\n<table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+        for line in section.seedTable.dropFirst() {
+          body += "<tr>" + line.map { "<td class=\"num\">\(escape($0))</td>" }.joined() + "</tr>\n"
+        }
+        body += "</tbody>\n</table>\n"
+      }
+      body += "<div class=\"figures\">\n"
       for figure in section.figures {
         body += "<figure><img src=\"\(escape(figure.path))\" alt=\"\(escape(figure.caption))\">"
           + "<figcaption>\(escape(figure.caption))</figcaption></figure>\n"

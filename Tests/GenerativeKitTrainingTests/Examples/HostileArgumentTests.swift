@@ -41,6 +41,7 @@ struct HostileArgumentTests {
     Case(executable: "toy-fit", arguments: ["--learning-rate", "nan"], mentions: "--learning-rate"),
     Case(executable: "mnist-classifier", arguments: ["--max-shift", "100"], mentions: "--max-shift"),
     Case(executable: "gan-vs-vae", arguments: ["--threads", "0"], mentions: "--threads"),
+    Case(executable: "gan-vs-vae", arguments: ["--seeds", "0"], mentions: "--seeds"),
     Case(executable: "gan-vs-vae", arguments: ["--data-dir", "/nonexistent/generativekit-data"], mentions: "--data-dir"),
   ]
 
