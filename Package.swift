@@ -105,7 +105,7 @@ let package = Package(
       ],
       path: "Examples/ExampleSupport"
     ),
-    // The examples' --distributed mode (links Open MPI): only the examples that offer it.
+    // The trainers' --distributed mode (links Open MPI): mnist-gan, mnist-vae, faces-gan, faces-vae.
     .target(
       name: "DistributedSupport",
       dependencies: ["GenerativeKit", "GenerativeKitDistributed"],
@@ -115,8 +115,8 @@ let package = Package(
     example("mnist-gan", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("mnist-vae", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("sample"),
-    example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
-    example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport"]),
+    example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
+    example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("toy-fit", dependencies: ["GenerativeKit"]),
     example(
       "mnist-classifier",

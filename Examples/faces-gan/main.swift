@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistributedSupport
 import ExampleSupport
 import Foundation
 import GenerativeKit
@@ -19,6 +20,9 @@ struct FacesGAN: ParsableCommand {
   @OptionGroup var common: TrainingOptions
   @OptionGroup var faces: FaceDataOptions
 
+  @Flag(help: "Train data-parallel over MPI: start with mpirun -np N; --batch-size is the global batch.")
+  var distributed = false
+
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
   @Option(parsing: .unconditional, help: "Base width of both networks.") var width = 64
   @Option(help: "Generator loss: non-saturating or minimax.") var generatorLoss = "non-saturating"
@@ -38,6 +42,8 @@ struct FacesGAN: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
+      let parallel = distributed ? try DistributedRun.start() : nil
+      defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
       let data = try faces.load(common, pixelRange: .symmetric)
       var options = GANOptions()
@@ -60,7 +66,8 @@ struct FacesGAN: ParsableCommand {
         experiment, epochs: options.epochs,
         banner: "faces-gan: \(options.architecture.rawValue), generator \(experiment.generator.parameterCount) parameters, "
             + "discriminator \(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch "
-            + "\(options.batchSize); output in \(output.path)")
+            + "\(options.batchSize); output in \(output.path)",
+        parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/losses.svg")
     }
   }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DistributedSupport
 import ExampleSupport
 import Foundation
 import GenerativeKit
@@ -14,6 +15,9 @@ struct FacesVAE: ParsableCommand {
 
   @OptionGroup var common: TrainingOptions
   @OptionGroup var faces: FaceDataOptions
+
+  @Flag(help: "Train data-parallel over MPI: start with mpirun -np N; --batch-size is the global batch.")
+  var distributed = false
 
   @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
   @Option(parsing: .unconditional, help: "Weight of the KL term.") var beta: Float = 1
@@ -31,6 +35,8 @@ struct FacesVAE: ParsableCommand {
 
   func run() throws {
     try runReportingErrors {
+      let parallel = distributed ? try DistributedRun.start() : nil
+      defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
       let data = try faces.load(common, pixelRange: .unit)
       var options = VAEOptions()
@@ -49,7 +55,8 @@ struct FacesVAE: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "faces-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), images "
-            + "\(Tensor.describe(shape: data.imageShape)); \(options.epochs) epochs of batch \(options.batchSize); output in \(output.path)")
+            + "\(Tensor.describe(shape: data.imageShape)); \(options.epochs) epochs of batch \(options.batchSize); output in \(output.path)",
+        parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/reconstructions, \(output.path)/losses.svg")
     }
   }
