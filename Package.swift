@@ -10,7 +10,7 @@ import PackageDescription
 //   GenerativeKitMetrics   sample quality: FID, Inception score, precision/recall, Parzen, SWD,
 //                          VAE bounds, the digit classifier.
 //   GenerativeKitTraining  the training loop, progress, run folders and logs, experiments, plots.
-//   GenerativeKitTesting   gradient checks and tensor comparisons for your own layers' tests.
+//   GenerativeKitTesting   gradient checks for your own layers' tests.
 //   GenerativeKitDistributed  data-parallel training over MPI (Open MPI: libopenmpi-dev).
 let libraryTargetSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 

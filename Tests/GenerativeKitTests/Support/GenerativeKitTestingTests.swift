@@ -4,7 +4,7 @@ import Testing
 @testable import GenerativeKit
 
 /// The public testing product, as a user's test target sees it.
-@Suite("GenerativeKitTesting: gradient checks and tensor comparisons")
+@Suite("GenerativeKitTesting: gradient checks")
 struct GenerativeKitTestingTests {
   /// `y = a * x` with a learnable scalar `a`, whose parameter gradient forgets the input when
   /// `planted` is set (it adds `sum(dy)` instead of `sum(dy * x)`).
@@ -39,19 +39,5 @@ struct GenerativeKitTestingTests {
     #expect(wrong[0].passes(tolerance: 1e-2), "the input gradient is right: \(wrong[0])")
     #expect(!wrong[1].passes(tolerance: 1e-2), "the parameter gradient is wrong: \(wrong[1])")
     #expect(wrong[1].name.hasSuffix(" a"))
-  }
-
-  @Test("isClose and maximumAbsoluteDifference: tolerances, shapes and NaN")
-  func comparisons() {
-    let a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
-    let b = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4.001])
-    #expect(a.maximumAbsoluteDifference(to: b).map { abs($0 - 0.001) < 1e-6 } == true)
-    #expect(!a.isClose(to: b))
-    #expect(a.isClose(to: b, absoluteTolerance: 2e-3))
-    #expect(a.isClose(to: b, absoluteTolerance: 0, relativeTolerance: 3e-4))
-    #expect(a.maximumAbsoluteDifference(to: a.reshaped([4])) == nil)
-    #expect(!a.isClose(to: a.reshaped([4])))
-    let withNaN = Tensor(shape: [2, 2], scalars: [1, 2, 3, .nan])
-    #expect(!withNaN.isClose(to: withNaN, absoluteTolerance: 1))
   }
 }
