@@ -31,23 +31,37 @@ public final class MPIGradientAverager: GradientSynchronizer {
       }
       if bucket.count < elements { bucket = [Float](repeating: 0, count: elements) }
       try bucket.withUnsafeMutableBufferPointer { flat in
-        var offset = 0
-        for parameter in members {
-          parameter.gradient.withUnsafeBufferPointer { gradient in
-            for i in gradient.indices { flat[offset + i] = weight * gradient[i] }
-          }
-          offset += parameter.gradient.count
-        }
+        FlatTensors.gather(members.map(\.gradient), scaledBy: weight, into: flat)
         try communicator.allreduceSum(flat.baseAddress!, count: elements)
-        offset = 0
-        for parameter in members {
-          let count = parameter.gradient.count
-          parameter.gradient.withUnsafeMutableBufferPointer { gradient in
-            for i in 0..<count { gradient[i] = flat[offset + i] }
-          }
-          offset += count
-        }
+        FlatTensors.scatter(flat, into: members, \.gradient)
       }
+    }
+  }
+}
+
+/// Tensors packed one after another into a flat buffer, for one collective call, and back.
+enum FlatTensors {
+  /// Copies `tensors`, each multiplied by `scale`, into the start of `buffer`.
+  static func gather(_ tensors: [Tensor], scaledBy scale: Float = 1, into buffer: UnsafeMutableBufferPointer<Float>) {
+    var offset = 0
+    for tensor in tensors {
+      tensor.withUnsafeBufferPointer { values in
+        for i in values.indices { buffer[offset + i] = scale * values[i] }
+      }
+      offset += tensor.count
+    }
+  }
+
+  /// Copies the start of `buffer` back into each parameter's tensor at `field`, in place, in order.
+  static func scatter(
+    _ buffer: UnsafeMutableBufferPointer<Float>, into parameters: [Parameter], _ field: ReferenceWritableKeyPath<Parameter, Tensor>
+  ) {
+    var offset = 0
+    for parameter in parameters {
+      parameter[keyPath: field].withUnsafeMutableBufferPointer { values in
+        for i in values.indices { values[i] = buffer[offset + i] }
+      }
+      offset += parameter[keyPath: field].count
     }
   }
 }
@@ -110,21 +124,10 @@ public final class DataParallel: DataParallelism {
   public func broadcastParameters(of model: any Module, root: Int = 0) throws {
     let parameters = model.namedParameters.map(\.parameter)
     var flat = [Float](repeating: 0, count: parameters.reduce(0) { $0 + $1.value.count })
-    var offset = 0
-    for parameter in parameters {
-      parameter.value.withUnsafeBufferPointer { value in
-        for i in value.indices { flat[offset + i] = value[i] }
-      }
-      offset += parameter.value.count
-    }
-    try flat.withUnsafeMutableBufferPointer { try communicator.broadcast($0.baseAddress!, count: $0.count, root: root) }
-    offset = 0
-    for parameter in parameters {
-      let count = parameter.value.count
-      parameter.value.withUnsafeMutableBufferPointer { value in
-        for i in 0..<count { value[i] = flat[offset + i] }
-      }
-      offset += count
+    try flat.withUnsafeMutableBufferPointer { buffer in
+      FlatTensors.gather(parameters.map(\.value), into: buffer)
+      try communicator.broadcast(buffer.baseAddress!, count: buffer.count, root: root)
+      FlatTensors.scatter(buffer, into: parameters, \.value)
     }
   }
 
