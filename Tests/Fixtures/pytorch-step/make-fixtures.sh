@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Remakes gan-step.safetensors and vae-step.safetensors: GenerativeKit writes the initial weights and
+# Remakes gan-step.json and vae-step.json: GenerativeKit writes the initial weights and
 # inputs (gk-step-fixtures), PyTorch performs the step (pytorch_step.py). Needs PyTorch: run
 # `GK_VENV_ROOT=... bash Benchmarks/reference/setup.sh torch` first, or set PYTHON to a python with torch.
 # Only needed when the fixtures' models or inputs change (StepFixture in Tests/TestSupport).

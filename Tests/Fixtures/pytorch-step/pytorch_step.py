@@ -11,8 +11,9 @@ added to sqrt(v) before the bias correction is folded into the step size) and th
 with torch.nn.functional so every detail is visible: symmetric "same" padding, Keras batch norm
 (biased variance, epsilon 1e-3, momentum 0.99 in Keras's meaning), LeakyReLU 0.3.
 
-Writes gan-step.safetensors and vae-step.safetensors: for every parameter, buffer and Adam moment,
-the entries at StepFixture.sampledIndices (every max(1, n // 64)-th), as F32 vectors.
+Writes gan-step.json and vae-step.json: for every parameter, buffer and Adam moment, the entries at
+StepFixture.sampledIndices (every max(1, n // 64)-th), as lists of numbers (each the exact decimal of
+a float32, so they read back bit for bit).
 """
 import json
 import struct
@@ -42,16 +43,11 @@ def load(path):
 
 
 def save(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        blob = np.ascontiguousarray(tensors[name].detach().numpy().astype("<f4")).tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as file:
-        file.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+    values = {name: [float(v) for v in tensors[name].detach().numpy().astype("<f4")] for name in sorted(tensors)}
+    with open(path, "w") as file:
+        json.dump({"generator": f"torch {torch.__version__}, Tests/Fixtures/pytorch-step/pytorch_step.py", "tensors": values},
+                  file, indent=1)
+        file.write("\n")
 
 
 def sampled(tensor):
@@ -176,6 +172,6 @@ def vae_step(tensors):
 
 if __name__ == "__main__":
     inputs = load(sys.argv[1])
-    save(sys.argv[2] + "/gan-step.safetensors", gan_step(inputs))
-    save(sys.argv[2] + "/vae-step.safetensors", vae_step(inputs))
-    print(f"torch {torch.__version__}: wrote {sys.argv[2]}/gan-step.safetensors and vae-step.safetensors")
+    save(sys.argv[2] + "/gan-step.json", gan_step(inputs))
+    save(sys.argv[2] + "/vae-step.json", vae_step(inputs))
+    print(f"torch {torch.__version__}: wrote {sys.argv[2]}/gan-step.json and vae-step.json")
