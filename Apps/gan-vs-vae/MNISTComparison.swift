@@ -101,7 +101,7 @@ struct MNISTComparison {
                    to: figures.appendingPathComponent("mnist-vae-reconstructions.png"))
     var ganEnds = SeededGenerator(seed: seed &+ 103)
     let ganPath = try LatentInterpolation.randomRows(
-      dimension: ganOptions.noiseDimension, rows: 4, steps: 10, using: &ganEnds, decode: gan.model.generate)
+      dimension: ganOptions.noiseDimension, rows: 4, steps: 10, using: &ganEnds, decode: { try gan.model.generate($0) })
     try grid.write(ganPath, range: .unit, to: figures.appendingPathComponent("mnist-gan-interpolation.png"))
     var vaeEnds = SeededGenerator(seed: seed &+ 104)
     let vaePath = try LatentInterpolation.randomRows(

@@ -34,6 +34,8 @@ struct MNISTGAN: ParsableCommand {
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 20
   @Option(help: "Write a grid of generated digits every N epochs.") var sampleEvery = 30
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
+  @Flag(help: "Class-conditional: both networks see the label (10 classes); sample a chosen digit with sample --label.")
+  var conditional = false
 
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
@@ -68,6 +70,7 @@ struct MNISTGAN: ParsableCommand {
       options.logEvery = logEvery
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
+      options.classes = conditional ? 10 : nil
 
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)
       let output = common.outputDirectory(default: "mnist-gan")

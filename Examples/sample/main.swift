@@ -3,6 +3,7 @@ import ExampleSupport
 import Foundation
 import GenerativeKit
 import GenerativeKitData
+import GenerativeKitMetrics
 import GenerativeKitTraining
 
 /// Loads a GAN or VAE checkpoint written by the examples and writes what it generates.
@@ -15,7 +16,7 @@ struct Sample: ParsableCommand {
       Writes into the output folder: grid.png (the samples), interpolation.png (rows of linear \
       interpolations between random latent points), samples.npy (the samples as an N x C x H x W \
       float32 array in [0, 1], for numpy.load), and for a VAE reconstructions.png (test digits \
-      above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png.
+      above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png.       A conditional GAN's samples are of class --label, or without it one row per class, and       labels.npy holds each sample's class.
       """)
 
   @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors).") var checkpoint: String
@@ -27,6 +28,10 @@ struct Sample: ParsableCommand {
   @Option(help: "Decode these latent points (a .npy float32 array, count x latent dimension) instead of random ones.")
   var latents: String?
   @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.") var threads = 2
+  @Option(parsing: .unconditional, help: "For a conditional GAN: the class of every sample (default: one row per class).")
+  var label: Int?
+  @Option(help: "For a conditional GAN on digits: a digit classifier (mnist-classifier's classifier.safetensors) that reports how many samples of each class it labels as that class.")
+  var classifier: String?
 
   func validate() throws {
     try ArgumentChecks.check(count, "--count", in: 1...100_000)
@@ -45,15 +50,28 @@ struct Sample: ParsableCommand {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       var random = SeededGenerator(seed: seed)
       let samples: Tensor  // in [0, 1]
+      var gridColumns: Int?  // one row per class for a conditional GAN's grid
       switch file.metadata["format"] {
       case GANExperiment.format:
         let options = try file.configuration(GANOptions.self)
         let gan = try options.makeModel()
         try file.restore(model: gan, strict: false)  // the file also holds the optimizers' moments
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
-        samples = try gan.generate(noise)
-        try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random, decode: gan.generate)
-        print("GAN (\(options.architecture.rawValue), epoch \(file.epoch ?? 0)): \(count) samples")
+        let labels = try sampleLabels(classes: options.classes, count: noise.shape[0])
+        samples = try gan.generate(noise, labels: labels)
+        try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) { points in
+          try gan.generate(points, labels: labels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
+        }
+        if let labels, let classifier {
+          try reportAgreement(samples, labels: labels, classifier: URL(fileURLWithPath: classifier))
+        }
+        if let labels {
+          try NumPyArray.write(Tensor(shape: [labels.count], scalars: labels.map(Float.init)),
+                               to: folder.appendingPathComponent("labels.npy"))
+          gridColumns = label == nil ? max(1, labels.count / (options.classes ?? 1)) : nil
+        }
+        print("GAN (\(options.architecture.rawValue)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), "
+              + "epoch \(file.epoch ?? 0)): \(count) samples")
       case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
         let model = options.makeModel()
@@ -74,7 +92,8 @@ struct Sample: ParsableCommand {
           path: url.path, reason: "not a GenerativeKit GAN or VAE checkpoint (metadata 'format' is "
             + "\(file.metadata["format"].map { "'\($0)'" } ?? "missing"); write one with mnist-gan or mnist-vae)")
       }
-      try ImageGrid(scale: 2).write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
+      try ImageGrid(columns: gridColumns.map { .fixed($0) } ?? .nearSquare, scale: 2)
+        .write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
       print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
     }
@@ -89,6 +108,38 @@ struct Sample: ParsableCommand {
         path: latents, reason: "expected latent points of shape [N, \(dimension)], found \(points.shapeDescription)")
     }
     return points
+  }
+
+  /// Prints the share of samples of each class that `classifier` labels as that class, and overall.
+  func reportAgreement(_ samples: Tensor, labels: [Int], classifier url: URL) throws {
+    let classifier = try DigitClassifier(contentsOf: url)
+    let probabilities = try classifier.probabilities(samples)
+    let classes = probabilities.shape[1]
+    var (hits, totals) = ([Int](repeating: 0, count: classes), [Int](repeating: 0, count: classes))
+    for (row, label) in labels.enumerated() where label < classes {
+      let scores = (0..<classes).map { probabilities[row, $0] }
+      let predicted = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+      totals[label] += 1
+      if predicted == label { hits[label] += 1 }
+    }
+    let perClass = (0..<classes).filter { totals[$0] > 0 }.map { "\($0): \(100 * hits[$0] / totals[$0]) %" }
+    let overall = Double(hits.reduce(0, +)) / Double(max(1, totals.reduce(0, +)))
+    print("classifier agreement (samples of class K labelled K): \(Int((100 * overall).rounded())) % overall; "
+          + perClass.joined(separator: ", "))
+  }
+
+  /// A conditional GAN's sample classes: all `--label`, or in rows of equal classes (the first
+  /// `count / classes` samples class 0, and so on); nil for an unconditional GAN.
+  func sampleLabels(classes: Int?, count: Int) throws -> [Int]? {
+    guard let classes else {
+      if label != nil { throw ValidationError("--label: this GAN is not conditional") }
+      return nil
+    }
+    if let label {
+      guard (0..<classes).contains(label) else { throw ValidationError("--label must be in 0..<\(classes), got \(label)") }
+      return [Int](repeating: label, count: count)
+    }
+    return (0..<count).map { min(classes - 1, $0 * classes / count) }
   }
 
   /// Four rows, each decoding `steps` points on the segment between two random latent points.

@@ -2,7 +2,7 @@
 ///
 /// N processes training one model each take a contiguous shard of every global batch; with the
 /// noise, dropout masks and batch statistics of the whole global batch (see
-/// ``GANTrainer/step(realImages:shard:)``, ``Dropout/shard``, ``BatchNorm/statisticsReducer``) and
+/// ``GANTrainer/step(realImages:labels:shard:)``, ``Dropout/shard``, ``BatchNorm/statisticsReducer``) and
 /// gradients averaged by a ``GradientSynchronizer``, the step equals one process's step on the
 /// global batch, up to the order of floating-point sums.
 public struct BatchShard: Sendable, Equatable, CustomStringConvertible {

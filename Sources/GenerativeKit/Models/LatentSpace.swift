@@ -25,9 +25,12 @@ extension VAE {
 
 extension GAN {
   /// Generated images along the straight line from noise vector `start` to `end`
-  /// (`[noiseDimension]` each), `steps` images including both ends: `[steps, C, H, W]` in [0, 1].
-  public func interpolate(from start: Tensor, to end: Tensor, steps: Int) throws -> Tensor {
-    try generate(linearPath(from: start, to: end, steps: steps, name: "GAN.interpolate"))
+  /// (`[noiseDimension]` each), `steps` images including both ends: `[steps, C, H, W]` in [0, 1];
+  /// all of class `label` for a conditional GAN.
+  public func interpolate(from start: Tensor, to end: Tensor, steps: Int, label: Int? = nil) throws -> Tensor {
+    try generate(
+      linearPath(from: start, to: end, steps: steps, name: "GAN.interpolate"),
+      labels: label.map { [Int](repeating: $0, count: steps) })
   }
 }
 
@@ -35,7 +38,7 @@ extension GAN {
 /// between two random N(0, I) points.
 public enum LatentInterpolation {
   /// `rows` paths of `steps` points each, both ends drawn from N(0, I) with `generator`, each row
-  /// passed to `decode` (a VAE's ``VAE/decode(_:)``, a GAN's ``GAN/generate(_:)``):
+  /// passed to `decode` (a VAE's ``VAE/decode(_:)``, a GAN's ``GAN/generate(_:labels:)``):
   /// `[rows * steps, C, H, W]`, row after row.
   public static func randomRows(
     dimension: Int, rows: Int, steps: Int, using generator: inout SeededGenerator,

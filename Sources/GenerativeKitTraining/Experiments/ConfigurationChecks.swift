@@ -58,11 +58,12 @@ extension GANOptions: CheckedConfiguration {
     try ConfigurationLimits.require(width, in: ConfigurationLimits.width, "width", of: kind)
     try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
     try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
+    if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
     try ConfigurationLimits.requireRate(beta1, "beta1", of: kind, below: 1)
     // The generator's first (dense) layer is the largest weight of both architectures.
     let cells = architecture == .dcgan64 ? 4 * 4 * 8 : (imageHeight / 4) * (imageWidth / 4) * 4
-    try ConfigurationLimits.requireWeight([noiseDimension, cells, width], "the generator's dense layer", of: kind)
+    try ConfigurationLimits.requireWeight([noiseDimension + (classes ?? 0), cells, width], "the generator's dense layer", of: kind)
   }
 }
 

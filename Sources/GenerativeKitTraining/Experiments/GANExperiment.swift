@@ -41,6 +41,10 @@ public struct GANOptions: Codable, Equatable, Sendable {
   public var sampleEvery = 30
   /// Images in each sample grid.
   public var sampleCount = 64
+  /// For a class-conditional GAN, the number of classes (the data set's labels are `0..<classes`):
+  /// the generator gets the label one-hot beside the noise, the discriminator one plane per class
+  /// beside the image. Nil: unconditional (the report's).
+  public var classes: Int?
 
   public init() {}
 
@@ -53,6 +57,9 @@ public struct GANOptions: Codable, Equatable, Sendable {
     }
     if noiseDimension != other.noiseDimension { return "noise dimension \(other.noiseDimension) vs \(noiseDimension)" }
     if width != other.width { return "width \(other.width) vs \(width)" }
+    if classes != other.classes {
+      return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
+    }
     return nil
   }
 }
@@ -62,10 +69,10 @@ extension GANOptions {
   public func makeGenerator() -> Sequential {
     switch architecture {
     case .report:
-      return DCGAN.mnistGenerator(noiseDimension: noiseDimension, channels: channels, width: width,
+      return DCGAN.mnistGenerator(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width,
                                   imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
     case .dcgan64:
-      return DCGAN.generator64(noiseDimension: noiseDimension, channels: channels, width: width, seed: seed &+ 1)
+      return DCGAN.generator64(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width, seed: seed &+ 1)
     }
   }
 
@@ -73,15 +80,15 @@ extension GANOptions {
   public func makeDiscriminator() -> Sequential {
     switch architecture {
     case .report:
-      return DCGAN.mnistDiscriminator(channels: channels, width: width, imageHeight: imageHeight, imageWidth: imageWidth,
-                                      seed: seed &+ 2)
-    case .dcgan64: return DCGAN.discriminator64(channels: channels, width: width, seed: seed &+ 2)
+      return DCGAN.mnistDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
+                                      imageWidth: imageWidth, seed: seed &+ 2)
+    case .dcgan64: return DCGAN.discriminator64(channels: channels + (classes ?? 0), width: width, seed: seed &+ 2)
     }
   }
 
   /// The generator and discriminator these options describe, as one `GAN`.
   public func makeModel() throws -> GAN {
-    try GAN(generator: makeGenerator(), discriminator: makeDiscriminator(), noiseDimension: noiseDimension)
+    try GAN(generator: makeGenerator(), discriminator: makeDiscriminator(), noiseDimension: noiseDimension, classCount: classes)
   }
 }
 
@@ -128,6 +135,15 @@ public final class GANExperiment {
       throw GenerativeKitError.invalidArgument(
         "GAN: the generator ends in tanh, so \(dataSet.name) must be scaled to [-1, 1] (PixelRange.symmetric)")
     }
+    if let classes = options.classes {
+      guard let labels = dataSet.labels else {
+        throw GenerativeKitError.invalidArgument("GAN: a conditional GAN needs labels, and \(dataSet.name) has none")
+      }
+      if let wrong = labels.first(where: { !(0..<classes).contains($0) }) {
+        throw GenerativeKitError.invalidArgument(
+          "GAN: \(dataSet.name) has label \(wrong), but the GAN is conditional on \(classes) classes (0..<\(classes))")
+      }
+    }
     self.options = options
     self.dataSet = dataSet
     self.outputDirectory = outputDirectory
@@ -139,6 +155,7 @@ public final class GANExperiment {
       generatorOptimizer: Adam(model: generator, learningRate: options.learningRate, beta1: options.beta1),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: options.learningRate, beta1: options.beta1),
       generatorLoss: options.generatorLoss, seed: options.seed &+ 3)
+    trainer.classCount = options.classes
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
   }
@@ -199,10 +216,13 @@ public final class GANExperiment {
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
       firstStep: steps,
       replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
-      step: { [unowned self] images in
-        guard let parallelism else { return try trainer.step(realImages: images).metrics }
-        let shard = try parallelism.shard(globalCount: images.shape[0])
-        let figures = try trainer.step(realImages: images.rows(of: shard), shard: shard).metrics
+      step: { [unowned self] batch in
+        let labels = options.classes == nil ? nil : batch.labels
+        guard let parallelism else { return try trainer.step(realImages: batch.images, labels: labels).metrics }
+        let shard = try parallelism.shard(globalCount: batch.images.shape[0])
+        let figures = try trainer.step(
+          realImages: batch.images.rows(of: shard), labels: labels.map { Array($0[shard.rows]) }, shard: shard
+        ).metrics
         return try parallelism.average(figures, shard: shard)
       },
       stepFinished: { [unowned self] in steps = $0 },
@@ -231,13 +251,17 @@ public final class GANExperiment {
   public func samples() throws -> Tensor {
     generator.eval()
     defer { generator.train() }
-    return try generator.forward(fixedNoise)
+    guard let classes = options.classes else { return try generator.forward(fixedNoise) }
+    // A conditional grid: image i of class i mod classes, so each column of a `classes`-wide grid is one class.
+    let labels = (0..<fixedNoise.shape[0]).map { $0 % classes }
+    return try generator.forward(Tensor.concatenate([fixedNoise, Tensor.oneHot(labels, classes: classes)], axis: 1))
   }
 
   /// Writes a grid of the fixed-noise samples.
   public func writeSamples(to url: URL) throws {
     let scale = options.imageHeight <= 32 ? 2 : 1
-    try ImageGrid(scale: scale).write(try samples(), range: .symmetric, to: url)
+    let grid = options.classes.map { ImageGrid(columns: .fixed($0), scale: scale) } ?? ImageGrid(scale: scale)
+    try grid.write(try samples(), range: .symmetric, to: url)
   }
 
   private func plotLosses(_ log: RunLog) throws {

@@ -55,7 +55,7 @@ enum RunCheckpoint {
 enum ExperimentEpochs {
   /// Trains epochs `completedEpochs + 1 ... totalEpochs`.
   /// - Parameters:
-  ///   - step: trains on one batch of images and returns its figures.
+  ///   - step: trains on one batch (images and, where the data set has them, labels) and returns its figures.
   ///   - stepFinished: receives the global step count after every step.
   ///   - epochFinished: may add figures to the epoch's report before it is logged.
   ///   - checkpointsWritten: saves the epoch's checkpoints, before the epoch enters the log, so a
@@ -69,7 +69,7 @@ enum ExperimentEpochs {
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
     completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, writesFiles: Bool = true,
     progress: ProgressReporter,
-    step: @escaping (Tensor) throws -> TrainingFigures,
+    step: @escaping (DataBatch) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
     checkpointsWritten: @escaping (Int) throws -> Void,
@@ -120,7 +120,7 @@ enum ExperimentEpochs {
   /// The epochs of a process that trains its shards and writes nothing (see `writesFiles`).
   private static func trainWithoutFiles(
     dataSet: ImageDataSet, batchSize: Int, seed: UInt64, completedEpochs: Int, totalEpochs: Int, firstStep: Int,
-    progress: ProgressReporter, step: @escaping (Tensor) throws -> TrainingFigures,
+    progress: ProgressReporter, step: @escaping (DataBatch) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
   ) throws -> [EpochReport] {
     guard completedEpochs < totalEpochs else { return [] }
@@ -132,7 +132,7 @@ enum ExperimentEpochs {
   /// The loop itself: the same global batches on every process (one seeded shuffle per epoch).
   private static func trainEpochs(
     dataSet: ImageDataSet, batchSize: Int, seed: UInt64, epochs: ClosedRange<Int>, firstStep: Int,
-    progress: ProgressReporter, step: @escaping (Tensor) throws -> TrainingFigures,
+    progress: ProgressReporter, step: @escaping (DataBatch) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
   ) throws -> [EpochReport] {
     let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
@@ -145,7 +145,7 @@ enum ExperimentEpochs {
     return try loop.run(
       epochs: epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep, batches: { loader.epoch($0 - 1) }
     ) { batch in
-      (try step(batch.images), batch.images.shape[0])
+      (try step(batch), batch.images.shape[0])
     }
   }
 }

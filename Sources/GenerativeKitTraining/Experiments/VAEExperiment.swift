@@ -131,7 +131,8 @@ public final class VAEExperiment {
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
       replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
-      step: { [unowned self] images in
+      step: { [unowned self] batch in
+        let images = batch.images
         guard let parallelism else { return try trainer.step(images: images).metrics }
         let shard = try parallelism.shard(globalCount: images.shape[0])
         let figures = try trainer.step(images: images.rows(of: shard), shard: shard).metrics

@@ -89,6 +89,75 @@ struct GenerativeModelGradientTests {
     }
   }
 
+  @Test("A conditional GAN step's gradients are those of its losses through the label joins")
+  func conditionalGAN() throws {
+    let classes = 2
+    let generator = Sequential {
+      Dense(inFeatures: 3 + classes, outFeatures: 2 * 4 * 4, bias: false, seed: 21)
+      BatchNorm(features: 2 * 4 * 4)
+      Tanh()
+      Reshape([2, 4, 4])
+      ConvTranspose2D(inChannels: 2, outChannels: 1, kernelSize: 3, stride: 2, padding: .same, bias: false, seed: 22)
+      Tanh()
+    }
+    let discriminator = Sequential {
+      Conv2D(inChannels: 1 + classes, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 23)
+      Tanh()
+      Flatten()
+      Dense(inFeatures: 2 * 4 * 4, outFeatures: 1, seed: 24)
+    }
+    let trainer = GANTrainer(
+      generator: generator, discriminator: discriminator, noiseDimension: 3,
+      generatorOptimizer: InspectingOptimizer(generator), discriminatorOptimizer: InspectingOptimizer(discriminator), seed: 25)
+    trainer.classCount = classes
+    var random = SeededGenerator(seed: 26)
+    let real = Tensor.randomUniform(shape: [4, 1, 8, 8], in: -1...1, using: &random)
+    let labels = [1, 0, 1, 1]
+    let noiseState = trainer.noiseGenerator
+    #expect(throws: GenerativeKitError.self) { try trainer.step(realImages: real) }  // labels missing
+    #expect(throws: GenerativeKitError.self) { try trainer.step(realImages: real, labels: [0, 1, 2, 0]) }  // 2 >= classes
+    trainer.noiseGenerator = noiseState
+    let metrics = try trainer.step(realImages: real, labels: labels)
+    #expect(metrics.isFinite)
+
+    // The same draws as the step: the noise, then one label per fake image.
+    func fakeInputs() throws -> (generatorInput: Tensor, fakeLabels: [Int]) {
+      var noise = noiseState
+      let z = Tensor.randomNormal(shape: [4, 3], using: &noise)
+      let fakeLabels = (0..<4).map { _ in Int(noise.next() % UInt64(classes)) }
+      return (try Tensor.concatenate([z, Tensor.oneHot(fakeLabels, classes: classes)], axis: 1), fakeLabels)
+    }
+    func withPlanes(_ images: Tensor, _ labels: [Int]) throws -> Tensor {
+      try Tensor.concatenate([images, Tensor.labelPlanes(labels, classes: classes, height: 8, width: 8)], axis: 1)
+    }
+    func generatorObjective() throws -> Double {
+      let (input, fakeLabels) = try fakeInputs()
+      let fake = try withPlanes(try generator.forward(input), fakeLabels)
+      return Double(try GeneratorLoss.nonSaturating.evaluate(fakeLogits: try discriminator.forward(fake)).value)
+    }
+    func discriminatorObjective() throws -> Double {
+      let (input, fakeLabels) = try fakeInputs()
+      let fake = try withPlanes(try generator.forward(input), fakeLabels)
+      let realLoss = try binaryCrossEntropy(logits: try discriminator.forward(try withPlanes(real, labels)), target: 1).value
+      let fakeLoss = try binaryCrossEntropy(logits: try discriminator.forward(fake), target: 0).value
+      return Double(realLoss + fakeLoss)
+    }
+    #expect(abs(try generatorObjective() - Double(metrics.generatorLoss)) < 1e-5)
+    #expect(abs(try discriminatorObjective() - Double(metrics.discriminatorLoss)) < 1e-5)
+    for (network, objective, seed) in [
+      (generator, generatorObjective, UInt64(27)), (discriminator, discriminatorObjective, UInt64(28)),
+    ] as [(Sequential, () throws -> Double, UInt64)] {
+      for named in network.namedParameters where named.parameter.isTrainable {
+        let p = named.parameter
+        var g = SeededGenerator(seed: seed)
+        let report = try GradientCheck.compare(
+          name: named.name, values: p.value, analytic: p.gradient, step: 1e-2,
+          set: { p.value = $0 }, loss: objective, generator: &g)
+        #expect(report.worstRelativeError < 3e-2, "\(report)")
+      }
+    }
+  }
+
   @Test("The VAE loss gradient reaches encoder and decoder exactly, both reconstruction losses", arguments: ReconstructionLoss.allCases)
   func vaeGradients(loss: ReconstructionLoss) throws {
     let encoder = Sequential {

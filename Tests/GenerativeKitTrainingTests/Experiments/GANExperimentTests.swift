@@ -29,6 +29,40 @@ struct GANExperimentTests {
     return ImageDataSet(name: "synthetic", images: images, pixelRange: .symmetric)
   }
 
+  @Test("A conditional run trains on labels, saves its classes, resumes only as conditional, and samples a chosen class")
+  func conditionalRun() throws {
+    var options = Self.tinyOptions(epochs: 2)
+    options.classes = 3
+    let unlabelled = Self.syntheticDigits()
+    #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: options, dataSet: unlabelled, outputDirectory: try TestData.temporaryDirectory("cgan-none"))
+    }
+    let labels = (0..<40).map { $0 % 3 }
+    let data = ImageDataSet(name: "synthetic", images: unlabelled.images, labels: labels, pixelRange: .symmetric)
+    let wrongLabels = ImageDataSet(name: "synthetic", images: unlabelled.images, labels: labels.map { $0 + 1 }, pixelRange: .symmetric)
+    #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: options, dataSet: wrongLabels, outputDirectory: try TestData.temporaryDirectory("cgan-wrong"))
+    }
+    let directory = try TestData.temporaryDirectory("cgan")
+    let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: directory)
+    #expect(experiment.generator.layers.first.map { ($0 as? Dense)?.inFeatures } == 8 + 3)
+    let reports = try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    #expect(reports.count == 2 && reports.allSatisfy { $0.metrics.firstNonFinite == nil })
+
+    let checkpoint = try Checkpoint(contentsOf: experiment.latestCheckpointURL)
+    #expect(try checkpoint.configuration(GANOptions.self).classes == 3)
+    let unconditional = try GANExperiment(
+      options: Self.tinyOptions(epochs: 3), dataSet: data, outputDirectory: try TestData.temporaryDirectory("cgan-resume"))
+    #expect(throws: GenerativeKitError.self) { try unconditional.resume(from: experiment.latestCheckpointURL) }
+
+    let gan = try options.makeModel()
+    try checkpoint.restore(model: gan, strict: false)
+    var random = SeededGenerator(seed: 3)
+    let images = try gan.sample(count: 6, labels: [2, 2, 0, 1, 0, 2], using: &random)
+    #expect(images.shape == [6, 1, 28, 28])
+    #expect(throws: GenerativeKitError.self) { try gan.generate(Tensor(shape: [2, 8]), labels: nil) }
+  }
+
   @Test("A run writes checkpoints, grids, curves and the log, and resuming reproduces the uninterrupted run bit for bit")
   func runAndResume() throws {
     let data = Self.syntheticDigits()

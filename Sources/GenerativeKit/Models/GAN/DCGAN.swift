@@ -62,6 +62,25 @@ public enum DCGAN {
     }
   }
 
+  /// The report's DCGAN made class-conditional the simplest way that works with any
+  /// architecture: the generator takes the noise with the label one-hot appended
+  /// (`noiseDimension + classes` inputs), the discriminator the image with one constant plane per
+  /// class appended (`channels + classes` channels, the image's class plane all ones). Train it
+  /// with ``GANTrainer`` and ``GANTrainer/classCount`` set, sample with ``GAN/generate(_:labels:)``.
+  public static func conditionalMNIST(
+    classes: Int = 10, noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28,
+    imageWidth: Int = 28, seed: UInt64? = nil
+  ) throws -> GAN {
+    guard classes >= 1 else { throw GenerativeKitError.invalidArgument("DCGAN.conditionalMNIST: classes must be positive, got \(classes)") }
+    var seeds = SeedSequence(seed)
+    let generator = mnistGenerator(
+      noiseDimension: noiseDimension + classes, channels: channels, width: width, imageHeight: imageHeight,
+      imageWidth: imageWidth, seed: seeds.next())
+    let discriminator = mnistDiscriminator(
+      channels: channels + classes, width: width, imageHeight: imageHeight, imageWidth: imageWidth, seed: seeds.next())
+    return try GAN(generator: generator, discriminator: discriminator, noiseDimension: noiseDimension, classCount: classes)
+  }
+
   /// Radford et al.'s DCGAN generator for 64 x 64 images: noise `[N, noiseDimension]` -> images
   /// `[N, channels, 64, 64]` in [-1, 1].
   ///

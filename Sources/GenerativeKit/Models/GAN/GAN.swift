@@ -3,7 +3,7 @@
 /// ``DCGAN``).
 ///
 /// - Generator: noise `[N, noiseDimension]` -> images `[N, C, H, W]` in [-1, 1] (a tanh output);
-///   ``generate(_:)`` and ``sample(count:using:batchSize:)`` map them to [0, 1].
+///   ``generate(_:labels:)`` and ``sample(count:labels:using:batchSize:)`` map them to [0, 1].
 /// - Discriminator: images `[N, C, H, W]` in [-1, 1] -> logits `[N, 1]` (no sigmoid layer, so the
 ///   losses can use the stable logit form).
 ///
@@ -16,6 +16,9 @@ public final class GAN: Model {
   public let discriminator: Sequential
   /// The length of each noise vector.
   public let noiseDimension: Int
+  /// For a class-conditional GAN, the number of classes (see ``GANTrainer/classCount``); nil
+  /// for an unconditional one.
+  public let classCount: Int?
 
   public var isTraining: Bool {
     get { generator.isTraining }
@@ -25,14 +28,25 @@ public final class GAN: Model {
     }
   }
 
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when `noiseDimension` is not positive.
-  public init(generator: Sequential, discriminator: Sequential, noiseDimension: Int) throws {
+  /// - Parameters:
+  ///   - generator: noise `[N, noiseDimension]` (with `classCount` one-hot columns appended for a
+  ///     conditional GAN) to images in [-1, 1].
+  ///   - discriminator: images (with `classCount` label planes appended) to logits `[N, 1]`.
+  ///   - noiseDimension: the length of each noise vector.
+  ///   - classCount: the classes of a conditional GAN; nil (the default) for an unconditional one.
+  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` when `noiseDimension` or `classCount` is
+  ///   not positive.
+  public init(generator: Sequential, discriminator: Sequential, noiseDimension: Int, classCount: Int? = nil) throws {
     guard noiseDimension > 0 else {
       throw GenerativeKitError.invalidArgument("GAN: noiseDimension must be positive, got \(noiseDimension)")
+    }
+    if let classCount, classCount < 1 {
+      throw GenerativeKitError.invalidArgument("GAN: classCount must be positive, got \(classCount)")
     }
     self.generator = generator
     self.discriminator = discriminator
     self.noiseDimension = noiseDimension
+    self.classCount = classCount
   }
 
   public var namedParameters: [NamedParameter] {
@@ -41,13 +55,22 @@ public final class GAN: Model {
   }
 
   /// Images in [0, 1] for noise `[N, noiseDimension]`, with the generator in inference mode
-  /// (batch norm uses its running statistics); the mode is restored afterwards.
-  public func generate(_ noise: Tensor) throws -> Tensor {
+  /// (batch norm uses its running statistics); the mode is restored afterwards. A conditional GAN
+  /// needs one label per noise vector (the class of each image).
+  public func generate(_ noise: Tensor, labels: [Int]? = nil) throws -> Tensor {
     try noise.checkShape([nil, noiseDimension], context: "GAN.generate (noise \(noiseDimension))")
+    var input = noise
+    if let classCount {
+      guard let labels, labels.count == noise.shape[0] else {
+        throw GenerativeKitError.invalidArgument(
+          "GAN.generate: a conditional GAN needs one label per noise vector, got \(labels.map { "\($0.count)" } ?? "none") for \(noise.shape[0])")
+      }
+      input = try Tensor.concatenate([noise, Tensor.oneHot(labels, classes: classCount)], axis: 1)
+    }
     let wasTraining = generator.isTraining
     defer { generator.isTraining = wasTraining }
     generator.isTraining = false
-    return try generator.forward(noise).map { ($0 + 1) / 2 }
+    return try generator.forward(input).map { ($0 + 1) / 2 }
   }
 
   /// `count` images in [0, 1] from noise drawn with `generator`, in inference mode, `batchSize`
@@ -55,15 +78,28 @@ public final class GAN: Model {
   ///
   /// The noise of every batch is drawn in turn from the same stream, so the images depend on
   /// `batchSize` only through batch norm's (fixed) inference statistics: not at all.
-  public func sample(count: Int, using generator: inout SeededGenerator, batchSize: Int = 500) throws -> Tensor {
+  ///
+  /// A conditional GAN draws image `i` of class `labels[i]` (`labels` has `count` entries); without
+  /// labels it cycles through the classes (0, 1, ..., 0, 1, ...).
+  public func sample(
+    count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500
+  ) throws -> Tensor {
     guard count >= 1, batchSize >= 1 else {
       throw GenerativeKitError.invalidArgument(
         "GAN.sample: count and batchSize must be at least 1, got \(count) and \(batchSize)")
     }
+    let classes = try classCount.map { classCount in
+      let chosen = labels ?? (0..<count).map { $0 % classCount }
+      guard chosen.count == count else {
+        throw GenerativeKitError.invalidArgument("GAN.sample: \(chosen.count) labels for \(count) images")
+      }
+      return chosen
+    }
     var parts: [Tensor] = []
     for start in stride(from: 0, to: count, by: batchSize) {
-      let noise = Tensor.randomNormal(shape: [min(batchSize, count - start), noiseDimension], using: &generator)
-      parts.append(try generate(noise))
+      let rows = start..<min(count, start + batchSize)
+      let noise = Tensor.randomNormal(shape: [rows.count, noiseDimension], using: &generator)
+      parts.append(try generate(noise, labels: classes.map { Array($0[rows]) }))
     }
     return Tensor.concatenate(batches: parts)
   }

@@ -100,7 +100,7 @@ public final class VAETrainer {
   /// In data-parallel training `images` are this process's rows of the global batch and `shard`
   /// says which: `eps` is drawn for the global batch and sliced, and with the batch statistics
   /// reduced and ``gradientSynchronizer`` set the step equals one process's on the global batch
-  /// (see ``GANTrainer/step(realImages:shard:)``). The figures are this process's rows'.
+  /// (see ``GANTrainer/step(realImages:labels:shard:)``). The figures are this process's rows'.
   @discardableResult
   public func step(images: Tensor, shard: BatchShard? = nil) throws -> VAEStepMetrics {
     if let shard, images.shape.first != shard.count {
