@@ -215,15 +215,9 @@ public final class GANExperiment {
       folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
       firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
-      step: { [unowned self] batch in
-        let labels = options.classes == nil ? nil : batch.labels
-        guard let parallelism else { return try trainer.step(realImages: batch.images, labels: labels).metrics }
-        let shard = try parallelism.shard(globalCount: batch.images.shape[0])
-        let figures = try trainer.step(
-          realImages: batch.images.rows(of: shard), labels: labels.map { Array($0[shard.rows]) }, shard: shard
-        ).metrics
-        return try parallelism.average(figures, shard: shard)
+      replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
+      step: { [unowned self] batch, shard in
+        try trainer.step(realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
       },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },

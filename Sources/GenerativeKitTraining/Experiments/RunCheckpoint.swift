@@ -63,22 +63,27 @@ enum ExperimentEpochs {
   ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
-  ///   - writesFiles: false for the processes of a data-parallel run other than process 0: they
-  ///     train their shards and touch no file (no lock, log, checkpoint or picture).
+  ///   - parallelism: several processes training together: `step` then gets this process's rows
+  ///     of each global batch and its shard, the figures are averaged over the processes, and only
+  ///     process 0 touches files (lock, log, checkpoints, pictures).
   static func run(
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
-    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, writesFiles: Bool = true,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool,
+    parallelism: (any DataParallelism)? = nil,
     progress: ProgressReporter,
-    step: @escaping (DataBatch) throws -> TrainingFigures,
+    step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
     checkpointsWritten: @escaping (Int) throws -> Void,
     filesWritten: @escaping (EpochReport, RunLog) throws -> Void
   ) throws -> [EpochReport] {
-    guard writesFiles else {
-      return try trainWithoutFiles(
-        dataSet: dataSet, batchSize: batchSize, seed: seed, completedEpochs: completedEpochs, totalEpochs: totalEpochs,
-        firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished, epochFinished: epochFinished)
+    guard parallelism?.writesFiles ?? true else {
+      // The other processes of a data-parallel run train their shards and touch no file.
+      guard completedEpochs < totalEpochs else { return [] }
+      return try trainEpochs(
+        dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
+        firstStep: firstStep, parallelism: parallelism, progress: progress, step: step, stepFinished: stepFinished,
+        epochFinished: epochFinished)
     }
     for folder in [outputDirectory] + folders {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -108,7 +113,7 @@ enum ExperimentEpochs {
     }
     return try trainEpochs(
       dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
-      firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished
+      firstStep: firstStep, parallelism: parallelism, progress: progress, step: step, stepFinished: stepFinished
     ) { report in
       try epochFinished(&report)
       try checkpointsWritten(report.epoch)
@@ -117,22 +122,11 @@ enum ExperimentEpochs {
     }
   }
 
-  /// The epochs of a process that trains its shards and writes nothing (see `writesFiles`).
-  private static func trainWithoutFiles(
-    dataSet: ImageDataSet, batchSize: Int, seed: UInt64, completedEpochs: Int, totalEpochs: Int, firstStep: Int,
-    progress: ProgressReporter, step: @escaping (DataBatch) throws -> TrainingFigures,
-    stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
-  ) throws -> [EpochReport] {
-    guard completedEpochs < totalEpochs else { return [] }
-    return try trainEpochs(
-      dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
-      firstStep: firstStep, progress: progress, step: step, stepFinished: stepFinished, epochFinished: epochFinished)
-  }
-
-  /// The loop itself: the same global batches on every process (one seeded shuffle per epoch).
+  /// The loop itself: the same global batches on every process (one seeded shuffle per epoch),
+  /// each process's step on its rows, the figures averaged over the processes.
   private static func trainEpochs(
     dataSet: ImageDataSet, batchSize: Int, seed: UInt64, epochs: ClosedRange<Int>, firstStep: Int,
-    progress: ProgressReporter, step: @escaping (DataBatch) throws -> TrainingFigures,
+    parallelism: (any DataParallelism)?, progress: ProgressReporter, step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
   ) throws -> [EpochReport] {
     let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
@@ -145,7 +139,10 @@ enum ExperimentEpochs {
     return try loop.run(
       epochs: epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep, batches: { loader.epoch($0 - 1) }
     ) { batch in
-      (try step(batch), batch.images.shape[0])
+      guard let parallelism else { return (try step(batch, nil), batch.images.shape[0]) }
+      let shard = try parallelism.shard(globalCount: batch.images.shape[0])
+      let rows: DataBatch = (try batch.images.rows(of: shard), batch.labels.map { Array($0[shard.rows]) })
+      return (try parallelism.average(try step(rows, shard), shard: shard), batch.images.shape[0])
     }
   }
 }

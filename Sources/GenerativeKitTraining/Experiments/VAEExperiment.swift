@@ -130,14 +130,8 @@ public final class VAEExperiment {
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, writesFiles: parallelism?.writesFiles ?? true, progress: progress,
-      step: { [unowned self] batch in
-        let images = batch.images
-        guard let parallelism else { return try trainer.step(images: images).metrics }
-        let shard = try parallelism.shard(globalCount: images.shape[0])
-        let figures = try trainer.step(images: images.rows(of: shard), shard: shard).metrics
-        return try parallelism.average(figures, shard: shard)
-      },
+      replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
+      step: { [unowned self] batch, shard in try trainer.step(images: batch.images, shard: shard).metrics },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in
         completedEpochs = report.epoch
