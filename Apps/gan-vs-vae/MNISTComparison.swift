@@ -105,7 +105,7 @@ struct MNISTComparison {
     try grid.write(ganPath, range: .unit, to: figures.appendingPathComponent("mnist-gan-interpolation.png"))
     var vaeEnds = SeededGenerator(seed: seed &+ 104)
     let vaePath = try LatentInterpolation.randomRows(
-      dimension: vaeOptions.latentDimension, rows: 4, steps: 10, using: &vaeEnds, decode: vae.model.decode)
+      dimension: vaeOptions.latentDimension, rows: 4, steps: 10, using: &vaeEnds, decode: { try vae.model.decode($0) })
     try grid.write(vaePath, range: .unit, to: figures.appendingPathComponent("mnist-vae-interpolation.png"))
 
     typealias Row = ComparisonReport.Row

@@ -34,6 +34,8 @@ struct MNISTVAE: ParsableCommand {
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 10
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
   @Flag(help: "Skip the test-set evaluation after each epoch.") var noTest = false
+  @Flag(help: "Class-conditional: encoder and decoder see the label (10 classes); sample a chosen digit with sample --label.")
+  var conditional = false
 
   func validate() throws {
     try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
@@ -64,6 +66,7 @@ struct MNISTVAE: ParsableCommand {
       options.seed = common.seed
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
+      options.classes = conditional ? 10 : nil
 
       let name = DataSetName(rawValue: dataSet)!
       let data = try common.loadData(name, pixelRange: .unit)
@@ -73,9 +76,9 @@ struct MNISTVAE: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "mnist-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), "
-            + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
+            + (conditional ? "conditional on 10 classes, " : "") + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
         parallelism: parallel)
-      if latentDimension == 2, parallel?.writesFiles ?? true {
+      if latentDimension == 2, !conditional, parallel?.writesFiles ?? true {
         let url = output.appendingPathComponent("manifold.png")
         try ImageGrid(columns: .fixed(20), padding: 0, scale: 1).write(try experiment.model.manifold(side: 20), range: .unit, to: url)
         print("manifold: \(url.path)")

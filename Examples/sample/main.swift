@@ -16,7 +16,9 @@ struct Sample: ParsableCommand {
       Writes into the output folder: grid.png (the samples), interpolation.png (rows of linear \
       interpolations between random latent points), samples.npy (the samples as an N x C x H x W \
       float32 array in [0, 1], for numpy.load), and for a VAE reconstructions.png (test digits \
-      above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png.       A conditional GAN's samples are of class --label, or without it one row per class, and       labels.npy holds each sample's class.
+      above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png. \
+      A conditional model's samples are of class --label, or without it one row per class, and \
+      labels.npy holds each sample's class.
       """)
 
   @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors).") var checkpoint: String
@@ -28,9 +30,9 @@ struct Sample: ParsableCommand {
   @Option(help: "Decode these latent points (a .npy float32 array, count x latent dimension) instead of random ones.")
   var latents: String?
   @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.") var threads = 2
-  @Option(parsing: .unconditional, help: "For a conditional GAN: the class of every sample (default: one row per class).")
+  @Option(parsing: .unconditional, help: "For a conditional model: the class of every sample (default: one row per class).")
   var label: Int?
-  @Option(help: "For a conditional GAN on digits: a digit classifier (mnist-classifier's classifier.safetensors) that reports how many samples of each class it labels as that class.")
+  @Option(help: "For a conditional model of digits: a digit classifier (mnist-classifier's classifier.safetensors) that reports, per class, how many samples it labels as their class, and FID and precision/recall against the test digits of the class (needs the data).")
   var classifier: String?
 
   func validate() throws {
@@ -50,48 +52,53 @@ struct Sample: ParsableCommand {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       var random = SeededGenerator(seed: seed)
       let samples: Tensor  // in [0, 1]
-      var gridColumns: Int?  // one row per class for a conditional GAN's grid
+      var sampleLabels: [Int]?  // each sample's class, for a conditional model
       switch file.metadata["format"] {
       case GANExperiment.format:
         let options = try file.configuration(GANOptions.self)
         let gan = try options.makeModel()
         try file.restore(model: gan, strict: false)  // the file also holds the optimizers' moments
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
-        let labels = try sampleLabels(classes: options.classes, count: noise.shape[0])
-        samples = try gan.generate(noise, labels: labels)
+        sampleLabels = try labelsOfSamples(classes: options.classes, count: noise.shape[0])
+        samples = try gan.generate(noise, labels: sampleLabels)
         try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) { points in
-          try gan.generate(points, labels: labels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
-        }
-        if let labels, let classifier {
-          try reportAgreement(samples, labels: labels, classifier: URL(fileURLWithPath: classifier))
-        }
-        if let labels {
-          try NumPyArray.write(Tensor(shape: [labels.count], scalars: labels.map(Float.init)),
-                               to: folder.appendingPathComponent("labels.npy"))
-          gridColumns = label == nil ? max(1, labels.count / (options.classes ?? 1)) : nil
+          try gan.generate(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
         print("GAN (\(options.architecture.rawValue)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), "
               + "epoch \(file.epoch ?? 0)): \(count) samples")
       case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
-        let model = options.makeModel()
+        let model = try options.makeModel()
         try file.restore(model: model, strict: false)
         model.eval()
+        sampleLabels = try labelsOfSamples(classes: options.classes, count: count)
         samples = latents == nil
-          ? try model.sample(count: count, using: &random)
-          : try model.decode(try latentPoints(dimension: options.latentDimension, using: &random))
-        try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { try model.decode($0) }
+          ? try model.sample(count: count, labels: sampleLabels, using: &random)
+          : try model.decode(try latentPoints(dimension: options.latentDimension, using: &random), labels: sampleLabels)
+        try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { points in
+          try model.decode(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
+        }
         try writeReconstructions(model, to: folder)
-        if options.latentDimension == 2 {
+        if options.latentDimension == 2, options.classes == nil {
           try ImageGrid(columns: .fixed(20), padding: 0).write(try model.manifold(side: 20), range: .unit,
                                                                   to: folder.appendingPathComponent("manifold.png"))
         }
-        print("VAE (latent \(options.latentDimension), epoch \(file.epoch ?? 0)): \(count) samples")
+        print("VAE (latent \(options.latentDimension)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), epoch \(file.epoch ?? 0)): \(count) samples")
       default:
         throw GenerativeKitError.file(
           path: url.path, reason: "not a GenerativeKit GAN or VAE checkpoint (metadata 'format' is "
             + "\(file.metadata["format"].map { "'\($0)'" } ?? "missing"); write one with mnist-gan or mnist-vae)")
       }
+      if let sampleLabels {
+        try NumPyArray.write(Tensor(shape: [sampleLabels.count], scalars: sampleLabels.map(Float.init)),
+                             to: folder.appendingPathComponent("labels.npy"))
+        if let classifier { try reportQuality(samples, labels: sampleLabels, classifier: URL(fileURLWithPath: classifier)) }
+      } else if classifier != nil {
+        print("note: --classifier measures conditional models only; this one is unconditional")
+      }
+      // One row per class for a conditional model's samples of every class.
+      let classes = Set(sampleLabels ?? []).count
+      let gridColumns = classes > 1 ? max(1, count / classes) : nil
       try ImageGrid(columns: gridColumns.map { .fixed($0) } ?? .nearSquare, scale: 2)
         .write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
@@ -110,29 +117,26 @@ struct Sample: ParsableCommand {
     return points
   }
 
-  /// Prints the share of samples of each class that `classifier` labels as that class, and overall.
-  func reportAgreement(_ samples: Tensor, labels: [Int], classifier url: URL) throws {
+  /// Prints, per class, the share of the class's samples that `classifier` labels as the class,
+  /// and FID and precision/recall against the MNIST test digits of the class.
+  func reportQuality(_ samples: Tensor, labels: [Int], classifier url: URL) throws {
     let classifier = try DigitClassifier(contentsOf: url)
-    let probabilities = try classifier.probabilities(samples)
-    let classes = probabilities.shape[1]
-    var (hits, totals) = ([Int](repeating: 0, count: classes), [Int](repeating: 0, count: classes))
-    for (row, label) in labels.enumerated() where label < classes {
-      let scores = (0..<classes).map { probabilities[row, $0] }
-      let predicted = scores.indices.max { scores[$0] < scores[$1] } ?? 0
-      totals[label] += 1
-      if predicted == label { hits[label] += 1 }
+    let test: ImageDataSet
+    do {
+      test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
+    } catch {
+      throw ValidationError("--classifier compares the samples with the MNIST test digits: \(error) (use --data-dir or GENERATIVEKIT_DATA)")
     }
-    let perClass = (0..<classes).filter { totals[$0] > 0 }.map { "\($0): \(100 * hits[$0] / totals[$0]) %" }
-    let overall = Double(hits.reduce(0, +)) / Double(max(1, totals.reduce(0, +)))
-    print("classifier agreement (samples of class K labelled K): \(Int((100 * overall).rounded())) % overall; "
-          + perClass.joined(separator: ", "))
+    let quality = try classifier.conditionalQuality(
+      of: samples, labels: labels, against: test.images(in: 0..<test.count), realLabels: test.labels ?? [])
+    print("per class, against the \(test.count) MNIST test digits (classifier features):\n\(quality)")
   }
 
-  /// A conditional GAN's sample classes: all `--label`, or in rows of equal classes (the first
-  /// `count / classes` samples class 0, and so on); nil for an unconditional GAN.
-  func sampleLabels(classes: Int?, count: Int) throws -> [Int]? {
+  /// A conditional model's sample classes: all `--label`, or in rows of equal classes (the first
+  /// `count / classes` samples class 0, and so on); nil for an unconditional model.
+  func labelsOfSamples(classes: Int?, count: Int) throws -> [Int]? {
     guard let classes else {
-      if label != nil { throw ValidationError("--label: this GAN is not conditional") }
+      if label != nil { throw ValidationError("--label: this model is not conditional") }
       return nil
     }
     if let label {
@@ -157,7 +161,7 @@ struct Sample: ParsableCommand {
       return
     }
     let originals = test.images(in: 0..<16)
-    let rebuilt = try model.reconstruct(originals)
+    let rebuilt = try model.reconstruct(originals, labels: model.classCount == nil ? nil : test.labels.map { Array($0[0..<16]) })
     try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit,
                                                       to: folder.appendingPathComponent("reconstructions.png"))
   }

@@ -85,13 +85,14 @@ extension Tensor {
 
 extension Module {
   /// Every layer of the model, depth first, the model itself included when it is a layer
-  /// (``Sequential`` lists its layers; other layers are leaves).
+  /// (``Sequential`` and ``Conditional`` list their layers; other layers are leaves).
   public var allLayers: [any Layer] {
     var result: [any Layer] = []
     if let layer = self as? any Layer { result.append(layer) }
     if let sequential = self as? Sequential {
       for layer in sequential.layers { result += layer.allLayers }
     }
+    if let conditional = self as? Conditional { result += conditional.body.allLayers }
     if let gan = self as? GAN { result += gan.generator.allLayers + gan.discriminator.allLayers }
     if let vae = self as? VAE { result += vae.encoder.allLayers + vae.decoder.allLayers }
     return result

@@ -1,4 +1,5 @@
 import GenerativeKit
+import GenerativeKitData
 
 /// The bounds ``CheckedConfiguration`` conformances share.
 enum ConfigurationLimits {
@@ -78,10 +79,23 @@ extension VAEOptions: CheckedConfiguration {
     try ConfigurationLimits.require(latentDimension, in: ConfigurationLimits.vectorDimension, "latentDimension", of: kind)
     try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
     try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
+    if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
     try ConfigurationLimits.requireRate(beta, "beta", of: kind)
     // The encoder's dense layer: 128 channels of the quarter-size plane to 2 x latent.
     try ConfigurationLimits.requireWeight([128 * (imageHeight / 4) * (imageWidth / 4), 2 * latentDimension],
                                           "the encoder's dense layer", of: kind)
+  }
+}
+
+/// Stops a conditional model's run before training when `set` has no labels or a label outside
+/// `0..<classes`, naming the set.
+func checkLabels(of set: ImageDataSet, classes: Int, model: String) throws {
+  guard let labels = set.labels else {
+    throw GenerativeKitError.invalidArgument("\(model): a conditional \(model) needs labels, and \(set.name) has none")
+  }
+  if let wrong = labels.first(where: { !(0..<classes).contains($0) }) {
+    throw GenerativeKitError.invalidArgument(
+      "\(model): \(set.name) has label \(wrong), but the \(model) is conditional on \(classes) classes (0..<\(classes))")
   }
 }

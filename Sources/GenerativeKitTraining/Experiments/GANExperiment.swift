@@ -135,15 +135,7 @@ public final class GANExperiment {
       throw GenerativeKitError.invalidArgument(
         "GAN: the generator ends in tanh, so \(dataSet.name) must be scaled to [-1, 1] (PixelRange.symmetric)")
     }
-    if let classes = options.classes {
-      guard let labels = dataSet.labels else {
-        throw GenerativeKitError.invalidArgument("GAN: a conditional GAN needs labels, and \(dataSet.name) has none")
-      }
-      if let wrong = labels.first(where: { !(0..<classes).contains($0) }) {
-        throw GenerativeKitError.invalidArgument(
-          "GAN: \(dataSet.name) has label \(wrong), but the GAN is conditional on \(classes) classes (0..<\(classes))")
-      }
-    }
+    if let classes = options.classes { try checkLabels(of: dataSet, classes: classes, model: "GAN") }
     self.options = options
     self.dataSet = dataSet
     self.outputDirectory = outputDirectory

@@ -19,6 +19,10 @@ public struct VAEOptions: Codable, Equatable, Sendable {
   public var saveEvery = 10
   public var sampleEvery = 10
   public var sampleCount = 64
+  /// For a class-conditional VAE, the number of classes (the data set's labels are `0..<classes`):
+  /// the encoder gets one plane per class beside the image, the decoder the label one-hot beside
+  /// the code. Nil: unconditional (the report's).
+  public var classes: Int?
 
   public init() {}
 
@@ -28,15 +32,23 @@ public struct VAEOptions: Codable, Equatable, Sendable {
       return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
     }
     if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
+    if classes != other.classes {
+      return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
+    }
     return nil
   }
 }
 
 extension VAEOptions {
   /// The VAE these options describe, initialised from the run's seed.
-  public func makeModel() -> VAE {
-    ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
-                           imageWidth: imageWidth, seed: seed &+ 1)
+  public func makeModel() throws -> VAE {
+    guard let classes else {
+      return ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+                                    imageWidth: imageWidth, seed: seed &+ 1)
+    }
+    return try ConvolutionalVAE.conditionalMNIST(
+      classes: classes, latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+      imageWidth: imageWidth, seed: seed &+ 1)
   }
 }
 
@@ -84,12 +96,13 @@ public final class VAEExperiment {
       guard set.pixelRange == .unit else {
         throw GenerativeKitError.invalidArgument("VAE: the decoder ends in a sigmoid, so \(set.name) must be scaled to [0, 1]")
       }
+      if let classes = options.classes { try checkLabels(of: set, classes: classes, model: "VAE") }
     }
     self.options = options
     self.dataSet = dataSet
     self.testSet = testSet
     self.outputDirectory = outputDirectory
-    model = options.makeModel()
+    model = try options.makeModel()
     trainer = VAETrainer(
       model: model, optimizer: Adam(model: model, learningRate: options.learningRate),
       reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
@@ -131,7 +144,9 @@ public final class VAEExperiment {
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
       replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
-      step: { [unowned self] batch, shard in try trainer.step(images: batch.images, shard: shard).metrics },
+      step: { [unowned self] batch, shard in
+        try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
+      },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in
         completedEpochs = report.epoch
@@ -154,8 +169,9 @@ public final class VAEExperiment {
     var sums = (loss: 0.0, reconstruction: 0.0, kl: 0.0)
     let batch = 500
     for start in stride(from: 0, to: testSet.count, by: batch) {
-      let images = testSet.images(in: start..<min(testSet.count, start + batch))
-      let m = try trainer.evaluate(images: images, using: &generator)
+      let rows = start..<min(testSet.count, start + batch)
+      let images = testSet.images(in: rows)
+      let m = try trainer.evaluate(images: images, labels: labels(of: testSet, rows: rows), using: &generator)
       let weight = Double(images.shape[0])
       sums.loss += Double(m.loss) * weight
       sums.reconstruction += Double(m.reconstruction) * weight
@@ -181,22 +197,32 @@ public final class VAEExperiment {
     try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
   }
 
-  /// Decoded prior samples from the fixed codes, in [0, 1].
+  /// Decoded prior samples from the fixed codes, in [0, 1]; for a conditional VAE image `i` is of
+  /// class `i mod classes`.
   public func samples() throws -> Tensor {
     model.eval()
     defer { model.train() }
-    return try model.decode(fixedCodes)
+    return try model.decode(fixedCodes, labels: options.classes.map { classes in (0..<fixedCodes.shape[0]).map { $0 % classes } })
   }
 
+  /// Writes a grid of the fixed-code samples (one column per class for a conditional VAE).
   public func writeSamples(to url: URL) throws {
-    try ImageGrid(scale: options.imageHeight <= 32 ? 2 : 1).write(try samples(), range: .unit, to: url)
+    let scale = options.imageHeight <= 32 ? 2 : 1
+    let grid = options.classes.map { ImageGrid(columns: .fixed($0), scale: scale) } ?? ImageGrid(scale: scale)
+    try grid.write(try samples(), range: .unit, to: url)
+  }
+
+  /// The labels of `rows` of `set` when the VAE is conditional; nil otherwise.
+  private func labels(of set: ImageDataSet, rows: Range<Int>) -> [Int]? {
+    guard options.classes != nil, let labels = set.labels else { return nil }
+    return Array(labels[rows])
   }
 
   /// Up to 16 test (or training) images in the first rows, their reconstructions in the rows below.
   public func writeReconstructions(to url: URL) throws {
     let source = testSet ?? dataSet
     let originals = source.images(in: 0..<min(16, source.count))
-    let rebuilt = try model.reconstruct(originals)
+    let rebuilt = try model.reconstruct(originals, labels: labels(of: source, rows: 0..<originals.shape[0]))
     try ImageGrid(columns: .fixed(8), scale: options.imageHeight <= 32 ? 2 : 1)
       .write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit, to: url)
   }

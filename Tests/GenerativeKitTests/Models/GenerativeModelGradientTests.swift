@@ -200,6 +200,60 @@ struct GenerativeModelGradientTests {
     // encoder's input gradient does not (and should not) include.
   }
 
+  @Test("A conditional VAE step's loss and gradients are those of its objective through the label joins")
+  func conditionalVAE() throws {
+    let classes = 3
+    let encoder = Sequential {
+      Conv2D(inChannels: 1 + classes, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 40)
+      Tanh()
+      Flatten()
+      Dense(inFeatures: 2 * 3 * 3, outFeatures: 4, seed: 41)
+    }
+    let decoder = Sequential {
+      Dense(inFeatures: 2 + classes, outFeatures: 2 * 3 * 3, seed: 42)
+      Tanh()
+      Reshape([2, 3, 3])
+      ConvTranspose2D(inChannels: 2, outChannels: 1, kernelSize: 3, stride: 2, padding: .same, seed: 43)
+    }
+    let model = VAE(encoder: encoder, decoder: decoder, latentDimension: 2, classCount: classes)
+    let trainer = VAETrainer(model: model, optimizer: InspectingOptimizer(model), reconstructionLoss: .bernoulli, seed: 44)
+    var random = SeededGenerator(seed: 45)
+    let images = Tensor.randomUniform(shape: [3, 1, 6, 6], using: &random)
+    let labels = [2, 0, 2]
+    #expect(throws: GenerativeKitError.self) { try trainer.lossAndBackward(images: images) }  // labels missing
+    #expect(throws: GenerativeKitError.self) { try trainer.lossAndBackward(images: images, labels: [0, 1, 3]) }
+    let epsilon = Tensor.randomNormal(shape: [3, 2], using: &random)
+    model.zeroGradients()
+    trainer.injectedEpsilon = epsilon
+    let metrics = try trainer.lossAndBackward(images: images, labels: labels)
+
+    // The objective written out with explicit joins, as a user's own loop would.
+    func objective() throws -> Double {
+      let planes = try Tensor.labelPlanes(labels, classes: classes, height: 6, width: 6)
+      let statistics = try encoder.forward(Tensor.concatenate([images, planes], axis: 1))
+      let parts = try statistics.split(sizes: [2, 2], axis: 1)
+      let codes = parts[0] + parts[1].map { expf(0.5 * $0) } * epsilon
+      let logits = try decoder.forward(Tensor.concatenate([codes, Tensor.oneHot(labels, classes: classes)], axis: 1))
+      let reconstruction = try ReconstructionLoss.bernoulli.evaluate(logits: logits, targets: images).value
+      return Double(reconstruction + (try gaussianKLDivergence(mean: parts[0], logVariance: parts[1]).value))
+    }
+    #expect(abs(try objective() - Double(metrics.loss)) < 1e-4 * max(1, Double(metrics.loss)))
+    var g = SeededGenerator(seed: 46)
+    for named in model.namedParameters where named.parameter.isTrainable {
+      let p = named.parameter
+      let report = try GradientCheck.compare(
+        name: "conditional vae \(named.name)", values: p.value, analytic: p.gradient, step: 1e-2,
+        set: { p.value = $0 }, loss: objective, generator: &g)
+      #expect(report.worstRelativeError < 5e-2, "\(report)")
+    }
+    var sampler = SeededGenerator(seed: 47)
+    #expect(try model.sample(count: 4, labels: [0, 1, 2, 1], using: &sampler).shape == [4, 1, 6, 6])
+    #expect(try model.reconstruct(images, labels: labels).shape == images.shape)
+    #expect(throws: GenerativeKitError.self) { try model.decode(Tensor(shape: [1, 2])) }
+    let unconditional = VAE(encoder: Sequential { Flatten() }, decoder: Sequential { Flatten() }, latentDimension: 1)
+    #expect(throws: GenerativeKitError.self) { try unconditional.decode(Tensor(shape: [1, 1]), labels: [0]) }
+  }
+
   @Test("Reconstruction losses: values by their definitions")
   func reconstructionValues() throws {
     let logits = Tensor(shape: [2, 1, 1, 2], scalars: [0, 1, -2, 3])

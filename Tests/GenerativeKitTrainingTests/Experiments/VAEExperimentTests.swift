@@ -32,6 +32,44 @@ struct VAEExperimentTests {
     return ImageDataSet(name: "squares", images: images, pixelRange: .unit)
   }
 
+  @Test("A conditional run needs labels, trains on them with its test set's, saves its classes, and decodes a chosen class")
+  func conditionalRun() throws {
+    var options = Self.options(epochs: 2)
+    options.classes = 4
+    let unlabelled = Self.squares(count: 32, seed: 5)
+    #expect(throws: GenerativeKitError.self) {
+      try VAEExperiment(options: options, dataSet: unlabelled, outputDirectory: try TestData.temporaryDirectory("cvae-none"))
+    }
+    // Each square's label is its quadrant, so the class tells the decoder where to draw.
+    let labels = (0..<32).map { n in
+      let image = unlabelled.images(in: n..<(n + 1))
+      let (row, column) = (0..<(28 * 28)).first { image[flat: $0] > 0 }.map { ($0 / 28, $0 % 28) } ?? (0, 0)
+      return (row >= 9 ? 2 : 0) + (column >= 9 ? 1 : 0)
+    }
+    let data = ImageDataSet(name: "squares", images: unlabelled.images, labels: labels, pixelRange: .unit)
+    let test = ImageDataSet(
+      name: "squares-test", images: unlabelled.images(in: 0..<8), labels: Array(labels[0..<8]), pixelRange: .unit)
+    let directory = try TestData.temporaryDirectory("cvae")
+    let experiment = try VAEExperiment(options: options, dataSet: data, testSet: test, outputDirectory: directory)
+    #expect((experiment.model.decoder.layers.first as? Dense)?.inFeatures == 2 + 4)
+    #expect((experiment.model.encoder.layers.first as? Conv2D)?.inChannels == 1 + 4)
+    let reports = try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    #expect(reports.count == 2 && reports.allSatisfy { $0.metrics.firstNonFinite == nil })
+    let log = try String(contentsOf: directory.appendingPathComponent("log.csv"), encoding: .utf8)
+    #expect(log.contains("test_loss"))
+    #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("reconstructions/epoch-0002.png").path))
+
+    let checkpoint = try Checkpoint(contentsOf: experiment.latestCheckpointURL)
+    #expect(try checkpoint.configuration(VAEOptions.self).classes == 4)
+    let unconditional = try VAEExperiment(
+      options: Self.options(epochs: 3), dataSet: data, outputDirectory: try TestData.temporaryDirectory("cvae-resume"))
+    #expect(throws: GenerativeKitError.self) { try unconditional.resume(from: experiment.latestCheckpointURL) }
+    let model = try options.makeModel()
+    try checkpoint.restore(model: model, strict: false)
+    var random = SeededGenerator(seed: 3)
+    #expect(try model.sample(count: 5, labels: [3, 3, 0, 1, 2], using: &random).shape == [5, 1, 28, 28])
+  }
+
   @Test("A run lowers the test loss, writes its files, and resumes bit for bit")
   func runAndResume() throws {
     let train = Self.squares(count: 48, seed: 1)

@@ -59,18 +59,20 @@ public final class GAN: Model {
   /// needs one label per noise vector (the class of each image).
   public func generate(_ noise: Tensor, labels: [Int]? = nil) throws -> Tensor {
     try noise.checkShape([nil, noiseDimension], context: "GAN.generate (noise \(noiseDimension))")
-    var input = noise
+    var network: any Layer = generator
     if let classCount {
       guard let labels, labels.count == noise.shape[0] else {
         throw GenerativeKitError.invalidArgument(
           "GAN.generate: a conditional GAN needs one label per noise vector, got \(labels.map { "\($0.count)" } ?? "none") for \(noise.shape[0])")
       }
-      input = try Tensor.concatenate([noise, Tensor.oneHot(labels, classes: classCount)], axis: 1)
+      let conditional = Conditional(classes: classCount, body: generator)
+      conditional.labels = labels
+      network = conditional
     }
     let wasTraining = generator.isTraining
     defer { generator.isTraining = wasTraining }
     generator.isTraining = false
-    return try generator.forward(input).map { ($0 + 1) / 2 }
+    return try network.forward(noise).map { ($0 + 1) / 2 }
   }
 
   /// `count` images in [0, 1] from noise drawn with `generator`, in inference mode, `batchSize`

@@ -116,35 +116,36 @@ public final class GANTrainer {
 
     let noise = try injectedNoise.take()
       ?? shard.map { try sampleNoise(count: $0.globalCount).rows(of: $0) } ?? sampleNoise(count: batch)
-    let conditioning = try classCount.map {
-      try Conditioning(classes: $0, realLabels: labels ?? [], batch: batch, shard: shard, trainer: self)
-    }
-    let fake = try generator.forward(conditioning?.generatorInput(noise) ?? noise)
+    // A conditional GAN's networks see the labels through `Conditional` wrappers: one-hot columns
+    // beside the noise, label planes beside the images (their gradient stops at the join).
+    let (generator, discriminator) = classCount.map {
+      (Conditional(classes: $0, body: self.generator) as any Layer, Conditional(classes: $0, body: self.discriminator) as any Layer)
+    } ?? (self.generator, self.discriminator)
+    let fakeLabels = classCount.map { drawFakeLabels(classes: $0, batch: batch, shard: shard) } ?? []
+    (generator as? Conditional)?.labels = fakeLabels
+    let fake = try generator.forward(noise)
     guard fake.shape == realImages.shape else {
       throw GenerativeKitError.shapeMismatch(
         context: "GANTrainer: real batch (the generator makes \(fake.shapeDescription))",
         expected: fake.shapeDescription, actual: realImages.shape)
     }
 
-    let realLogits = try discriminator.forward(conditioning?.discriminatorInput(realImages, fake: false) ?? realImages)
+    (discriminator as? Conditional)?.labels = labels ?? []
+    let realLogits = try discriminator.forward(realImages)
     let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
     try discriminator.backwardParametersOnly(realLoss.gradient)
     // The real batch's activations are done with: the fake batch's forward pass reuses their memory.
     discriminator.releaseBackwardState()
 
-    let fakeLogits = try discriminator.forward(conditioning?.discriminatorInput(fake, fake: true) ?? fake)
+    (discriminator as? Conditional)?.labels = fakeLabels
+    let fakeLogits = try discriminator.forward(fake)
     let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
     try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
     let lossG = try generatorLoss.evaluate(fakeLogits: fakeLogits)
     discriminator.setRequiresGradient(false)
     defer { discriminator.setRequiresGradient(true) }
-    var fakeGradient = try discriminator.backward(lossG.gradient)
-    if let classes = classCount {
-      // The label planes are inputs, not outputs of the generator: their gradient stops here.
-      fakeGradient = try fakeGradient.split(sizes: [fake.shape[1], classes], axis: 1)[0]
-    }
-    try generator.backwardParametersOnly(fakeGradient)
+    try generator.backwardParametersOnly(try discriminator.backward(lossG.gradient))
     discriminator.releaseBackwardState()
     generator.releaseBackwardState()
 
@@ -161,35 +162,12 @@ public final class GANTrainer {
   }
 }
 
-/// The labels of one conditional step and the inputs they make.
-private struct Conditioning {
-  let classes: Int
-  let realLabels: [Int]
-  let fakeLabels: [Int]
-
-  /// Draws the fake images' labels uniformly for the whole global batch (after its noise) and
-  /// keeps this process's rows.
-  init(classes: Int, realLabels: [Int], batch: Int, shard: BatchShard?, trainer: GANTrainer) throws {
-    self.classes = classes
-    self.realLabels = realLabels
-    let drawn = (0..<(shard?.globalCount ?? batch)).map { _ in Int(trainer.noiseGenerator.next() % UInt64(classes)) }
-    fakeLabels = shard.map { Array(drawn[$0.rows]) } ?? drawn
-  }
-
-  /// The noise `[N, D]` with the fake labels one-hot: `[N, D + classes]`.
-  func generatorInput(_ noise: Tensor) throws -> Tensor {
-    try Tensor.concatenate([noise, Tensor.oneHot(fakeLabels, classes: classes)], axis: 1)
-  }
-
-  /// Images `[N, C, H, W]` with their labels' planes: `[N, C + classes, H, W]`.
-  func discriminatorInput(_ images: Tensor, fake: Bool) throws -> Tensor {
-    guard images.rank == 4 else {
-      throw GenerativeKitError.shapeMismatch(
-        context: "GANTrainer (conditional): images", expected: "[N, C, H, W]", actual: images.shape)
-    }
-    let planes = try Tensor.labelPlanes(
-      fake ? fakeLabels : realLabels, classes: classes, height: images.shape[2], width: images.shape[3])
-    return try Tensor.concatenate([images, planes], axis: 1)
+extension GANTrainer {
+  /// The fake images' labels of a conditional step, drawn uniformly for the whole global batch
+  /// (after its noise, from the same generator); this process's rows.
+  fileprivate func drawFakeLabels(classes: Int, batch: Int, shard: BatchShard?) -> [Int] {
+    let drawn = (0..<(shard?.globalCount ?? batch)).map { _ in Int(noiseGenerator.next() % UInt64(classes)) }
+    return shard.map { Array(drawn[$0.rows]) } ?? drawn
   }
 }
 

@@ -7,6 +7,11 @@
 ///   sigmoid, so images come out in [0, 1]. The sigmoid is not a layer of the decoder, so the
 ///   Bernoulli loss can use the numerically stable logit form; a PyTorch port appends `nn.Sigmoid()`.
 ///
+/// A class-conditional VAE (``classCount`` set) shows both networks the label: the encoder gets
+/// label planes beside the images (`[N, C + classes, H, W]`), the decoder a one-hot label beside
+/// the code (`[N, latent + classes]`), through ``Conditional`` wrappers; every call then takes one
+/// label per image.
+///
 /// Parameters are named `encoder.<i>.<name>` and `decoder.<i>.<name>`.
 public final class VAE: Model {
   /// Images `[N, C, H, W]` to `[N, 2 * latentDimension]`: means, then log-variances.
@@ -18,6 +23,8 @@ public final class VAE: Model {
   /// Log-variances are clamped to this range before use, so `exp` can neither overflow nor
   /// underflow to a zero variance; outside it the log-variance gradient is zero.
   public var logVarianceRange: ClosedRange<Float> = -30...20
+  /// For a class-conditional VAE, the number of classes; nil for an unconditional one.
+  public let classCount: Int?
 
   public var isTraining: Bool {
     get { encoder.isTraining }
@@ -27,9 +34,12 @@ public final class VAE: Model {
     }
   }
 
-  /// A VAE from its two networks; `latentDimension` must match their shapes.
-  public init(encoder: Sequential, decoder: Sequential, latentDimension: Int) {
+  /// A VAE from its two networks; `latentDimension` (and `classCount`, for a conditional VAE whose
+  /// networks take the label columns and planes) must match their shapes.
+  public init(encoder: Sequential, decoder: Sequential, latentDimension: Int, classCount: Int? = nil) {
     enforce(latentDimension > 0, "VAE: latentDimension must be positive, got \(latentDimension)")
+    enforce(classCount.map { $0 >= 1 } ?? true, "VAE: classCount must be positive, got \(classCount ?? 0)")
+    self.classCount = classCount
     self.encoder = encoder
     self.decoder = decoder
     self.latentDimension = latentDimension
@@ -40,42 +50,80 @@ public final class VAE: Model {
       + decoder.namedParameters.map { NamedParameter("decoder.\($0.name)", $0.parameter) }
   }
 
+  /// The encoder as it runs on a batch with `labels`: itself, or wrapped in ``Conditional``.
+  func encoderNetwork(labels: [Int]?) throws -> any Layer {
+    try conditioned(encoder, labels: labels, role: "encoder")
+  }
+
+  /// The decoder as it runs on a batch with `labels`: itself, or wrapped in ``Conditional``.
+  func decoderNetwork(labels: [Int]?) throws -> any Layer {
+    try conditioned(decoder, labels: labels, role: "decoder")
+  }
+
+  private func conditioned(_ network: Sequential, labels: [Int]?, role: String) throws -> any Layer {
+    guard let classCount else {
+      if labels != nil { throw GenerativeKitError.invalidArgument("VAE \(role): labels given to an unconditional VAE") }
+      return network
+    }
+    guard let labels else {
+      throw GenerativeKitError.invalidArgument("VAE \(role): a conditional VAE (\(classCount) classes) needs one label per image")
+    }
+    let conditional = Conditional(classes: classCount, body: network)
+    conditional.labels = labels
+    return conditional
+  }
+
   /// The posterior parameters for a batch: means and clamped log-variances, each `[N, latent]`.
-  public func encode(_ images: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
-    let statistics = try encoder.forward(images)
+  /// A conditional VAE needs each image's label.
+  public func encode(_ images: Tensor, labels: [Int]? = nil) throws -> (mean: Tensor, logVariance: Tensor) {
+    let statistics = try encoderNetwork(labels: labels).forward(images)
     try statistics.checkShape([nil, 2 * latentDimension], context: "VAE encoder output (latent \(latentDimension))")
     let (mean, logVariance) = splitColumns(statistics, at: latentDimension)
     let range = logVarianceRange
     return (mean, logVariance.map { min(max($0, range.lowerBound), range.upperBound) })
   }
 
-  /// Images in [0, 1] for latent codes `[N, latent]`.
-  public func decode(_ codes: Tensor) throws -> Tensor {
+  /// Images in [0, 1] for latent codes `[N, latent]` (of classes `labels` for a conditional VAE).
+  public func decode(_ codes: Tensor, labels: [Int]? = nil) throws -> Tensor {
     try codes.checkShape([nil, latentDimension], context: "VAE.decode (latent \(latentDimension))")
-    return try decoder.forward(codes).map(stableSigmoid)
+    return try decoderNetwork(labels: labels).forward(codes).map(stableSigmoid)
   }
 
   /// Reconstructions in [0, 1] from the posterior means (no sampling noise), in inference mode.
-  public func reconstruct(_ images: Tensor) throws -> Tensor {
+  public func reconstruct(_ images: Tensor, labels: [Int]? = nil) throws -> Tensor {
     let wasTraining = isTraining
     defer { isTraining = wasTraining }
     isTraining = false
-    return try decode(try encode(images).mean)
+    return try decode(try encode(images, labels: labels).mean, labels: labels)
   }
 
   /// `count` samples from the prior N(0, I), decoded to images in [0, 1] in inference mode,
   /// `batchSize` at a time so that memory stays bounded for large counts: `[count, C, H, W]`.
-  public func sample(count: Int, using generator: inout SeededGenerator, batchSize: Int = 500) throws -> Tensor {
+  ///
+  /// A conditional VAE decodes image `i` as class `labels[i]` (`count` labels); without labels it
+  /// cycles through the classes (0, 1, ..., 0, 1, ...).
+  public func sample(
+    count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500
+  ) throws -> Tensor {
     guard count >= 1, batchSize >= 1 else {
       throw GenerativeKitError.invalidArgument(
         "VAE.sample: count and batchSize must be at least 1, got \(count) and \(batchSize)")
+    }
+    let classes = try classCount.map { classCount in
+      let chosen = labels ?? (0..<count).map { $0 % classCount }
+      guard chosen.count == count else {
+        throw GenerativeKitError.invalidArgument("VAE.sample: \(chosen.count) labels for \(count) images")
+      }
+      return chosen
     }
     let wasTraining = isTraining
     defer { isTraining = wasTraining }
     isTraining = false
     var parts: [Tensor] = []
     for start in stride(from: 0, to: count, by: batchSize) {
-      parts.append(try decode(Tensor.randomNormal(shape: [min(batchSize, count - start), latentDimension], using: &generator)))
+      let rows = start..<min(count, start + batchSize)
+      let codes = Tensor.randomNormal(shape: [rows.count, latentDimension], using: &generator)
+      parts.append(try decode(codes, labels: classes.map { Array($0[rows]) }))
     }
     return parts.count == 1 ? parts[0] : Tensor.concatenate(batches: parts)
   }

@@ -95,29 +95,31 @@ public final class VAETrainer {
     self.noiseGenerator = SeededGenerator(seed: seed)
   }
 
-  /// One step on a batch `[N, C, H, W]` with pixels in [0, 1].
+  /// One step on a batch `[N, C, H, W]` with pixels in [0, 1] (and, for a conditional VAE, each
+  /// image's label).
   ///
   /// In data-parallel training `images` are this process's rows of the global batch and `shard`
   /// says which: `eps` is drawn for the global batch and sliced, and with the batch statistics
   /// reduced and ``gradientSynchronizer`` set the step equals one process's on the global batch
   /// (see ``GANTrainer/step(realImages:labels:shard:)``). The figures are this process's rows'.
   @discardableResult
-  public func step(images: Tensor, shard: BatchShard? = nil) throws -> VAEStepMetrics {
+  public func step(images: Tensor, labels: [Int]? = nil, shard: BatchShard? = nil) throws -> VAEStepMetrics {
     if let shard, images.shape.first != shard.count {
       throw GenerativeKitError.invalidArgument("VAETrainer.step: images \(images.shapeDescription) for the shard \(shard)")
     }
     model.train()
     model.zeroGradients()
     model.setShard(shard)
-    let metrics = try lossAndBackward(images: images, shard: shard)
+    let metrics = try lossAndBackward(images: images, labels: labels, shard: shard)
     try gradientSynchronizer?.synchronize(optimizer.parameters, weight: shard?.fraction ?? 1)
     optimizer.step()
     return metrics
   }
 
   /// Forward and backward on a batch (gradients accumulate in the model), without an update.
-  func lossAndBackward(images: Tensor, shard: BatchShard? = nil) throws -> VAEStepMetrics {
-    let statistics = try model.encoder.forward(images)
+  func lossAndBackward(images: Tensor, labels: [Int]? = nil, shard: BatchShard? = nil) throws -> VAEStepMetrics {
+    let (encoder, decoder) = (try model.encoderNetwork(labels: labels), try model.decoderNetwork(labels: labels))
+    let statistics = try encoder.forward(images)
     try statistics.checkShape([nil, 2 * model.latentDimension], context: "VAE encoder output (latent \(model.latentDimension))")
     let (mean, rawLogVariance) = splitColumns(statistics, at: model.latentDimension)
     let range = model.logVarianceRange
@@ -128,7 +130,7 @@ public final class VAETrainer {
     let sigma = logVariance.map { expf(0.5 * $0) }
     let codes = mean + sigma * epsilon
 
-    let logits = try model.decoder.forward(codes)
+    let logits = try decoder.forward(codes)
     guard logits.shape == images.shape else {
       throw GenerativeKitError.shapeMismatch(
         context: "VAETrainer: images (the decoder makes \(logits.shapeDescription))",
@@ -137,7 +139,7 @@ public final class VAETrainer {
     let reconstruction = try reconstructionLoss.evaluate(
       logits: logits, targets: images, gradientInto: logitGradients.make(logits.shape))
     let kl = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
-    let codeGradient = try model.decoder.backward(reconstruction.gradient)
+    let codeGradient = try decoder.backward(reconstruction.gradient)
 
     // dz/dmu = 1; dz/dlogvar = eps * sigma / 2, zero where the clamp was active.
     let beta = self.beta
@@ -145,9 +147,9 @@ public final class VAETrainer {
     var logVarianceGradient = codeGradient * epsilon * sigma * 0.5
     logVarianceGradient = logVarianceGradient.zipWith(kl.logVarianceGradient) { g, k in g + beta * k }
     logVarianceGradient = logVarianceGradient.zipWith(rawLogVariance) { g, raw in range.contains(raw) ? g : 0 }
-    try model.encoder.backwardParametersOnly(joinColumns(meanGradient, logVarianceGradient))
-    model.encoder.releaseBackwardState()
-    model.decoder.releaseBackwardState()
+    try encoder.backwardParametersOnly(joinColumns(meanGradient, logVarianceGradient))
+    encoder.releaseBackwardState()
+    decoder.releaseBackwardState()
     return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
   }
 }
@@ -164,14 +166,14 @@ extension VAEStepMetrics {
 extension VAETrainer {
   /// The loss on a batch without training: encoder and decoder in inference mode, one posterior
   /// sample per image drawn from `generator` (pass a fixed seed for comparable figures).
-  public func evaluate(images: Tensor, using generator: inout SeededGenerator) throws -> VAEStepMetrics {
+  public func evaluate(images: Tensor, labels: [Int]? = nil, using generator: inout SeededGenerator) throws -> VAEStepMetrics {
     let wasTraining = model.isTraining
     defer { model.isTraining = wasTraining }
     model.isTraining = false
-    let (mean, logVariance) = try model.encode(images)
+    let (mean, logVariance) = try model.encode(images, labels: labels)
     let epsilon = Tensor.randomNormal(shape: mean.shape, using: &generator)
     let codes = mean + logVariance.map { expf(0.5 * $0) } * epsilon
-    let logits = try model.decoder.forward(codes)
+    let logits = try model.decoderNetwork(labels: labels).forward(codes)
     let reconstruction = try reconstructionLoss.evaluate(logits: logits, targets: images)
     let kl = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
     return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
