@@ -29,6 +29,8 @@ let package = Package(
     // swift-crypto, the examples parse arguments with swift-argument-parser.
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    // gk-explore's web server (an example, never a library product's dependency).
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
   ],
   targets: [
     // MARK: - System libraries
@@ -122,6 +124,23 @@ let package = Package(
       "mnist-classifier",
       dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining"]),
 
+    // The latent-space explorer: the model, API and page (testable without a server), and the
+    // Hummingbird server around them.
+    .target(
+      name: "ExplorerSupport",
+      dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining"],
+      path: "Examples/ExplorerSupport"
+    ),
+    .executableTarget(
+      name: "gk-explore",
+      dependencies: [
+        "GenerativeKit", "GenerativeKitData", "ExampleSupport", "ExplorerSupport",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+      ],
+      path: "Examples/gk-explore"
+    ),
+
     // MARK: - Applications
 
     .executableTarget(
@@ -199,6 +218,10 @@ let package = Package(
     .testTarget(
       name: "GenerativeKitDistributedTests",
       dependencies: ["GenerativeKit", "GenerativeKitDistributed"]
+    ),
+    .testTarget(
+      name: "ExplorerTests",
+      dependencies: ["ExplorerSupport", "GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "TestSupport"]
     ),
   ],
   swiftLanguageModes: [.v5]
