@@ -4,10 +4,17 @@
 #
 #     bash scripts/setup.sh                 # the libraries every product but GenerativeKitDistributed needs
 #     bash scripts/setup.sh --distributed   # and Open MPI, for GenerativeKitDistributed and its tests
+#     bash scripts/setup.sh --browser       # and Chromium, for gk-explore's browser test
 set -euo pipefail
 
 packages=(libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libpng-dev libjpeg-dev)
-if [ "${1:-}" = "--distributed" ]; then packages+=(libopenmpi-dev openmpi-bin); fi
+for option in "$@"; do
+  case "$option" in
+    --distributed) packages+=(libopenmpi-dev openmpi-bin) ;;
+    --browser) packages+=(chromium python3) ;;
+    *) echo "setup: unknown option $option (expected --distributed or --browser)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

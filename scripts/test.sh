@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up the system libraries, builds everything and runs the test suite, then checks the
-# documentation (scripts/docs.sh) and the core product on its own (scripts/check-core-alone.sh).
+# Sets up the system libraries, builds everything and runs the test suite, then drives the latent
+# explorer in a browser (scripts/browser-test.sh), checks the documentation (scripts/docs.sh) and
+# the core product on its own (scripts/check-core-alone.sh).
 # Data sets are found through GENERATIVEKIT_DATA (default: ../shared/data beside the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ swift build --build-tests
 # that results do not depend on them, and a concurrent test's bit-for-bit resume check would see
 # the change. On two cores running tests in parallel saves little anyway.
 swift test --skip-build --no-parallel "$@"
+# gk-explore's page, driven in headless Chromium (installed here when missing).
+bash scripts/browser-test.sh
 # The products' documentation: no DocC warning anywhere, no undocumented public symbol in the core.
 bash scripts/docs.sh
 # The core on its own: a fresh package that depends on GenerativeKit alone trains the toy-fit model.

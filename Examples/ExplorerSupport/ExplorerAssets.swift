@@ -10,6 +10,7 @@ enum ExplorerAssets {
 <title>GenerativeKit latent explorer</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/style.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <header>
@@ -69,11 +70,11 @@ h2 { font-size: 1.05rem; margin: 1rem 0 0.5rem; }
 main { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
 section { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 0.2rem 1rem 1rem; }
 .controls { display: flex; flex-wrap: wrap; gap: 0.8rem; align-items: center; margin-bottom: 0.6rem; }
-#grid { display: grid; grid-template-columns: repeat(8, 56px); gap: 3px; }
-#grid img { width: 56px; height: 56px; image-rendering: pixelated; cursor: pointer; border: 2px solid transparent; background: #000; }
+#grid { display: grid; grid-template-columns: repeat(8, 48px); gap: 3px; }
+#grid img { width: 48px; height: 48px; image-rendering: pixelated; cursor: pointer; border: 2px solid transparent; background: #000; }
 #grid img.picked { border-color: #e8590c; }
 #selected, .pair img, #strip img { image-rendering: pixelated; background: #000; }
-#sliders { display: grid; grid-template-columns: auto 220px 3.5rem; gap: 0.25rem 0.6rem; align-items: center; margin: 0.6rem 0; }
+#sliders { display: grid; justify-content: start; grid-template-columns: auto 220px 3.5rem; gap: 0.25rem 0.6rem; align-items: center; margin: 0.6rem 0; }
 #sliders output { font-variant-numeric: tabular-nums; text-align: right; }
 #strip { display: flex; gap: 3px; min-height: 56px; }
 #strip img { width: 56px; height: 56px; }
@@ -123,9 +124,17 @@ function classOf(index) {
   return null;
 }
 
+// Eight rows; a conditional model's grid has one column per class (up to 16 classes).
+function gridColumns() {
+  const classes = state.info.classCount;
+  return classes && classes <= 16 && $("class-select").value === "" ? classes : 8;
+}
+
 async function loadGrid() {
   const seed = Math.max(0, parseInt($("seed").value, 10) || 0);
-  const body = { count: 64, seed: seed };
+  const columns = gridColumns();
+  const body = { count: 8 * columns, seed: seed };
+  window.explorer.gridCount = body.count;
   const chosen = $("class-select").value;
   if (chosen !== "") { body.label = parseInt(chosen, 10); }
   try {
@@ -133,6 +142,7 @@ async function loadGrid() {
     state.codes = answer.codes;
     state.labels = answer.labels || null;
     const grid = $("grid");
+    grid.style.gridTemplateColumns = "repeat(" + columns + ", 48px)";
     grid.replaceChildren();
     answer.images.forEach((src, index) => {
       const image = document.createElement("img");

@@ -55,7 +55,6 @@ struct Explore: AsyncParsableCommand {
       print("warning: listening on \(host): anyone who can reach this machine on port \(port) can use the model")
     }
     let model = service.model
-    print(BLAS.configuration.summary)
     print("gk-explore: \(model.kind.rawValue.uppercased()) \(model.checkpointName), epoch \(model.epoch), latent \(model.latentDimension)"
           + (model.classCount.map { ", \($0) classes" } ?? "") + ", \(model.directions.shape[0]) slider directions")
 
