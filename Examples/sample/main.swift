@@ -18,10 +18,14 @@ struct Sample: ParsableCommand {
       float32 array in [0, 1], for numpy.load), and for a VAE reconstructions.png (test digits \
       above their reconstructions; needs the data) and, with a 2-D latent space, manifold.png. \
       A conditional model's samples are of class --label, or without it one row per class, and \
-      labels.npy holds each sample's class.
+      labels.npy holds each sample's class. With --classifier the samples are measured against the \
+      MNIST test digits (FID, KID, precision/recall, classes; per class for a conditional model); \
+      given a .npy file of samples instead of a checkpoint (N x 1 x 28 x 28 in [0, 1], from any \
+      framework), sample only measures them.
       """)
 
-  @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors).") var checkpoint: String
+  @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors), or samples to measure (*.npy, with --classifier).")
+  var checkpoint: String
   @Option(help: "Folder for the pictures and samples.npy.") var output = "output/samples"
   @Option(parsing: .unconditional, help: "Number of samples (at most 100,000).") var count = 64
   @Option(help: "Images per interpolation row.") var steps = 10
@@ -32,7 +36,7 @@ struct Sample: ParsableCommand {
   @Option(parsing: .unconditional, help: "Threads for the GEMMs and the parallel loops.") var threads = 2
   @Option(parsing: .unconditional, help: "For a conditional model: the class of every sample (default: one row per class).")
   var label: Int?
-  @Option(help: "For a conditional model of digits: a digit classifier (mnist-classifier's classifier.safetensors) that reports, per class, how many samples it labels as their class, and FID and precision/recall against the test digits of the class (needs the data).")
+  @Option(help: "A digit classifier (mnist-classifier's classifier.safetensors) to measure the samples with against the MNIST test digits: FID, KID, precision/recall and classes, and for a conditional model per class how many samples it labels as their class (needs the data).")
   var classifier: String?
 
   func validate() throws {
@@ -46,6 +50,7 @@ struct Sample: ParsableCommand {
   func run() throws {
     try runReportingErrors {
       useThreads(threads)
+      if checkpoint.hasSuffix(".npy") { return try measureSampleFile() }
       let url = URL(fileURLWithPath: checkpoint)
       let file = try Checkpoint(contentsOf: url)
       let folder = URL(fileURLWithPath: output)
@@ -92,9 +97,9 @@ struct Sample: ParsableCommand {
       if let sampleLabels {
         try NumPyArray.write(Tensor(shape: [sampleLabels.count], scalars: sampleLabels.map(Float.init)),
                              to: folder.appendingPathComponent("labels.npy"))
-        if let classifier { try reportQuality(samples, labels: sampleLabels, classifier: URL(fileURLWithPath: classifier)) }
-      } else if classifier != nil {
-        print("note: --classifier measures conditional models only; this one is unconditional")
+        if let classifier { try reportClassQuality(samples, labels: sampleLabels, classifier: URL(fileURLWithPath: classifier)) }
+      } else if let classifier {
+        try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
       }
       // One row per class for a conditional model's samples of every class.
       let classes = Set(sampleLabels ?? []).count
@@ -117,16 +122,43 @@ struct Sample: ParsableCommand {
     return points
   }
 
-  /// Prints, per class, the share of the class's samples that `classifier` labels as the class,
-  /// and FID and precision/recall against the MNIST test digits of the class.
-  func reportQuality(_ samples: Tensor, labels: [Int], classifier url: URL) throws {
-    let classifier = try DigitClassifier(contentsOf: url)
-    let test: ImageDataSet
+  /// Measures a `.npy` file of samples with `--classifier`.
+  func measureSampleFile() throws {
+    guard let classifier else { throw ValidationError("a .npy file of samples is measured with --classifier FILE; give one") }
+    let samples = try NumPyArray.read(URL(fileURLWithPath: checkpoint))
+    guard samples.rank == 4, Array(samples.shape.dropFirst()) == [1, 28, 28], samples.shape[0] >= 10 else {
+      throw GenerativeKitError.file(path: checkpoint, reason: "expected at least 10 samples of shape [N, 1, 28, 28], found \(samples.shapeDescription)")
+    }
+    guard let low = samples.min(), let high = samples.max(), low >= 0, high <= 1 else {
+      throw GenerativeKitError.file(path: checkpoint, reason: "expected pixels in [0, 1] (MNIST's scale)")
+    }
+    print("\(samples.shape[0]) samples from \(checkpoint)")
+    try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
+  }
+
+  /// The MNIST test digits, for measuring samples.
+  func testDigits() throws -> ImageDataSet {
     do {
-      test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
+      return try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
     } catch {
       throw ValidationError("--classifier compares the samples with the MNIST test digits: \(error) (use --data-dir or GENERATIVEKIT_DATA)")
     }
+  }
+
+  /// Prints FID, KID, Inception score, precision/recall and the class histogram of `samples`
+  /// against the MNIST test digits, on `classifier`'s features.
+  func reportQuality(_ samples: Tensor, classifier url: URL) throws {
+    let classifier = try DigitClassifier(contentsOf: url)
+    let test = try testDigits()
+    let quality = try classifier.sampleQuality(of: samples, against: test.images(in: 0..<test.count))
+    print("against the \(test.count) MNIST test digits (classifier features):\n\(quality)")
+  }
+
+  /// Prints, per class, the share of the class's samples that `classifier` labels as the class,
+  /// and FID and precision/recall against the MNIST test digits of the class.
+  func reportClassQuality(_ samples: Tensor, labels: [Int], classifier url: URL) throws {
+    let classifier = try DigitClassifier(contentsOf: url)
+    let test = try testDigits()
     let quality = try classifier.conditionalQuality(
       of: samples, labels: labels, against: test.images(in: 0..<test.count), realLabels: test.labels ?? [])
     print("per class, against the \(test.count) MNIST test digits (classifier features):\n\(quality)")

@@ -311,6 +311,12 @@ def explore(browser, url, shots, name):
             browser.send("Input.insertText", {"text": "7"})
             browser.click("#reconstruct-test")
             browser.wait_for("document.getElementById('recon-output').naturalWidth > 0", "the test digit's reconstruction")
+        if info.get("classCount", 0) > 7:
+            # A conditional VAE reconstructs an upload as the chosen class: choose 7 for the picture of a seven.
+            browser.evaluate("document.getElementById('class-select').focus()")
+            for _ in range(6):
+                browser.key("ArrowDown", 40)
+            browser.wait_for("document.body.dataset.gridSeed?.endsWith(':7')", "the class selector at 7")
         before_upload = browser.evaluate("document.getElementById('recon-original').src")
         picture = os.path.join(shots, "upload-seven.png")
         write_digit_png(picture)
