@@ -3,7 +3,7 @@
 ///
 /// - Encoder: images `[N, C, H, W]` -> `[N, 2 * latentDimension]`, the first half the means, the
 ///   second half `log sigma^2`.
-/// - Decoder: codes `[N, latentDimension]` -> logits `[N, C, H, W]`; ``decode(_:)`` applies the
+/// - Decoder: codes `[N, latentDimension]` -> logits `[N, C, H, W]`; ``decode(_:labels:)`` applies the
 ///   sigmoid, so images come out in [0, 1]. The sigmoid is not a layer of the decoder, so the
 ///   Bernoulli loss can use the numerically stable logit form; a PyTorch port appends `nn.Sigmoid()`.
 ///
