@@ -115,7 +115,7 @@ let package = Package(
     ),
     // Each example names the products it imports: a map of which product does what.
     example("mnist-gan", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
-    example("mnist-vae", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
+    example("mnist-vae", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("sample", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport"]),
     example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),

@@ -31,19 +31,14 @@ mkdir -p "$out"
 for product in mnist-gan sample mnist-classifier; do swift build -c release --product "$product" >/dev/null 2>&1; done
 bin="$(swift build -c release --show-bin-path)"
 classifier="$out/classifier/classifier.safetensors"
-[ -f "$classifier" ] || "$bin/mnist-classifier" --output "$out/classifier" > "$out/classifier.log"
-
-measure() {  # measure NAME SAMPLES.npy
-  "$bin/sample" "$2" --classifier "$classifier" > "$out/quality-$1.txt"
-}
 
 gk_runs() {
+  [ -f "$classifier" ] || "$bin/mnist-classifier" --threads 1 --output "$out/classifier" > "$out/classifier.log"
   for seed in ${seeds//,/ }; do
     run="$out/gk-seed-$seed"
     "$bin/mnist-gan" --seed "$seed" --epochs "$epochs" --save-every "$epochs" --sample-every "$epochs" --threads 1 \
       --output "$run" --overwrite > "$run.log" 2>&1
     "$bin/sample" "$run/checkpoints/latest.safetensors" --count 10000 --threads 1 --output "$run/samples" > /dev/null
-    measure "gk-seed-$seed" "$run/samples/samples.npy"
   done
 }
 
@@ -52,7 +47,6 @@ torch_runs() {
     run="$out/torch-seed-$seed"
     "$python" Benchmarks/reference/torch_train_dcgan.py --data "$GENERATIVEKIT_DATA" --seed "$seed" --epochs "$epochs" \
       --threads 1 --out "$run" > "$run.log" 2>&1
-    measure "torch-seed-$seed" "$run/samples-epoch-$(printf %04d "$epochs").npy"
   done
 }
 
@@ -60,4 +54,9 @@ gk_runs & gk=$!
 torch_runs & torch=$!
 wait $gk
 wait $torch
+for seed in ${seeds//,/ }; do
+  "$bin/sample" "$out/gk-seed-$seed/samples/samples.npy" --classifier "$classifier" > "$out/quality-gk-seed-$seed.txt"
+  "$bin/sample" "$out/torch-seed-$seed/samples-epoch-$(printf %04d "$epochs").npy" --classifier "$classifier" \
+    > "$out/quality-torch-seed-$seed.txt"
+done
 grep -H "FID\|precision\|classes" "$out"/quality-*.txt

@@ -63,6 +63,7 @@ enum ExperimentEpochs {
   ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
+  ///   - prepareBatch: changes every global batch before it is sharded (dynamic binarization).
   ///   - parallelism: several processes training together: `step` then gets this process's rows
   ///     of each global batch and its shard, the figures are averaged over the processes, and only
   ///     process 0 touches files (lock, log, checkpoints, pictures).
@@ -71,6 +72,7 @@ enum ExperimentEpochs {
     completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool,
     parallelism: (any DataParallelism)? = nil,
     progress: ProgressReporter,
+    prepareBatch: ((DataBatch) throws -> DataBatch)? = nil,
     step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
@@ -82,8 +84,8 @@ enum ExperimentEpochs {
       guard completedEpochs < totalEpochs else { return [] }
       return try trainEpochs(
         dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
-        firstStep: firstStep, parallelism: parallelism, progress: progress, step: step, stepFinished: stepFinished,
-        epochFinished: epochFinished)
+        firstStep: firstStep, parallelism: parallelism, progress: progress, prepareBatch: prepareBatch, step: step,
+        stepFinished: stepFinished, epochFinished: epochFinished)
     }
     for folder in [outputDirectory] + folders {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -113,7 +115,8 @@ enum ExperimentEpochs {
     }
     return try trainEpochs(
       dataSet: dataSet, batchSize: batchSize, seed: seed, epochs: (completedEpochs + 1)...totalEpochs,
-      firstStep: firstStep, parallelism: parallelism, progress: progress, step: step, stepFinished: stepFinished
+      firstStep: firstStep, parallelism: parallelism, progress: progress, prepareBatch: prepareBatch, step: step,
+      stepFinished: stepFinished
     ) { report in
       try epochFinished(&report)
       try checkpointsWritten(report.epoch)
@@ -126,7 +129,8 @@ enum ExperimentEpochs {
   /// each process's step on its rows, the figures averaged over the processes.
   private static func trainEpochs(
     dataSet: ImageDataSet, batchSize: Int, seed: UInt64, epochs: ClosedRange<Int>, firstStep: Int,
-    parallelism: (any DataParallelism)?, progress: ProgressReporter, step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
+    parallelism: (any DataParallelism)?, progress: ProgressReporter, prepareBatch: ((DataBatch) throws -> DataBatch)?,
+    step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
   ) throws -> [EpochReport] {
     let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
@@ -138,7 +142,9 @@ enum ExperimentEpochs {
     }
     return try loop.run(
       epochs: epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: firstStep, batches: { loader.epoch($0 - 1) }
-    ) { batch in
+    ) { loaded in
+      // Batch-wide changes (dynamic binarization) happen to the global batch, before sharding.
+      let batch = try prepareBatch?(loaded) ?? loaded
       guard let parallelism else { return (try step(batch, nil), batch.images.shape[0]) }
       let shard = try parallelism.shard(globalCount: batch.images.shape[0])
       let rows: DataBatch = (try batch.images.rows(of: shard), batch.labels.map { Array($0[shard.rows]) })

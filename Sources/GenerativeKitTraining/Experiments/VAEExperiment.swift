@@ -1,6 +1,7 @@
 import Foundation
 import GenerativeKit
 import GenerativeKitData
+import GenerativeKitMetrics
 
 /// Everything that defines a VAE run; saved in every checkpoint's metadata.
 public struct VAEOptions: Codable, Equatable, Sendable {
@@ -23,6 +24,10 @@ public struct VAEOptions: Codable, Equatable, Sendable {
   /// the encoder gets one plane per class beside the image, the decoder the label one-hot beside
   /// the code. Nil: unconditional (the report's).
   public var classes: Int?
+  /// Trains on binary images drawn afresh for every batch, each pixel 1 with probability its grey
+  /// value (Burda et al.'s dynamic binarization; use with the Bernoulli loss); the test set is
+  /// binarized once, with a fixed seed. Nil or false: the grey images as they are.
+  public var dynamicBinarization: Bool?
 
   public init() {}
 
@@ -80,6 +85,10 @@ public final class VAEExperiment {
   public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
   private var steps = 0
+  /// Draws the binary training pixels under ``VAEOptions/dynamicBinarization``; saved in checkpoints.
+  private var binarizer: SeededGenerator
+  /// The test set as the test figures see it: binarized once, with a fixed seed, when training is.
+  private let measuredTestSet: ImageDataSet?
 
   public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
     try options.check()
@@ -108,6 +117,13 @@ public final class VAEExperiment {
       reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedCodes = Tensor.randomNormal(shape: [options.sampleCount, options.latentDimension], using: &noise)
+    binarizer = SeededGenerator(seed: options.seed &+ 6)
+    measuredTestSet = try testSet.map { test in
+      guard options.dynamicBinarization == true else { return test }
+      var fixed = SeededGenerator(seed: 0xB1_4A_7E)
+      let binary = dynamicallyBinarized(test.images(in: 0..<test.count), using: &fixed)
+      return ImageDataSet(name: test.name + " (binarized)", images: binary, labels: test.labels, pixelRange: .unit)
+    }
   }
 
   public var epoch: Int { completedEpochs }
@@ -121,6 +137,7 @@ public final class VAEExperiment {
     checkpoint.add(model: model)
     checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
+    if options.dynamicBinarization == true { checkpoint.setRandomGenerator(binarizer, named: "rng.binarize") }
     return checkpoint
   }
 
@@ -130,6 +147,7 @@ public final class VAEExperiment {
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
+    if options.dynamicBinarization == true { binarizer = try checkpoint.randomGenerator(named: "rng.binarize") }
     completedEpochs = epoch
     steps = step
   }
@@ -139,11 +157,18 @@ public final class VAEExperiment {
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
     try parallelism?.prepare(trainer)
+    // Every process draws the same binary pixels for the whole global batch, then takes its rows.
+    let binarize: ((DataBatch) throws -> DataBatch)? = options.dynamicBinarization == true
+      ? { [unowned self] batch in
+        let images = dynamicallyBinarized(batch.images, using: &binarizer)
+        return (images: images, labels: batch.labels)
+      } : nil
     return try ExperimentEpochs.run(
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
       replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
+      prepareBatch: binarize,
       step: { [unowned self] batch, shard in
         try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
       },
@@ -164,7 +189,7 @@ public final class VAEExperiment {
 
   /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
   public func testMetrics() throws -> VAEStepMetrics? {
-    guard let testSet else { return nil }
+    guard let testSet = measuredTestSet else { return nil }
     var generator = SeededGenerator(seed: options.seed &+ 5)
     var sums = (loss: 0.0, reconstruction: 0.0, kl: 0.0)
     let batch = 500

@@ -33,6 +33,13 @@ struct HostileArgumentTests {
     Case(executable: "mnist-gan", arguments: ["--output", ""], mentions: "--output"),
     Case(executable: "mnist-vae", arguments: ["--beta", "-1"], mentions: "--beta"),
     Case(executable: "mnist-vae", arguments: ["--latent-dimension", "0"], mentions: "--latent-dimension"),
+    Case(executable: "mnist-gan", arguments: ["--preset", "fastest"], mentions: "--preset"),
+    Case(executable: "mnist-vae", arguments: ["--preset", "iwae"], mentions: "--preset"),
+    Case(executable: "mnist-vae", arguments: ["--test-nll", "10"], mentions: "--test-nll"),  // the report's MSE decoder
+    Case(executable: "mnist-vae", arguments: ["--preset", "bernoulli", "--test-nll", "0"], mentions: "--test-nll"),
+    Case(executable: "gk-explore", arguments: ["missing.safetensors", "--port", "70000"], mentions: "--port"),
+    Case(executable: "gk-explore", arguments: ["missing.safetensors"], mentions: "missing.safetensors"),
+    Case(executable: "sample", arguments: ["samples.npy"], mentions: "--classifier"),
     Case(executable: "faces-gan", arguments: ["--width", "5000"], mentions: "--width"),
     Case(executable: "faces-gan", arguments: ["--images", "/tmp", "--image-size", "100000"], mentions: "--image-size"),
     Case(executable: "faces-vae", arguments: ["--batch-size", "100000000"], mentions: "--batch-size"),
@@ -42,6 +49,7 @@ struct HostileArgumentTests {
     Case(executable: "mnist-classifier", arguments: ["--max-shift", "100"], mentions: "--max-shift"),
     Case(executable: "gan-vs-vae", arguments: ["--threads", "0"], mentions: "--threads"),
     Case(executable: "gan-vs-vae", arguments: ["--seeds", "0"], mentions: "--seeds"),
+    Case(executable: "gan-vs-vae", arguments: ["--quick", "--presets"], mentions: "--presets"),
     Case(executable: "gan-vs-vae", arguments: ["--data-dir", "/nonexistent/generativekit-data"], mentions: "--data-dir"),
   ]
 
