@@ -13,7 +13,9 @@ with the last short batch kept. The step is the TensorFlow tutorial's: one forwa
 D on the real and the fake batch; the discriminator loss BCE(D(x), 1) + BCE(D(G(z)), 0) goes into
 D's weights, the non-saturating generator loss BCE(D(G(z)), 1) into G's.
 
-After each epoch in --sample-at, writes FOLDER/samples-epoch-NNNN.npy: 10,000 samples (float32
+After every epoch FOLDER/checkpoint.pt holds the whole state (networks, optimizers, random
+generators, log); with --resume a run continues from it exactly where it stopped, so a long run can
+be split over several sittings. After each epoch in --sample-at, writes FOLDER/samples-epoch-NNNN.npy: 10,000 samples (float32
 N x 1 x 28 x 28 in [0, 1], the generator in inference mode), which `sample FILE.npy --classifier C`
 measures exactly as it measures GenerativeKit's. Only PyTorch and NumPy are needed.
 """
@@ -35,6 +37,7 @@ parser.add_argument("--samples", type=int, default=10_000)
 parser.add_argument("--batch", type=int, default=256)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--limit", type=int, help="train on the first N images only (quick checks)")
+parser.add_argument("--resume", action="store_true", help="continue from FOLDER/checkpoint.pt when it exists")
 parser.add_argument("--out", required=True)
 args = parser.parse_args()
 common.limit_threads(args.threads)
@@ -102,12 +105,15 @@ def keras_init(module):
                 nn.init.zeros_(layer.bias)
 
 
-def write_samples(G, path, count):
+def write_samples(G, path, count, seed):
+    """Samples from their own generator, so that writing them does not change the training's draws."""
     G.eval()
     parts = []
+    noise = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for start in range(0, count, 500):
-            parts.append(((G(torch.randn(min(500, count - start), common.NOISE_DIM)) + 1) / 2).clamp(0, 1))
+            z = torch.randn(min(500, count - start), common.NOISE_DIM, generator=noise)
+            parts.append(((G(z) + 1) / 2).clamp(0, 1))
     G.train()
     np.save(path, torch.cat(parts).numpy().astype(np.float32))
 
@@ -124,7 +130,18 @@ def main():
     g_params, d_params = list(G.parameters()), list(D.parameters())
     shuffle = torch.Generator().manual_seed(args.seed)
     log = []
-    for epoch in range(1, args.epochs + 1):
+    checkpoint_path = os.path.join(args.out, "checkpoint.pt")
+    if args.resume and os.path.exists(checkpoint_path):
+        state = torch.load(checkpoint_path, weights_only=False)
+        G.load_state_dict(state["G"])
+        D.load_state_dict(state["D"])
+        g_opt.load_state_dict(state["g_opt"])
+        d_opt.load_state_dict(state["d_opt"])
+        shuffle.set_state(state["shuffle"])
+        torch.set_rng_state(state["rng"])
+        log = state["log"]
+        print(f"resumed after epoch {len(log)} from {checkpoint_path}", flush=True)
+    for epoch in range(len(log) + 1, args.epochs + 1):
         started = time.time()
         order = torch.randperm(len(images), generator=shuffle)
         sums, batches = [0.0, 0.0], 0
@@ -149,7 +166,11 @@ def main():
         log.append(entry)
         print(json.dumps(entry), flush=True)
         if epoch in sample_at:
-            write_samples(G, os.path.join(args.out, f"samples-epoch-{epoch:04d}.npy"), args.samples)
+            write_samples(G, os.path.join(args.out, f"samples-epoch-{epoch:04d}.npy"), args.samples, args.seed + 100)
+        state = {"G": G.state_dict(), "D": D.state_dict(), "g_opt": g_opt.state_dict(), "d_opt": d_opt.state_dict(),
+                 "shuffle": shuffle.get_state(), "rng": torch.get_rng_state(), "log": log}
+        torch.save(state, checkpoint_path + ".tmp")
+        os.replace(checkpoint_path + ".tmp", checkpoint_path)  # a crash never leaves half a checkpoint
     with open(os.path.join(args.out, "log.json"), "w") as file:
         json.dump({"torch": torch.__version__, "seed": args.seed, "threads": args.threads, "epochs": log}, file, indent=1)
 
