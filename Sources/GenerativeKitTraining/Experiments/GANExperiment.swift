@@ -239,8 +239,9 @@ public final class GANExperiment {
     defer { generator.train() }
     guard let classes = options.classes else { return try generator.forward(fixedNoise) }
     // A conditional grid: image i of class i mod classes, so each column of a `classes`-wide grid is one class.
-    let labels = (0..<fixedNoise.shape[0]).map { $0 % classes }
-    return try generator.forward(Tensor.concatenate([fixedNoise, Tensor.oneHot(labels, classes: classes)], axis: 1))
+    let conditional = Conditional(classes: classes, body: generator)
+    conditional.labels = (0..<fixedNoise.shape[0]).map { $0 % classes }
+    return try conditional.forward(fixedNoise)
   }
 
   /// Writes a grid of the fixed-noise samples.
