@@ -228,7 +228,8 @@ async function reconstruct(body) {
     const answer = await api("/api/reconstruct", body);
     $("recon-original").src = answer.original;
     $("recon-output").src = answer.reconstruction;
-    clearStatus(answer.label === undefined || answer.label === null ? "" : "reconstructed as class " + answer.label);
+    clearStatus(answer.label === undefined || answer.label === null ? "" : "reconstructed as class " + answer.label +
+      (answer.labelInferred ? " (the class under which it fits best)" : ""));
   } catch (error) { showError("reconstruction: " + error.message); }
 }
 
@@ -299,7 +300,8 @@ async function start() {
     try {
       const body = { pixels: await uploadedPixels(file) };
       const chosen = $("class-select").value;
-      if (info.classCount) { body.label = chosen === "" ? 0 : parseInt(chosen, 10); }
+      // Without a chosen class the server infers it.
+      if (info.classCount && chosen !== "") { body.label = parseInt(chosen, 10); }
       reconstruct(body);
     } catch (error) { showError("upload: " + error.message); }
   });

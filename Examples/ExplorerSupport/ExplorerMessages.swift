@@ -46,4 +46,6 @@ struct ReconstructResponse: Codable {
   var reconstruction: String
   var code: [Float]
   var label: Int?
+  /// Whether the server chose `label` (the class under which the picture costs least).
+  var labelInferred: Bool
 }

@@ -32,6 +32,8 @@ public final class ExplorerModel: @unchecked Sendable {
   private let lock = NSLock()
   private let decoder: (Tensor, [Int]?) throws -> Tensor
   private let vae: VAE?
+  /// How the VAE scored its reconstructions in training (to infer an upload's class).
+  private let reconstructionLoss: ReconstructionLoss
 
   /// Loads `url`.
   ///
@@ -56,6 +58,7 @@ public final class ExplorerModel: @unchecked Sendable {
         imageShape = [options.channels, options.imageHeight, options.imageWidth]
         decoder = { codes, labels in try gan.generate(codes, labels: labels) }
         vae = nil
+        reconstructionLoss = .meanSquaredError
         self.testSet = nil
       case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
@@ -68,6 +71,7 @@ public final class ExplorerModel: @unchecked Sendable {
         imageShape = [options.channels, options.imageHeight, options.imageWidth]
         decoder = { codes, labels in try model.decode(codes, labels: labels) }
         vae = model
+        reconstructionLoss = options.reconstructionLoss
         self.testSet = testSet.flatMap { $0.imageShape == [options.channels, options.imageHeight, options.imageWidth] ? $0 : nil }
       default:
         throw fail(
@@ -108,5 +112,28 @@ public final class ExplorerModel: @unchecked Sendable {
     defer { lock.unlock() }
     let codes = try vae.encode(images, labels: labels).mean
     return (try vae.decode(codes, labels: labels), codes)
+  }
+
+  /// A conditional VAE's guess of one image's class `[1, C, H, W]`: the class under which the
+  /// image costs least, reconstruction (the model's own loss, decoded from the posterior mean)
+  /// plus KL, the negative ELBO without its sampling noise. Also returns every class's cost.
+  public func inferClass(of image: Tensor) throws -> (label: Int, costs: [Double]) {
+    guard let vae, let classes = vae.classCount else {
+      throw GenerativeKitError.invalidArgument("inferring a class needs a conditional VAE")
+    }
+    lock.lock()
+    defer { lock.unlock() }
+    let costs = try (0..<classes).map { label -> Double in
+      let (mean, logVariance) = try vae.encode(image, labels: [label])
+      let rebuilt = try vae.decode(mean, labels: [label])
+      let kl = Double(try gaussianKLDivergence(mean: mean, logVariance: logVariance).value)
+      var reconstruction = 0.0
+      for i in 0..<image.count {
+        let (x, p) = (Double(image[flat: i]), min(max(Double(rebuilt[flat: i]), 1e-7), 1 - 1e-7))
+        reconstruction += reconstructionLoss == .bernoulli ? -(x * log(p) + (1 - x) * log(1 - p)) : (p - x) * (p - x)
+      }
+      return reconstruction + kl
+    }
+    return (costs.indices.min { costs[$0] < costs[$1] } ?? 0, costs)
   }
 }

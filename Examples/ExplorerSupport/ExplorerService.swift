@@ -21,7 +21,8 @@ public struct ExplorerResponse: Sendable {
 /// - `POST /api/decode` `{"codes": [[...]], "labels": [3]}`: images for given codes.
 /// - `POST /api/interpolate` `{"from": [...], "to": [...], "steps": 10, "label": 3}`: a strip.
 /// - `POST /api/reconstruct` `{"testIndex": 7}` or `{"pixels": [...], "label": 3}`: a VAE's
-///   reconstruction of a test image or of an uploaded one.
+///   reconstruction of a test image or of an uploaded one; a conditional VAE given no label uses
+///   the test image's, or infers the upload's (the class of the lowest negative ELBO).
 ///
 /// Images travel as `data:image/png;base64,...` strings.
 public final class ExplorerService: Sendable {
@@ -131,11 +132,17 @@ public final class ExplorerService: Sendable {
     default:
       throw ExplorerRequestError("give either testIndex (a test image's number) or pixels (an image), not both or neither")
     }
+    // A conditional VAE given no class takes the one under which the picture costs least.
+    var inferred = false
+    if model.classCount != nil, label == nil {
+      label = try model.inferClass(of: original).label
+      inferred = true
+    }
     let labels = try self.labels(label.map { [$0] }, count: 1, cycling: false)
     let (rebuilt, codes) = try model.reconstruct(original, labels: labels)
     return ReconstructResponse(
       original: try dataURL(original), reconstruction: try dataURL(rebuilt), code: (0..<codes.count).map { codes[flat: $0] },
-      label: labels?.first)
+      label: labels?.first, labelInferred: inferred)
   }
 
   // MARK: - Checks and encoding

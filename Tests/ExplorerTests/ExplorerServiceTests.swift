@@ -120,7 +120,11 @@ struct ExplorerServiceTests {
     #expect(fromTest["label"] as? Int == 2 && (fromTest["code"] as? [Double])?.count == 4)
     let pixels = [String](repeating: "0.25", count: 784).joined(separator: ",")
     #expect(Self.post(vae, "/api/reconstruct", #"{"pixels": [\#(pixels)], "label": 1}"#).status == 200)
-    #expect(Self.post(vae, "/api/reconstruct", #"{"pixels": [\#(pixels)]}"#).status == 400)  // label needed
+    // No label: the class with the lowest cost is chosen, and said to be inferred.
+    let inferred = try Self.json(Self.post(vae, "/api/reconstruct", #"{"pixels": [\#(pixels)]}"#))
+    let (best, costs) = try vae.model.inferClass(of: Tensor(shape: [1, 1, 28, 28], repeating: 0.25))
+    #expect(inferred["label"] as? Int == best && inferred["labelInferred"] as? Bool == true)
+    #expect(costs.count == 3 && costs.allSatisfy(\.isFinite) && costs[best] == costs.min())
     #expect(Self.post(vae, "/api/reconstruct", #"{"pixels": [0.5, 0.5], "label": 1}"#).status == 400)
     #expect(Self.post(vae, "/api/reconstruct", #"{"testIndex": 3}"#).status == 400)
     #expect(Self.post(vae, "/api/reconstruct", #"{"pixels": [\#(pixels.replacingOccurrences(of: "0.25", with: "7"))], "label": 1}"#).status == 400)
