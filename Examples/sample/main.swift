@@ -132,7 +132,7 @@ struct Sample: ParsableCommand {
     guard let low = samples.min(), let high = samples.max(), low >= 0, high <= 1 else {
       throw GenerativeKitError.file(path: checkpoint, reason: "expected pixels in [0, 1] (MNIST's scale)")
     }
-    print("\(samples.shape[0]) samples from \(checkpoint)")
+    print("\(samples.shape[0]) samples from \(checkpoint) (the Inception score's splits take the rows in order: shuffle samples stored class by class first)")
     try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
   }
 
