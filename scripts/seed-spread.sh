@@ -74,4 +74,4 @@ for seed in ${seeds//,/ }; do
       > "$out/quality-torch-seed-$seed-$(epoch_name "$epoch").txt"
   done
 done
-grep -H "FID\|precision\|classes" "$out"/quality-*.txt
+python3 scripts/seed-spread-table.py "$out"/quality-*-epoch-*.txt
