@@ -68,6 +68,33 @@ extension Tensor {
   }
 }
 
+/// `count` images decoded `batchSize` at a time from N(0, I) codes `[rows, dimension]` drawn in
+/// turn from `generator` (so the images do not depend on `batchSize`), with each image's class for
+/// a conditional model: `labels` (`count` of them), or the classes in turn (0, 1, ..., 0, 1, ...).
+func sampleInBatches(
+  count: Int, labels: [Int]?, classCount: Int?, dimension: Int, batchSize: Int, function: String,
+  using generator: inout SeededGenerator, decode: (Tensor, [Int]?) throws -> Tensor
+) throws -> Tensor {
+  guard count >= 1, batchSize >= 1 else {
+    throw GenerativeKitError.invalidArgument(
+      "\(function): count and batchSize must be at least 1, got \(count) and \(batchSize)")
+  }
+  let classes = try classCount.map { classCount in
+    let chosen = labels ?? (0..<count).map { $0 % classCount }
+    guard chosen.count == count else {
+      throw GenerativeKitError.invalidArgument("\(function): \(chosen.count) labels for \(count) images")
+    }
+    return chosen
+  }
+  var parts: [Tensor] = []
+  for start in stride(from: 0, to: count, by: batchSize) {
+    let rows = start..<min(count, start + batchSize)
+    let codes = Tensor.randomNormal(shape: [rows.count, dimension], using: &generator)
+    parts.append(try decode(codes, classes.map { Array($0[rows]) }))
+  }
+  return parts.count == 1 ? parts[0] : Tensor.concatenate(batches: parts)
+}
+
 /// Points on the segment between two vectors: `[steps, n]`.
 func linearPath(from start: Tensor, to end: Tensor, steps: Int, name: String) throws -> Tensor {
   guard start.shape == end.shape, start.rank == 1 else {

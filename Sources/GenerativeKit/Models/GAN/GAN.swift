@@ -86,23 +86,9 @@ public final class GAN: Model {
   public func sample(
     count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500
   ) throws -> Tensor {
-    guard count >= 1, batchSize >= 1 else {
-      throw GenerativeKitError.invalidArgument(
-        "GAN.sample: count and batchSize must be at least 1, got \(count) and \(batchSize)")
-    }
-    let classes = try classCount.map { classCount in
-      let chosen = labels ?? (0..<count).map { $0 % classCount }
-      guard chosen.count == count else {
-        throw GenerativeKitError.invalidArgument("GAN.sample: \(chosen.count) labels for \(count) images")
-      }
-      return chosen
-    }
-    var parts: [Tensor] = []
-    for start in stride(from: 0, to: count, by: batchSize) {
-      let rows = start..<min(count, start + batchSize)
-      let noise = Tensor.randomNormal(shape: [rows.count, noiseDimension], using: &generator)
-      parts.append(try generate(noise, labels: classes.map { Array($0[rows]) }))
-    }
-    return Tensor.concatenate(batches: parts)
+    try sampleInBatches(
+      count: count, labels: labels, classCount: classCount, dimension: noiseDimension, batchSize: batchSize,
+      function: "GAN.sample", using: &generator
+    ) { noise, labels in try generate(noise, labels: labels) }
   }
 }

@@ -105,27 +105,13 @@ public final class VAE: Model {
   public func sample(
     count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500
   ) throws -> Tensor {
-    guard count >= 1, batchSize >= 1 else {
-      throw GenerativeKitError.invalidArgument(
-        "VAE.sample: count and batchSize must be at least 1, got \(count) and \(batchSize)")
-    }
-    let classes = try classCount.map { classCount in
-      let chosen = labels ?? (0..<count).map { $0 % classCount }
-      guard chosen.count == count else {
-        throw GenerativeKitError.invalidArgument("VAE.sample: \(chosen.count) labels for \(count) images")
-      }
-      return chosen
-    }
     let wasTraining = isTraining
     defer { isTraining = wasTraining }
     isTraining = false
-    var parts: [Tensor] = []
-    for start in stride(from: 0, to: count, by: batchSize) {
-      let rows = start..<min(count, start + batchSize)
-      let codes = Tensor.randomNormal(shape: [rows.count, latentDimension], using: &generator)
-      parts.append(try decode(codes, labels: classes.map { Array($0[rows]) }))
-    }
-    return parts.count == 1 ? parts[0] : Tensor.concatenate(batches: parts)
+    return try sampleInBatches(
+      count: count, labels: labels, classCount: classCount, dimension: latentDimension, batchSize: batchSize,
+      function: "VAE.sample", using: &generator
+    ) { codes, labels in try decode(codes, labels: labels) }
   }
 }
 
