@@ -115,7 +115,7 @@ struct MNISTVAE: ParsableCommand {
   /// seed: the test negative log-likelihood as Burda et al. measure it.
   func reportTestLikelihood(_ model: VAE, samples: Int) throws {
     let test = try common.loadData(DataSetName(rawValue: dataSet)!, split: .test, pixelRange: .unit)
-    var binarizer = SeededGenerator(seed: 0x7E57)
+    var binarizer = SeededGenerator(seed: testSetBinarizationSeed)
     let images = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer)
     print("test NLL: importance-weighted bound with \(samples) samples on \(test.count) binarized test digits ...")
     let start = Date()

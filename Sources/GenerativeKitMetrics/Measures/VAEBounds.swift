@@ -68,6 +68,10 @@ public struct LikelihoodBound: Sendable, Equatable, CustomStringConvertible {
   }
 }
 
+/// The seed test sets are binarized with, once, so that every evaluation of a Bernoulli VAE (the
+/// per-epoch test loss, `mnist-vae --test-nll`, `gan-vs-vae --presets`) sees the same binary digits.
+public let testSetBinarizationSeed: UInt64 = 0x7E57
+
 /// Binary images drawn pixel by pixel from Bernoulli(pixel) (Burda et al.'s dynamic binarization):
 /// 1 with probability `x`, else 0. `images` must be in [0, 1].
 public func dynamicallyBinarized(_ images: Tensor, using generator: inout SeededGenerator) -> Tensor {

@@ -120,7 +120,7 @@ public final class VAEExperiment {
     binarizer = SeededGenerator(seed: options.seed &+ 6)
     measuredTestSet = try testSet.map { test in
       guard options.dynamicBinarization == true else { return test }
-      var fixed = SeededGenerator(seed: 0xB1_4A_7E)
+      var fixed = SeededGenerator(seed: testSetBinarizationSeed)
       let binary = dynamicallyBinarized(test.images(in: 0..<test.count), using: &fixed)
       return ImageDataSet(name: test.name + " (binarized)", images: binary, labels: test.labels, pixelRange: .unit)
     }
