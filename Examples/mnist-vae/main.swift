@@ -42,6 +42,8 @@ struct MNISTVAE: ParsableCommand {
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 10
   @Option(parsing: .unconditional, help: "After training, estimate the test negative log-likelihood with K importance samples per test digit (binarized digits and a Bernoulli decoder; K = 5,000 as Burda et al.).")
   var testNll: Int?
+  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on (the first N; default all 10,000).")
+  var testNllDigits: Int?
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
   @Flag(help: "Skip the test-set evaluation after each epoch.") var noTest = false
   @Flag(help: "Class-conditional: encoder and decoder see the label (10 classes); sample a chosen digit with sample --label.")
@@ -58,6 +60,7 @@ struct MNISTVAE: ParsableCommand {
     }
     if let testNll {
       try ArgumentChecks.check(testNll, "--test-nll", in: 1...100_000)
+      if let testNllDigits { try ArgumentChecks.check(testNllDigits, "--test-nll-digits", in: 1...10_000) }
       let loss = reconstruction.flatMap(ReconstructionLoss.init(rawValue:)) ?? VAEOptions(preset: chosen).reconstructionLoss
       guard loss == .bernoulli, !conditional else {
         throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder (--preset bernoulli or --reconstruction bernoulli)")
@@ -116,8 +119,9 @@ struct MNISTVAE: ParsableCommand {
   func reportTestLikelihood(_ model: VAE, samples: Int) throws {
     let test = try common.loadData(DataSetName(rawValue: dataSet)!, split: .test, pixelRange: .unit)
     var binarizer = SeededGenerator(seed: testSetBinarizationSeed)
-    let images = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer)
-    print("test NLL: importance-weighted bound with \(samples) samples on \(test.count) binarized test digits ...")
+    let count = min(testNllDigits ?? test.count, test.count)
+    let images = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer).slice(batch: 0..<count)
+    print("test NLL: importance-weighted bound with \(samples) samples on \(count) binarized test digits ...")
     let start = Date()
     var noise = SeededGenerator(seed: common.seed &+ 200)
     let bound = try model.importanceWeightedBound(images: images, samples: samples, observation: .bernoulli, using: &noise)
