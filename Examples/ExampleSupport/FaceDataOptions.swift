@@ -44,3 +44,15 @@ public struct FaceDataOptions: ParsableArguments {
     return data
   }
 }
+
+extension ImageDataSet {
+  /// The number of classes for a conditional model of this set (its largest label + 1), or an
+  /// error naming the set when it has no labels (Olivetti and ORL label their 40 subjects; Frey
+  /// faces and image folders have none).
+  public func conditionalClassCount() throws -> Int {
+    guard let labels, let largest = labels.max() else {
+      throw ValidationError("--conditional needs labels, and \(name) has none (olivetti-faces and orl-faces label their subjects)")
+    }
+    return largest + 1
+  }
+}

@@ -30,6 +30,8 @@ struct FacesGAN: ParsableCommand {
   @Option(help: "Print a loss line every N epochs.") var logEvery = 10
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
   @Option(help: "Write a grid of generated faces every N epochs.") var sampleEvery = 25
+  @Flag(help: "Class-conditional on the face set's subjects (olivetti-faces, orl-faces): both networks see who the face is.")
+  var conditional = false
 
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
@@ -60,6 +62,7 @@ struct FacesGAN: ParsableCommand {
       options.logEvery = logEvery
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
+      options.classes = conditional ? try data.conditionalClassCount() : nil
       let output = common.outputDirectory(default: "faces-gan")
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)
       try common.train(

@@ -24,6 +24,8 @@ struct FacesVAE: ParsableCommand {
   @Option(help: "Reconstruction term: mse or bernoulli.") var reconstruction = "mse"
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 25
+  @Flag(help: "Class-conditional on the face set's subjects (olivetti-faces, orl-faces): encoder and decoder see who the face is.")
+  var conditional = false
 
   func validate() throws {
     try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
@@ -50,6 +52,7 @@ struct FacesVAE: ParsableCommand {
       options.seed = common.seed
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
+      options.classes = conditional ? try data.conditionalClassCount() : nil
       let output = common.outputDirectory(default: "faces-vae")
       let experiment = try VAEExperiment(options: options, dataSet: data, outputDirectory: output)
       try common.train(
