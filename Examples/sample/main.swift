@@ -21,7 +21,7 @@ struct Sample: ParsableCommand {
       labels.npy holds each sample's class. With --classifier the samples are measured against the \
       MNIST test digits (FID, KID, precision/recall, classes; per class for a conditional model); \
       given a .npy file of samples instead of a checkpoint (N x 1 x 28 x 28 in [0, 1], from any \
-      framework), sample only measures them.
+      framework), sample measures them and writes grid.png of the first 100.
       """)
 
   @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors), or samples to measure (*.npy, with --classifier).")
@@ -134,6 +134,11 @@ struct Sample: ParsableCommand {
     }
     print("\(samples.shape[0]) samples from \(checkpoint) (the Inception score's splits take the rows in order: shuffle samples stored class by class first)")
     try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
+    let folder = URL(fileURLWithPath: output)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try ImageGrid(columns: .fixed(10), scale: 2).write(
+      samples.slice(batch: 0..<min(100, samples.shape[0])), range: .unit, to: folder.appendingPathComponent("grid.png"))
+    print("wrote \(folder.path)/grid.png (the first \(min(100, samples.shape[0])) samples)")
   }
 
   /// The MNIST test digits, for measuring samples.
