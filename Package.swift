@@ -102,7 +102,7 @@ let package = Package(
     .target(
       name: "ExampleSupport",
       dependencies: [
-        "GenerativeKit", "GenerativeKitData", "GenerativeKitTraining",
+        "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Examples/ExampleSupport"

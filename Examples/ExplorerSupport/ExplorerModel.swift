@@ -48,9 +48,7 @@ public final class ExplorerModel: @unchecked Sendable {
     do {
       switch file.metadata["format"] {
       case GANExperiment.format:
-        let options = try file.configuration(GANOptions.self)
-        let gan = try options.makeModel()
-        try file.restore(model: gan, strict: false)
+        let (gan, options, _) = try GANExperiment.loadModel(from: file)
         gan.isTraining = false
         kind = .gan
         latentDimension = options.noiseDimension

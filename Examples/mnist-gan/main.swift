@@ -41,11 +41,14 @@ struct MNISTGAN: ParsableCommand {
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
   @Flag(help: "Class-conditional: both networks see the label (10 classes); sample a chosen digit with sample --label.")
   var conditional = false
+  @Option(parsing: .unconditional, help: "Keep a moving average of the generator's weights with this decay (0.999 spans about 1,000 steps); grids and sample draw from it. 0: none (the report's).")
+  var generatorAverage: Float?
 
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
     if let width { try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth) }
     if let beta1 { try ArgumentChecks.checkDecayRate(beta1, "--beta1") }
+    if let generatorAverage { try ArgumentChecks.checkDecayRate(generatorAverage, "--generator-average") }
     guard GANPreset(rawValue: preset) != nil else {
       throw ValidationError("--preset must be one of \(GANPreset.allCases.map(\.rawValue).joined(separator: ", ")), got \(preset)")
     }
@@ -79,6 +82,7 @@ struct MNISTGAN: ParsableCommand {
       options.saveEvery = saveEvery ?? options.saveEvery
       options.sampleEvery = sampleEvery ?? options.sampleEvery
       options.classes = conditional ? 10 : nil
+      if let generatorAverage { options.generatorAverageDecay = generatorAverage > 0 ? generatorAverage : nil }
 
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)
       let output = common.outputDirectory(default: "mnist-gan")
@@ -87,6 +91,7 @@ struct MNISTGAN: ParsableCommand {
         experiment, epochs: options.epochs,
         banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, discriminator "
             + "\(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch \(options.batchSize), "
+            + (options.generatorAverageDecay.map { "generator average decay \($0), " } ?? "")
             + "\(common.threads) threads; output in \(output.path)",
         parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/losses.svg, \(output.path)/checkpoints/latest.safetensors")

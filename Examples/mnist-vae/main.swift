@@ -108,23 +108,20 @@ struct MNISTVAE: ParsableCommand {
         print("manifold: \(url.path)")
       }
       if let testNll, parallel?.writesFiles ?? true {
-        try reportTestLikelihood(experiment.model, samples: testNll)
+        try reportTestLikelihood(experiment, samples: testNll)
       }
       print("done: \(output.path)/samples, \(output.path)/reconstructions, \(output.path)/losses.svg")
     }
   }
 
-  /// Prints the importance-weighted bound on the 10,000 test digits, binarized once with a fixed
-  /// seed: the test negative log-likelihood as Burda et al. measure it.
-  func reportTestLikelihood(_ model: VAE, samples: Int) throws {
+  /// Prints the importance-weighted bound on the binarized test digits (the test negative
+  /// log-likelihood as Burda et al. measure it), recorded digit by digit in the output folder.
+  func reportTestLikelihood(_ experiment: VAEExperiment, samples: Int) throws {
     let test = try common.loadData(DataSetName(rawValue: dataSet)!, split: .test, pixelRange: .unit)
-    var binarizer = SeededGenerator(seed: testSetBinarizationSeed)
-    let count = min(testNllDigits ?? test.count, test.count)
-    let images = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer).slice(batch: 0..<count)
-    print("test NLL: importance-weighted bound with \(samples) samples on \(count) binarized test digits ...")
-    let start = Date()
-    var noise = SeededGenerator(seed: common.seed &+ 200)
-    let bound = try model.importanceWeightedBound(images: images, samples: samples, observation: .bernoulli, using: &noise)
-    print("test NLL: \(formatMetric(Float(-bound.mean))) nats per digit (bound \(bound)), \(Int(Date().timeIntervalSince(start))) s")
+    let folder = experiment.outputDirectory
+    try TestLikelihoodReport.run(
+      model: experiment.model, modelName: "\(folder.lastPathComponent) epoch \(experiment.epoch)", test: test,
+      samples: samples, digits: testNllDigits, seed: common.seed &+ 200,
+      record: folder.appendingPathComponent("test-nll-k\(samples).csv"))
   }
 }

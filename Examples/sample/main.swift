@@ -38,6 +38,16 @@ struct Sample: ParsableCommand {
   var label: Int?
   @Option(help: "A digit classifier (mnist-classifier's classifier.safetensors) to measure the samples with against the MNIST test digits: FID, KID, precision/recall and classes, and for a conditional model per class how many samples it labels as their class (needs the data).")
   var classifier: String?
+  @Option(help: "For a GAN, the statistics batch norm normalises with: running (inference mode, the TensorFlow tutorial's way) or batch (every batch of the training batch size normalised by its own statistics, PyTorch's DCGAN example's way). Interpolations always use the running statistics.")
+  var statistics = GenerationStatistics.running.rawValue
+  @Option(name: .customLong("generator"), help: "For a GAN trained with a moving average of its generator (mnist-gan --preset dcgan): sample from the averaged weights or the trained (last step's) ones.")
+  var generatorWeights = GeneratorWeights.averaged.rawValue
+  @Flag(help: "Also estimate the Parzen-window log-likelihood of the MNIST test digits under the samples (Goodfellow et al. 2014's protocol: sigma chosen on training digits 50,000-59,999; at least 1,000 samples; with --classifier).")
+  var parzen = false
+  @Option(parsing: .unconditional, help: "For a Bernoulli VAE (mnist-vae --preset bernoulli): estimate the test negative log-likelihood with K importance samples per binarized test digit (K = 5,000 as Burda et al.). Each digit's bound goes to OUTPUT/test-nll-kK.csv as it is known; running the same command again continues from there.")
+  var testNll: Int?
+  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on (the first N; default all 10,000).")
+  var testNllDigits: Int?
 
   func validate() throws {
     try ArgumentChecks.check(count, "--count", in: 1...100_000)
@@ -45,6 +55,18 @@ struct Sample: ParsableCommand {
     try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
     try ArgumentChecks.checkNotEmpty(output, "--output")
     if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
+    guard GenerationStatistics(rawValue: statistics) != nil else {
+      throw ValidationError("--statistics must be \(GenerationStatistics.allCases.map(\.rawValue).joined(separator: " or ")), got \(statistics)")
+    }
+    if testNll == nil, testNllDigits != nil { throw ValidationError("--test-nll-digits goes with --test-nll K") }
+    guard GeneratorWeights(rawValue: generatorWeights) != nil else {
+      throw ValidationError("--generator must be \(GeneratorWeights.allCases.map(\.rawValue).joined(separator: " or ")), got \(generatorWeights)")
+    }
+    if let testNll { try ArgumentChecks.check(testNll, "--test-nll", in: 1...100_000) }
+    if let testNllDigits { try ArgumentChecks.check(testNllDigits, "--test-nll-digits", in: 1...10_000) }
+    if parzen {
+      guard classifier != nil else { throw ValidationError("--parzen measures with the MNIST digits: give --classifier FILE as well") }
+    }
   }
 
   func run() throws {
@@ -58,21 +80,30 @@ struct Sample: ParsableCommand {
       var random = SeededGenerator(seed: seed)
       let samples: Tensor  // in [0, 1]
       var sampleLabels: [Int]?  // each sample's class, for a conditional model
+      var likelihoodModel: VAE?  // a Bernoulli VAE, with --test-nll
       switch file.metadata["format"] {
       case GANExperiment.format:
-        let options = try file.configuration(GANOptions.self)
-        let gan = try options.makeModel()
-        try file.restore(model: gan, strict: false)  // the file also holds the optimizers' moments
+        let (gan, options, averaged) = try GANExperiment.loadModel(from: file, generator: GeneratorWeights(rawValue: generatorWeights)!)
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: noise.shape[0])
-        samples = try gan.generate(noise, labels: sampleLabels)
+        let normalization = GenerationStatistics(rawValue: statistics)!
+        let batch = normalization == .batch ? options.batchSize : noise.shape[0]
+        samples = Tensor.concatenate(batches: try stride(from: 0, to: noise.shape[0], by: batch).map { start in
+          let rows = start..<min(noise.shape[0], start + batch)
+          return try gan.generate(noise.slice(batch: rows), labels: sampleLabels.map { Array($0[rows]) }, statistics: normalization)
+        })
         try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) { points in
           try gan.generate(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
         print("GAN (\(options.architecture.rawValue)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), "
-              + "epoch \(file.epoch ?? 0)): \(count) samples")
+              + "epoch \(file.epoch ?? 0)): \(count) samples"
+              + (averaged ? ", the generator's moving average (decay \(options.generatorAverageDecay ?? 0))" : "")
+              + (normalization == .batch ? ", batch norm on the statistics of each batch of \(batch)" : ""))
       case VAEExperiment.format:
         let options = try file.configuration(VAEOptions.self)
+        guard statistics == GenerationStatistics.running.rawValue else {
+          throw ValidationError("--statistics applies to GANs; a VAE's decoder has no batch norm")
+        }
         let model = try options.makeModel()
         try file.restore(model: model, strict: false)
         model.eval()
@@ -89,6 +120,12 @@ struct Sample: ParsableCommand {
                                                                   to: folder.appendingPathComponent("manifold.png"))
         }
         print("VAE (latent \(options.latentDimension)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), epoch \(file.epoch ?? 0)): \(count) samples")
+        if testNll != nil {
+          guard options.reconstructionLoss == .bernoulli, options.classes == nil else {
+            throw ValidationError("--test-nll needs an unconditional VAE with the Bernoulli decoder (mnist-vae --preset bernoulli); \(url.lastPathComponent) is not one")
+          }
+          likelihoodModel = model
+        }
       default:
         throw GenerativeKitError.file(
           path: url.path, reason: "not a GenerativeKit GAN or VAE checkpoint (metadata 'format' is "
@@ -108,6 +145,12 @@ struct Sample: ParsableCommand {
         .write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
       print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
+      if let likelihoodModel, let testNll {
+        try TestLikelihoodReport.run(
+          model: likelihoodModel, modelName: "\(url.lastPathComponent) epoch \(file.epoch ?? 0) step \(file.step ?? 0)",
+          test: try testDigits(), samples: testNll, digits: testNllDigits, seed: seed &+ 200,
+          record: folder.appendingPathComponent("test-nll-k\(testNll).csv"))
+      }
     }
   }
 
@@ -155,8 +198,24 @@ struct Sample: ParsableCommand {
   func reportQuality(_ samples: Tensor, classifier url: URL) throws {
     let classifier = try DigitClassifier(contentsOf: url)
     let test = try testDigits()
-    let quality = try classifier.sampleQuality(of: samples, against: test.images(in: 0..<test.count))
+    let quality = try classifier.sampleQuality(
+      of: samples, against: test.images(in: 0..<test.count), parzenValidation: parzen ? try parzenValidationDigits() : nil)
     print("against the \(test.count) MNIST test digits (classifier features):\n\(quality)")
+    if let estimate = quality.parzen {
+      let scores = estimate.validationScores.map { String(format: "%.3f: %.1f", $0.sigma, $0.meanLogLikelihood) }
+      print("Parzen validation mean log-likelihood by sigma: \(scores.joined(separator: ", "))")
+    }
+  }
+
+  /// The digits that choose the Parzen bandwidth: the last 10,000 training digits, the validation
+  /// set of Goodfellow et al.'s protocol.
+  func parzenValidationDigits() throws -> Tensor {
+    do {
+      let train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDir)
+      return train.images(in: max(0, train.count - 10_000)..<train.count)
+    } catch {
+      throw ValidationError("--parzen chooses its bandwidth on MNIST training digits: \(error) (use --data-dir or GENERATIVEKIT_DATA)")
+    }
   }
 
   /// Prints, per class, the share of the class's samples that `classifier` labels as the class,

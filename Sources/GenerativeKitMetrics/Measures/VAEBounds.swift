@@ -62,6 +62,17 @@ public struct LikelihoodBound: Sendable, Equatable, CustomStringConvertible {
   /// Latent samples per image.
   public var samples: Int
 
+  /// The mean and standard error of per-image bounds taken with `samples` latent samples each.
+  public init(perImage: [Double], samples: Int) {
+    (mean, standardError) = meanAndStandardError(perImage)
+    self.perImage = perImage
+    self.samples = samples
+  }
+
+  init(mean: Double, standardError: Double, perImage: [Double], samples: Int) {
+    (self.mean, self.standardError, self.perImage, self.samples) = (mean, standardError, perImage, samples)
+  }
+
   public var description: String {
     "\(formatFixed(mean, digits: 2)) +- \(formatFixed(standardError, digits: 2)) nats per image "
       + "(\(perImage.count) images, \(samples) samples each)"

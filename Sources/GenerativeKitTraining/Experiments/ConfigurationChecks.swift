@@ -62,6 +62,9 @@ extension GANOptions: CheckedConfiguration {
     if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
     try ConfigurationLimits.requireRate(beta1, "beta1", of: kind, below: 1)
+    if let generatorAverageDecay {
+      try ConfigurationLimits.requireRate(generatorAverageDecay, "generatorAverageDecay", of: kind, below: 1)
+    }
     // The generator's first (dense) layer is the largest weight of both architectures.
     let cells = architecture == .dcgan64 ? 4 * 4 * 8 : (imageHeight / 4) * (imageWidth / 4) * 4
     try ConfigurationLimits.requireWeight([noiseDimension + (classes ?? 0), cells, width], "the generator's dense layer", of: kind)

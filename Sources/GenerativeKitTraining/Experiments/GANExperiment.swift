@@ -45,6 +45,10 @@ public struct GANOptions: Codable, Equatable, Sendable {
   /// the generator gets the label one-hot beside the noise, the discriminator one plane per class
   /// beside the image. Nil: unconditional (the report's).
   public var classes: Int?
+  /// The decay of an exponential moving average of the generator's weights kept beside training
+  /// (``WeightAverage``, updated after every step; 0.999 spans about 1,000 steps). Grids and
+  /// ``GANExperiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
+  public var generatorAverageDecay: Float?
 
   public init() {}
 
@@ -92,6 +96,15 @@ extension GANOptions {
   }
 }
 
+/// Which of a checkpoint's generator weights ``GANExperiment/loadModel(from:generator:)`` loads.
+public enum GeneratorWeights: String, CaseIterable, Sendable {
+  /// The moving average of the weights (``GANOptions/generatorAverageDecay``) when the checkpoint
+  /// holds one, else the last step's weights.
+  case averaged
+  /// The weights of the last training step.
+  case trained
+}
+
 /// A complete GAN training run: networks, optimizers, data, and everything written into the run's
 /// folder (checkpoints, sample grids, loss curves, a per-epoch log).
 ///
@@ -111,6 +124,11 @@ public final class GANExperiment {
   public let trainer: GANTrainer
   /// The noise the sample grids are drawn from, the same for every grid of a run.
   public let fixedNoise: Tensor
+  /// The moving average of the generator's weights, when ``GANOptions/generatorAverageDecay`` is
+  /// set; checkpoints store it under `generator_average.`.
+  public let generatorAverage: WeightAverage?
+  /// The checkpoint prefix of the averaged generator's weights.
+  public static let averagePrefix = "generator_average."
   /// The `format` metadata of this experiment's checkpoints.
   public static let format = "generativekit-gan"
   /// Whether a fresh run may replace an earlier run found in ``outputDirectory`` (its
@@ -150,6 +168,10 @@ public final class GANExperiment {
     trainer.classCount = options.classes
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
+    let trained = model.generator
+    generatorAverage = try options.generatorAverageDecay.map {
+      try WeightAverage(of: trained, into: options.makeGenerator(), decay: $0)
+    }
   }
 
   /// The epochs completed so far (after a resume, the checkpoint's epoch).
@@ -167,6 +189,7 @@ public final class GANExperiment {
     var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
     checkpoint.add(model: generator, prefix: "generator.")
     checkpoint.add(model: discriminator, prefix: "discriminator.")
+    if let generatorAverage { checkpoint.add(model: generatorAverage.average, prefix: Self.averagePrefix) }
     checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
     checkpoint.add(optimizer: trainer.discriminatorOptimizer, prefix: "optimizer.discriminator.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
@@ -178,6 +201,8 @@ public final class GANExperiment {
 
   /// Continues from a checkpoint written by ``checkpoint()``. Nothing changes unless everything
   /// in it fits this run's networks; the error names the file and the first tensor that differs.
+  /// A generator average missing from the file (a run that kept none) starts at the restored
+  /// generator's weights.
   public func resume(from url: URL) throws {
     let (checkpoint, epoch, step) = try RunCheckpoint.open(
       url, format: Self.format, as: GANOptions.self, mismatch: options.architectureMismatch(with:))
@@ -185,10 +210,15 @@ public final class GANExperiment {
     let dropouts = try discriminator.randomStateLayers.map {
       ($0.layer, try checkpoint.randomGenerator(named: "rng.discriminator.\($0.name)"))
     }
+    let storedAverage = generatorAverage.flatMap { average in
+      checkpoint.names(withPrefix: Self.averagePrefix).isEmpty ? nil : average.average
+    }
     try checkpoint.restore(
-      models: [("generator.", generator), ("discriminator.", discriminator)],
+      models: [("generator.", generator), ("discriminator.", discriminator)]
+        + (storedAverage.map { [(Self.averagePrefix, $0)] } ?? []),
       optimizers: [("optimizer.generator.", trainer.generatorOptimizer),
                    ("optimizer.discriminator.", trainer.discriminatorOptimizer)])
+    if storedAverage == nil { generatorAverage?.reset() }
     trainer.noiseGenerator = noise
     for (layer, state) in dropouts { layer.generator = state }
     completedEpochs = epoch
@@ -209,7 +239,10 @@ public final class GANExperiment {
       firstStep: steps,
       replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
       step: { [unowned self] batch, shard in
-        try trainer.step(realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
+        let metrics = try trainer.step(
+          realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
+        generatorAverage?.update()
+        return metrics
       },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },
@@ -233,13 +266,15 @@ public final class GANExperiment {
     try plotLosses(log)
   }
 
-  /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode.
+  /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode, from the
+  /// averaged generator when there is one.
   public func samples() throws -> Tensor {
-    generator.eval()
-    defer { generator.train() }
-    guard let classes = options.classes else { return try generator.forward(fixedNoise) }
+    let network = (generatorAverage?.average as? Sequential) ?? generator
+    network.eval()
+    defer { network.train() }
+    guard let classes = options.classes else { return try network.forward(fixedNoise) }
     // A conditional grid: image i of class i mod classes, so each column of a `classes`-wide grid is one class.
-    let conditional = Conditional(classes: classes, body: generator)
+    let conditional = Conditional(classes: classes, body: network)
     conditional.labels = (0..<fixedNoise.shape[0]).map { $0 % classes }
     return try conditional.forward(fixedNoise)
   }
@@ -249,6 +284,29 @@ public final class GANExperiment {
     let scale = options.imageHeight <= 32 ? 2 : 1
     let grid = options.classes.map { ImageGrid(columns: .fixed($0), scale: scale) } ?? ImageGrid(scale: scale)
     try grid.write(try samples(), range: .symmetric, to: url)
+  }
+
+  /// The GAN saved in a checkpoint of a GAN experiment, with the run's options, for sampling: its
+  /// generator holds the moving average of its weights when the run kept one and `generator` is
+  /// ``GeneratorWeights/averaged``, else the last step's weights.
+  ///
+  /// - Returns: the model, the run's options, and whether the generator holds the average.
+  /// - Throws: ``GenerativeKitError/file(path:reason:)`` for a checkpoint of another kind, and the
+  ///   errors of ``Checkpoint/restore(model:prefix:strict:)`` for tensors that do not fit.
+  public static func loadModel(
+    from checkpoint: Checkpoint, generator weights: GeneratorWeights = .averaged
+  ) throws -> (model: GAN, options: GANOptions, averaged: Bool) {
+    guard checkpoint.metadata["format"] == format else {
+      throw GenerativeKitError.file(
+        path: checkpoint.path ?? "checkpoint",
+        reason: "not a GAN checkpoint (metadata 'format' is \(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+    }
+    let options = try checkpoint.configuration(GANOptions.self)
+    let model = try options.makeModel()
+    try checkpoint.restore(model: model, strict: false)  // the file also holds optimizer moments and the average
+    let averaged = weights == .averaged && !checkpoint.names(withPrefix: averagePrefix).isEmpty
+    if averaged { try checkpoint.restore(model: model.generator, prefix: averagePrefix) }
+    return (model, options, averaged)
   }
 
   private func plotLosses(_ log: RunLog) throws {

@@ -95,6 +95,56 @@ struct GANExperimentTests {
     #expect(log.epochs.map(\.epoch) == [1, 2, 3])
   }
 
+  @Test("A generator average is saved, resumed bit for bit, started from the generator when a checkpoint lacks it, and sampled by default")
+  func generatorAverage() throws {
+    let data = Self.syntheticDigits()
+    var options = Self.tinyOptions(epochs: 3)
+    options.generatorAverageDecay = 0.9
+    let straight = try GANExperiment(options: options, dataSet: data, outputDirectory: try TestData.temporaryDirectory("gan-ema"))
+    try straight.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
+    let average = try #require(straight.generatorAverage)
+    let averaged = average.average.stateDict
+    #expect(zip(averaged, straight.generator.stateDict).contains { $0.value != $1.value })
+
+    // Resumed from epoch 2: the same average as the uninterrupted run.
+    var twoEpochs = options
+    twoEpochs.epochs = 2
+    let directory = try TestData.temporaryDirectory("gan-ema-resumed")
+    try GANExperiment(options: twoEpochs, dataSet: data, outputDirectory: directory).run(
+      progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    let resumed = try GANExperiment(options: options, dataSet: data, outputDirectory: directory)
+    try resumed.resume(from: directory.appendingPathComponent("checkpoints/epoch-0002.safetensors"))
+    try resumed.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
+    for (a, b) in zip(averaged, try #require(resumed.generatorAverage).average.stateDict) {
+      #expect(a.value == b.value, "\(a.name) differs after resuming")
+    }
+
+    // Sampling loads the average by default, the trained weights on request.
+    let file = try Checkpoint(contentsOf: straight.latestCheckpointURL)
+    #expect(!file.names(withPrefix: GANExperiment.averagePrefix).isEmpty)
+    let (model, loadedOptions, usesAverage) = try GANExperiment.loadModel(from: file)
+    #expect(usesAverage && loadedOptions.generatorAverageDecay == 0.9)
+    for (a, b) in zip(model.generator.stateDict, averaged) { #expect(a.value == b.value, "\(a.name)") }
+    let trained = try GANExperiment.loadModel(from: file, generator: .trained)
+    #expect(!trained.averaged)
+    for (a, b) in zip(trained.model.generator.stateDict, straight.generator.stateDict) { #expect(a.value == b.value, "\(a.name)") }
+
+    // A checkpoint of a run without an average: the average starts at its generator.
+    let plainDirectory = try TestData.temporaryDirectory("gan-ema-plain")
+    try GANExperiment(options: Self.tinyOptions(epochs: 1), dataSet: data, outputDirectory: plainDirectory).run(
+      progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    let adopted = try GANExperiment(options: options, dataSet: data, outputDirectory: plainDirectory)
+    try adopted.resume(from: plainDirectory.appendingPathComponent("checkpoints/latest.safetensors"))
+    for (a, b) in zip(try #require(adopted.generatorAverage).average.stateDict, adopted.generator.stateDict) {
+      #expect(a.value == b.value, "\(a.name)")
+    }
+    #expect(try GANExperiment.loadModel(from: Checkpoint(contentsOf: plainDirectory.appendingPathComponent("checkpoints/latest.safetensors"))).averaged == false)
+    var wrongKind = file
+    wrongKind.metadata["format"] = "generativekit-vae"
+    let error = #expect(throws: GenerativeKitError.self) { try GANExperiment.loadModel(from: wrongKind) }
+    #expect("\(error!)".contains("not a GAN checkpoint"))
+  }
+
   @Test("Resuming refuses a checkpoint of another architecture, naming the file and the difference")
   func resumeMismatch() throws {
     let data = Self.syntheticDigits(count: 16)

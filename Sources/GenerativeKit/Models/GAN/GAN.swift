@@ -3,7 +3,7 @@
 /// ``DCGAN``).
 ///
 /// - Generator: noise `[N, noiseDimension]` -> images `[N, C, H, W]` in [-1, 1] (a tanh output);
-///   ``generate(_:labels:)`` and ``sample(count:labels:using:batchSize:)`` map them to [0, 1].
+///   ``generate(_:labels:statistics:)`` and ``sample(count:labels:using:batchSize:statistics:)`` map them to [0, 1].
 /// - Discriminator: images `[N, C, H, W]` in [-1, 1] -> logits `[N, 1]` (no sigmoid layer, so the
 ///   losses can use the stable logit form).
 ///
@@ -54,10 +54,15 @@ public final class GAN: Model {
       + discriminator.namedParameters.map { NamedParameter("discriminator.\($0.name)", $0.parameter) }
   }
 
-  /// Images in [0, 1] for noise `[N, noiseDimension]`, with the generator in inference mode
-  /// (batch norm uses its running statistics); the mode is restored afterwards. A conditional GAN
-  /// needs one label per noise vector (the class of each image).
-  public func generate(_ noise: Tensor, labels: [Int]? = nil) throws -> Tensor {
+  /// Images in [0, 1] for noise `[N, noiseDimension]`. A conditional GAN needs one label per noise
+  /// vector (the class of each image).
+  ///
+  /// With `statistics` ``GenerationStatistics/running`` (the default) the generator runs in
+  /// inference mode: batch norm uses its running statistics and each image depends on its own
+  /// noise only. With ``GenerationStatistics/batch`` its batch norm layers normalise by the
+  /// statistics of this batch of noise, as in training; their running statistics are left as
+  /// they were. The generator's mode is restored afterwards either way.
+  public func generate(_ noise: Tensor, labels: [Int]? = nil, statistics: GenerationStatistics = .running) throws -> Tensor {
     try noise.checkShape([nil, noiseDimension], context: "GAN.generate (noise \(noiseDimension))")
     var network: any Layer = generator
     if let classCount {
@@ -70,8 +75,18 @@ public final class GAN: Model {
       network = conditional
     }
     let wasTraining = generator.isTraining
-    defer { generator.isTraining = wasTraining }
     generator.isTraining = false
+    let normalizations = statistics == .batch ? generator.allLayers.compactMap { $0 as? BatchNorm } : []
+    let saved = normalizations.map { ($0.runningMean.value, $0.runningVariance.value) }
+    for layer in normalizations { layer.isTraining = true }
+    defer {
+      for (layer, (mean, variance)) in zip(normalizations, saved) {
+        layer.releaseBackwardState()
+        layer.runningMean.value = mean
+        layer.runningVariance.value = variance
+      }
+      generator.isTraining = wasTraining
+    }
     return try network.forward(noise).map { ($0 + 1) / 2 }
   }
 
@@ -83,12 +98,27 @@ public final class GAN: Model {
   ///
   /// A conditional GAN draws image `i` of class `labels[i]` (`labels` has `count` entries); without
   /// labels it cycles through the classes (0, 1, ..., 0, 1, ...).
+  ///
+  /// With `statistics` ``GenerationStatistics/batch`` batch norm normalises each batch of
+  /// `batchSize` images by its own statistics, so the images then depend on `batchSize` (use the
+  /// training batch size).
   public func sample(
-    count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500
+    count: Int, labels: [Int]? = nil, using generator: inout SeededGenerator, batchSize: Int = 500,
+    statistics: GenerationStatistics = .running
   ) throws -> Tensor {
     try sampleInBatches(
       count: count, labels: labels, classCount: classCount, dimension: noiseDimension, batchSize: batchSize,
       function: "GAN.sample", using: &generator
-    ) { noise, labels in try generate(noise, labels: labels) }
+    ) { noise, labels in try generate(noise, labels: labels, statistics: statistics) }
   }
+}
+
+/// The statistics a generator's batch norm layers normalise with when it generates images.
+public enum GenerationStatistics: String, CaseIterable, Sendable {
+  /// The running statistics gathered in training (inference mode, the TensorFlow tutorial's
+  /// `training=False`): each image depends on its own noise only.
+  case running
+  /// The statistics of each batch of noise, as in training (PyTorch's DCGAN example samples this
+  /// way): an image also depends on the other noise vectors of its batch.
+  case batch
 }
