@@ -138,11 +138,7 @@ struct Sample: ParsableCommand {
       } else if let classifier {
         try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
       }
-      // One row per class for a conditional model's samples of every class.
-      let classes = Set(sampleLabels ?? []).count
-      let gridColumns = classes > 1 ? max(1, count / classes) : nil
-      try ImageGrid(columns: gridColumns.map { .fixed($0) } ?? .nearSquare, scale: 2)
-        .write(samples, range: .unit, to: folder.appendingPathComponent("grid.png"))
+      try writeGrid(samples, labels: sampleLabels, to: folder)
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
       print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
       if let likelihoodModel, let testNll {
@@ -152,6 +148,25 @@ struct Sample: ParsableCommand {
           record: folder.appendingPathComponent("test-nll-k\(testNll).csv"))
       }
     }
+  }
+
+  /// Writes grid.png: all samples up to 400, else the first 100 (a conditional model's first 10
+  /// of each class); one row per class for a conditional model's samples of every class.
+  func writeGrid(_ samples: Tensor, labels: [Int]?, to folder: URL) throws {
+    let count = samples.shape[0]
+    var shown = samples
+    var rowLength: Int?
+    if let labels, Set(labels).count > 1 {
+      let perClass = Dictionary(grouping: labels.indices, by: { labels[$0] }).sorted { $0.key < $1.key }
+        .map { count > 400 ? Array($0.value.prefix(10)) : $0.value }
+      rowLength = perClass.map(\.count).max()
+      if count > 400 { shown = Tensor.concatenate(batches: perClass.flatMap { $0 }.map { samples.slice(batch: $0..<($0 + 1)) }) }
+    } else if count > 400 {
+      shown = samples.slice(batch: 0..<100)
+    }
+    try ImageGrid(columns: rowLength.map { .fixed($0) } ?? .nearSquare, scale: 2)
+      .write(shown, range: .unit, to: folder.appendingPathComponent("grid.png"))
+    if count > 400 { print("grid.png shows \(shown.shape[0]) of the \(count) samples") }
   }
 
   /// The `--latents` file's points, or `count` draws from N(0, I).
