@@ -7,9 +7,11 @@ import GenerativeKitTraining
 /// The test negative log-likelihood of a Bernoulli VAE as Burda et al. measure it, for
 /// `mnist-vae --test-nll` and `sample --test-nll`: the importance-weighted bound on the test digits
 /// binarized once (``testSetBinarizationSeed``), one digit at a time, each digit's bound recorded
-/// in `record` so that an interrupted evaluation continues where it stopped.
+/// in `record` so that an interrupted evaluation continues where it stopped. The digits are taken
+/// in a fixed random order, so a partial evaluation, or `digits` of them, is an unbiased estimate
+/// of the whole test set's figure.
 public enum TestLikelihoodReport {
-  /// Evaluates `model` on the first `digits` test images (all when nil), printing progress about
+  /// Evaluates `model` on `digits` test images (all when nil) in the fixed order, printing progress about
   /// once a minute, and prints the result.
   ///
   /// - Parameters:
@@ -22,9 +24,14 @@ public enum TestLikelihoodReport {
   ) throws -> LikelihoodBound {
     var binarizer = SeededGenerator(seed: testSetBinarizationSeed)
     let count = min(digits ?? test.count, test.count)
-    let images = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer).slice(batch: 0..<count)
+    let binary = dynamicallyBinarized(test.images(in: 0..<test.count), using: &binarizer)
+    // A fixed random order: the mean so far (and a --test-nll-digits subset) estimates the whole
+    // test set's without the bias of its writer-ordered halves.
+    var shuffler = SeededGenerator(seed: testSetBinarizationSeed &+ 1)
+    let order = shuffler.permutation(test.count).prefix(count)
+    let images = Tensor.concatenate(batches: order.map { binary.slice(batch: $0..<($0 + 1)) })
     let evaluation = try LikelihoodEvaluation(samples: samples, seed: seed)
-    print("test NLL: importance-weighted bound with \(samples) samples on \(count) binarized test digits; "
+    print("test NLL: importance-weighted bound with \(samples) samples on \(count) binarized test digits in a fixed random order; "
           + "each digit's bound is appended to \(record.path), and a rerun continues from it")
     var lastReport = -Double.infinity
     let bound = try evaluation.run(model: model, images: images, modelName: modelName, record: record) { progress in

@@ -42,7 +42,7 @@ struct MNISTVAE: ParsableCommand {
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 10
   @Option(parsing: .unconditional, help: "After training, estimate the test negative log-likelihood with K importance samples per test digit (binarized digits and a Bernoulli decoder; K = 5,000 as Burda et al.).")
   var testNll: Int?
-  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on (the first N; default all 10,000).")
+  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on: N of them in a fixed random order (default all 10,000).")
   var testNllDigits: Int?
   @Option(help: "Which MNIST-format data set to train on: mnist or fashion-mnist.") var dataSet = "mnist"
   @Flag(help: "Skip the test-set evaluation after each epoch.") var noTest = false

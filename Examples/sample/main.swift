@@ -46,7 +46,7 @@ struct Sample: ParsableCommand {
   var parzen = false
   @Option(parsing: .unconditional, help: "For a Bernoulli VAE (mnist-vae --preset bernoulli): estimate the test negative log-likelihood with K importance samples per binarized test digit (K = 5,000 as Burda et al.). Each digit's bound goes to OUTPUT/test-nll-kK.csv as it is known; running the same command again continues from there.")
   var testNll: Int?
-  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on (the first N; default all 10,000).")
+  @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on: N of them in a fixed random order (default all 10,000).")
   var testNllDigits: Int?
 
   func validate() throws {

@@ -59,6 +59,18 @@ public struct SeededGenerator: RandomNumberGenerator, Equatable, Sendable {
     return (Float(radius * cos(angle)), Float(radius * sin(angle)))
   }
 
+  /// `0..<count` in a random order: a Fisher-Yates shuffle from the last position down, each swap
+  /// partner drawn as the high half of `(i + 1) * next()`, so the order is the same on every
+  /// platform and Swift version for the same state (the standard library's `shuffled(using:)`
+  /// does not promise that).
+  public mutating func permutation(_ count: Int) -> [Int] {
+    var order = Array(0..<max(count, 0))
+    for i in stride(from: order.count - 1, to: 0, by: -1) {
+      order.swapAt(i, Int(UInt64(i + 1).multipliedFullWidth(by: next()).high))
+    }
+    return order
+  }
+
   /// A new generator seeded from this one, for giving a component its own stream.
   public mutating func split() -> SeededGenerator {
     SeededGenerator(seed: next())

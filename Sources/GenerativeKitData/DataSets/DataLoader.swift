@@ -131,14 +131,7 @@ public struct DataLoader: Sendable {
 
   func plan(epoch: Int) -> Plan {
     var generator = SeededGenerator(seed: seed ^ Self.scramble(UInt64(epoch)))
-    var order = Array(0..<dataSet.count)
-    if shuffle && order.count > 1 {
-      // Fisher-Yates; `multipliedFullWidth(...).high` maps 64 random bits to 0...i.
-      for i in stride(from: order.count - 1, to: 0, by: -1) {
-        let j = Int(UInt64(i + 1).multipliedFullWidth(by: generator.next()).high)
-        order.swapAt(i, j)
-      }
-    }
+    let order = shuffle ? generator.permutation(dataSet.count) : Array(0..<dataSet.count)
     var flips: [Bool] = []
     if horizontalFlip {
       var flipGenerator = generator.split()
