@@ -62,7 +62,7 @@ struct FacesComparison {
     let faceImages = faces.images
     var ganNoise = SeededGenerator(seed: seed &+ 200)
     var vaeNoise = SeededGenerator(seed: seed &+ 201)
-    let ganSamples = try gan.model.sample(count: count, using: &ganNoise)
+    let ganSamples = try gan.samplingModel.sample(count: count, using: &ganNoise)
     let vaeSamples = try vae.model.sample(count: count, using: &vaeNoise)
     let swdSettings = SlicedWassersteinSettings(minimumResolution: 8, seed: seed)
     // Every distance compares the even-numbered faces with as many other images: SWD estimates

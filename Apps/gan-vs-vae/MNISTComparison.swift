@@ -61,7 +61,7 @@ struct MNISTComparison {
     let n = settings.sampleCount
     var ganNoise = SeededGenerator(seed: seed &+ 100)
     var vaeNoise = SeededGenerator(seed: seed &+ 101)
-    let ganSamples = try gan.model.sample(count: n, using: &ganNoise)
+    let ganSamples = try gan.samplingModel.sample(count: n, using: &ganNoise)
     let vaeSamples = try vae.model.sample(count: n, using: &vaeNoise)
     let testImages = test.images(in: 0..<min(settings.testCount, test.count))
     let floorImages = train.images(in: (train.count - testImages.shape[0])..<train.count)
@@ -106,7 +106,7 @@ struct MNISTComparison {
                    to: figures.appendingPathComponent("mnist-vae-reconstructions.png"))
     var ganEnds = SeededGenerator(seed: seed &+ 103)
     let ganPath = try LatentInterpolation.randomRows(
-      dimension: ganOptions.noiseDimension, rows: 4, steps: 10, using: &ganEnds, decode: { try gan.model.generate($0) })
+      dimension: ganOptions.noiseDimension, rows: 4, steps: 10, using: &ganEnds, decode: { try gan.samplingModel.generate($0) })
     try grid.write(ganPath, range: .unit, to: figures.appendingPathComponent("mnist-gan-interpolation.png"))
     var vaeEnds = SeededGenerator(seed: seed &+ 104)
     let vaePath = try LatentInterpolation.randomRows(

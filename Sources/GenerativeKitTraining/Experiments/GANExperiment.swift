@@ -127,6 +127,9 @@ public final class GANExperiment {
   /// The moving average of the generator's weights, when ``GANOptions/generatorAverageDecay`` is
   /// set; checkpoints store it under `generator_average.`.
   public let generatorAverage: WeightAverage?
+  /// The model to sample from: ``model`` with the averaged generator in place of the trained one
+  /// when the run keeps an average (the discriminator is shared), else ``model`` itself.
+  public let samplingModel: GAN
   /// The checkpoint prefix of the averaged generator's weights.
   public static let averagePrefix = "generator_average."
   /// The `format` metadata of this experiment's checkpoints.
@@ -168,9 +171,14 @@ public final class GANExperiment {
     trainer.classCount = options.classes
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
-    let trained = model.generator
-    generatorAverage = try options.generatorAverageDecay.map {
-      try WeightAverage(of: trained, into: options.makeGenerator(), decay: $0)
+    if let decay = options.generatorAverageDecay {
+      let averaged = options.makeGenerator()
+      generatorAverage = try WeightAverage(of: model.generator, into: averaged, decay: decay)
+      samplingModel = try GAN(generator: averaged, discriminator: model.discriminator,
+                              noiseDimension: options.noiseDimension, classCount: options.classes)
+    } else {
+      generatorAverage = nil
+      samplingModel = model
     }
   }
 
@@ -269,7 +277,7 @@ public final class GANExperiment {
   /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode, from the
   /// averaged generator when there is one.
   public func samples() throws -> Tensor {
-    let network = (generatorAverage?.average as? Sequential) ?? generator
+    let network = samplingModel.generator
     network.eval()
     defer { network.train() }
     guard let classes = options.classes else { return try network.forward(fixedNoise) }

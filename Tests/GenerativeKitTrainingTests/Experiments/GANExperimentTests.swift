@@ -104,6 +104,7 @@ struct GANExperimentTests {
     try straight.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
     let average = try #require(straight.generatorAverage)
     let averaged = average.average.stateDict
+    #expect(straight.samplingModel.generator === average.average && straight.samplingModel.discriminator === straight.discriminator)
     #expect(zip(averaged, straight.generator.stateDict).contains { $0.value != $1.value })
 
     // Resumed from epoch 2: the same average as the uninterrupted run.
