@@ -19,7 +19,7 @@ struct MNISTGAN: ParsableCommand {
       --sample-every epochs (and after the last), losses.svg, log.jsonl and log.csv.
       Defaults follow the report: batch 256, noise 100, Adam 1e-4, images in [-1, 1], 50 epochs; \
       loss lines every 10 epochs, weights every 20, a grid every 30. --preset dcgan uses what DCGAN \
-      practice recommends instead (Adam 2e-4 with beta1 0.5, batch 64, 20 epochs); options given \
+      practice recommends instead (Adam 2e-4 with beta1 0.5, batch 64, 20 epochs, a moving average of the generator's weights with decay 0.999); options given \
       explicitly override the preset.
       """)
 
@@ -29,7 +29,7 @@ struct MNISTGAN: ParsableCommand {
   var distributed = false
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
-  @Option(help: "Settings: report (the default) or dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs).")
+  @Option(help: "Settings: report (the default) or dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs, generator average 0.999).")
   var preset = "report"
   @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width: Int?
   @Option(help: "Generator loss: non-saturating (the report's) or minimax.") var generatorLoss = "non-saturating"

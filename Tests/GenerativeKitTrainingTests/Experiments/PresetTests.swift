@@ -15,6 +15,7 @@ struct PresetTests {
     #expect(VAEOptions(preset: .report) == VAEOptions())
     let dcgan = GANOptions(preset: .dcgan)
     #expect(dcgan.batchSize == 64 && dcgan.learningRate == 2e-4 && dcgan.beta1 == 0.5 && dcgan.epochs == 20)
+    #expect(dcgan.generatorAverageDecay == 0.999 && GANOptions().generatorAverageDecay == nil)
     #expect(dcgan.width == GANOptions().width)  // the same networks
     let bernoulli = VAEOptions(preset: .bernoulli)
     #expect(bernoulli.reconstructionLoss == .bernoulli && bernoulli.dynamicBinarization == true && bernoulli.latentDimension == 32)
@@ -28,6 +29,10 @@ struct PresetTests {
     json.removeValue(forKey: "dynamicBinarization")
     let options = try JSONDecoder().decode(VAEOptions.self, from: JSONSerialization.data(withJSONObject: json))
     #expect(options.dynamicBinarization == nil && options == VAEOptions())
+    var gan = try JSONSerialization.jsonObject(with: JSONEncoder().encode(GANOptions(preset: .dcgan))) as! [String: Any]
+    gan.removeValue(forKey: "generatorAverageDecay")
+    let older = try JSONDecoder().decode(GANOptions.self, from: JSONSerialization.data(withJSONObject: gan))
+    #expect(older.generatorAverageDecay == nil && older.batchSize == 64)
   }
 
   @Test("Binarized training sees binary batches, measures binarized test digits, and resumes bit for bit")
