@@ -23,7 +23,7 @@ struct PresetTests {
     try bernoulli.check()
   }
 
-  @Test("A checkpoint's configuration from before dynamic binarization still loads (the field is optional)")
+  @Test("Configurations from before dynamic binarization and the generator average still load (the fields are optional)")
   func olderConfigurations() throws {
     var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(VAEOptions())) as! [String: Any]
     json.removeValue(forKey: "dynamicBinarization")
