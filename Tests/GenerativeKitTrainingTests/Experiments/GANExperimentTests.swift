@@ -95,7 +95,7 @@ struct GANExperimentTests {
     #expect(log.epochs.map(\.epoch) == [1, 2, 3])
   }
 
-  @Test("A generator average is saved, resumed bit for bit, started from the generator when a checkpoint lacks it, and sampled by default")
+  @Test("A generator average leaves training unchanged, is saved, resumed bit for bit, started from the generator when a checkpoint lacks it, and sampled by default")
   func generatorAverage() throws {
     let data = Self.syntheticDigits()
     var options = Self.tinyOptions(epochs: 3)
@@ -106,6 +106,14 @@ struct GANExperimentTests {
     let averaged = average.average.stateDict
     #expect(straight.samplingModel.generator === average.average && straight.samplingModel.discriminator === straight.discriminator)
     #expect(zip(averaged, straight.generator.stateDict).contains { $0.value != $1.value })
+    // Keeping an average changes nothing in training.
+    let plain = try GANExperiment(options: Self.tinyOptions(epochs: 3), dataSet: data,
+                                  outputDirectory: try TestData.temporaryDirectory("gan-no-ema"))
+    try plain.run(progress: ProgressReporter(style: .silent, totalEpochs: 3))
+    for (a, b) in zip(plain.generator.stateDict + plain.discriminator.stateDict,
+                      straight.generator.stateDict + straight.discriminator.stateDict) {
+      #expect(a.value == b.value, "\(a.name) differs with an average kept")
+    }
 
     // Resumed from epoch 2: the same average as the uninterrupted run.
     var twoEpochs = options
