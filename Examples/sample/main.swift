@@ -83,6 +83,7 @@ struct Sample: ParsableCommand {
       var likelihoodModel: VAE?  // a Bernoulli VAE, with --test-nll
       switch file.metadata["format"] {
       case GANExperiment.format:
+        guard testNll == nil else { throw ValidationError("--test-nll measures a VAE's likelihood; a GAN has none") }
         let (gan, options, averaged) = try GANExperiment.loadModel(from: file, generator: GeneratorWeights(rawValue: generatorWeights)!)
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: noise.shape[0])

@@ -25,9 +25,13 @@ public struct LikelihoodEvaluation: Sendable {
   /// Progress after each image: images done (including those of an earlier run), the total, the
   /// bounds so far, and the seconds this run has spent.
   public struct Progress: Sendable {
+    /// Images with a bound, this run's and the record's.
     public var done: Int
+    /// Images to evaluate in all.
     public var total: Int
+    /// The bounds so far, in image order (nats).
     public var bounds: [Double]
+    /// Seconds this run has spent.
     public var seconds: Double
     /// The images this run has evaluated (those read from the record excluded).
     public var evaluatedThisRun: Int
