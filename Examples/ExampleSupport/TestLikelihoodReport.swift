@@ -33,6 +33,7 @@ public enum TestLikelihoodReport {
     let evaluation = try LikelihoodEvaluation(samples: samples, seed: seed)
     print("test NLL: importance-weighted bound with \(samples) samples on \(count) binarized test digits in a fixed random order; "
           + "each digit's bound is appended to \(record.path), and a rerun continues from it")
+    fflush(nil)
     var lastReport = -Double.infinity
     let bound = try evaluation.run(model: model, images: images, modelName: modelName, record: record) { progress in
       if progress.evaluatedThisRun == 0 { return }
@@ -43,6 +44,7 @@ public enum TestLikelihoodReport {
       print("test NLL: \(progress.done)/\(progress.total) digits, NLL so far \(formatFixed(-soFar.mean, digits: 2)) "
             + "+- \(formatFixed(soFar.standardError, digits: 2)) nats, \(formatFixed(perDigit, digits: 2)) s per digit, "
             + "ETA \(durationText(perDigit * Double(progress.total - progress.done)))")
+      fflush(nil)  // a log file sees each line when it is written, not when the buffer fills
     }
     print("test NLL: \(formatFixed(-bound.mean, digits: 2)) +- \(formatFixed(bound.standardError, digits: 2)) nats per digit "
           + "(\(count) digits, k = \(samples))")
