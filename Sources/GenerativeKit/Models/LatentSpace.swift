@@ -38,7 +38,7 @@ extension GAN {
 /// between two random N(0, I) points.
 public enum LatentInterpolation {
   /// `rows` paths of `steps` points each, both ends drawn from N(0, I) with `generator`, each row
-  /// passed to `decode` (a VAE's ``VAE/decode(_:labels:)``, a GAN's ``GAN/generate(_:labels:)``):
+  /// passed to `decode` (a VAE's ``VAE/decode(_:labels:)``, a GAN's ``GAN/generate(_:labels:statistics:)``):
   /// `[rows * steps, C, H, W]`, row after row.
   public static func randomRows(
     dimension: Int, rows: Int, steps: Int, using generator: inout SeededGenerator,

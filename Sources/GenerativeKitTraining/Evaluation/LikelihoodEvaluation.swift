@@ -4,7 +4,7 @@ import GenerativeKitMetrics
 
 /// Burda et al.'s test log-likelihood protocol, run image by image so that hours of work survive
 /// an interruption: the importance-weighted bound with ``samples`` draws for every image
-/// (``VAE/importanceWeightedBound(images:samples:observation:batchSize:using:)``), each image's
+/// (`VAE.importanceWeightedBound(images:samples:observation:batchSize:using:)`), each image's
 /// bound appended to a record file as soon as it is known, and a later run that finds the record
 /// continuing after its last image.
 ///
@@ -37,7 +37,7 @@ public struct LikelihoodEvaluation: Sendable {
     public var evaluatedThisRun: Int
   }
 
-  /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if `samples` is below 1.
+  /// - Throws: `GenerativeKitError.invalidArgument` if `samples` is below 1.
   public init(samples: Int, seed: UInt64, observation: ObservationModel = .bernoulli) throws {
     guard samples >= 1 else {
       throw GenerativeKitError.invalidArgument("LikelihoodEvaluation: samples must be at least 1, got \(samples)")
@@ -61,11 +61,14 @@ public struct LikelihoodEvaluation: Sendable {
   /// exists (nil: keep no record).
   ///
   /// - Parameters:
+  ///   - model: the VAE, evaluated in inference mode.
+  ///   - images: `[N, C, H, W]`, binary pixels for a Bernoulli decoder.
   ///   - modelName: identifies the model in the record (a checkpoint path and epoch), so that a
   ///     record of another model or protocol is refused instead of continued.
+  ///   - record: the record file, created when missing.
   ///   - progress: called after every image.
   /// - Returns: the mean bound per image with its standard error (the test NLL is `-mean`).
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` naming the record when it belongs to
+  /// - Throws: `GenerativeKitError.file` naming the record when it belongs to
   ///   another model, protocol or image count, or a line of it is damaged.
   public func run(
     model: VAE, images: Tensor, modelName: String, record: URL?, progress: (Progress) -> Void = { _ in }

@@ -46,7 +46,7 @@ public struct GANOptions: Codable, Equatable, Sendable {
   /// beside the image. Nil: unconditional (the report's).
   public var classes: Int?
   /// The decay of an exponential moving average of the generator's weights kept beside training
-  /// (``WeightAverage``, updated after every step; 0.999 spans about 1,000 steps). Grids and
+  /// (`WeightAverage` of the core, updated after every step; 0.999 spans about 1,000 steps). Grids and
   /// ``GANExperiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
   public var generatorAverageDecay: Float?
 
@@ -299,8 +299,8 @@ public final class GANExperiment {
   /// ``GeneratorWeights/averaged``, else the last step's weights.
   ///
   /// - Returns: the model, the run's options, and whether the generator holds the average.
-  /// - Throws: ``GenerativeKitError/file(path:reason:)`` for a checkpoint of another kind, and the
-  ///   errors of ``Checkpoint/restore(model:prefix:strict:)`` for tensors that do not fit.
+  /// - Throws: `GenerativeKitError.file` for a checkpoint of another kind, and the errors of
+  ///   `Checkpoint.restore(model:prefix:strict:)` for tensors that do not fit.
   public static func loadModel(
     from checkpoint: Checkpoint, generator weights: GeneratorWeights = .averaged
   ) throws -> (model: GAN, options: GANOptions, averaged: Bool) {
