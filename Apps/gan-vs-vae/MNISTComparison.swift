@@ -71,7 +71,7 @@ struct MNISTComparison {
     let testProbabilities = try classifier.probabilities(testImages)
     let testIS = try inceptionScore(probabilities: testProbabilities, splits: 10)
     let testConfident = try confidentFraction(probabilities: testProbabilities)
-    let validation = train.images(in: 0..<min(1_000, train.count))
+    let validation = ParzenProtocol.validationDigits(of: train)
     let ganQuality = try classifier.sampleQuality(
       of: ganSamples, against: testImages, realFeatures: testFeatures, parzenValidation: validation)
     let vaeQuality = try classifier.sampleQuality(

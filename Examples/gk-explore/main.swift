@@ -27,7 +27,7 @@ struct Explore: AsyncParsableCommand {
   var port = 8080
   @Option(parsing: .unconditional, help: "Latent directions offered as sliders.")
   var directions = 8
-  @Option(help: "Folder with MNIST, for a VAE's test-digit reconstructions (default: GENERATIVEKIT_DATA, ../shared/data).")
+  @Option(help: "Folder with MNIST, for a VAE's test-digit reconstructions (default: $GENERATIVEKIT_DATA, then ~/.cache/generativekit).")
   var dataDir: String?
   @Option(parsing: .unconditional, help: "Threads for the GEMMs.") var threads = 2
 

@@ -21,7 +21,7 @@ struct Sample: ParsableCommand {
       labels.npy holds each sample's class. With --classifier the samples are measured against the \
       MNIST test digits (FID, KID, precision/recall, classes; per class for a conditional model); \
       given a .npy file of samples instead of a checkpoint (N x 1 x 28 x 28 in [0, 1], from any \
-      framework), sample measures them and writes grid.png of the first 100.
+      framework), sample measures them and writes grid.png of them (the first 100 of more than 400).
       """)
 
   @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors), or samples to measure (*.npy, with --classifier).")
@@ -195,9 +195,8 @@ struct Sample: ParsableCommand {
     try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
     let folder = URL(fileURLWithPath: output)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try ImageGrid(columns: .fixed(10), scale: 2).write(
-      samples.slice(batch: 0..<min(100, samples.shape[0])), range: .unit, to: folder.appendingPathComponent("grid.png"))
-    print("wrote \(folder.path)/grid.png (the first \(min(100, samples.shape[0])) samples)")
+    try writeGrid(samples, labels: nil, to: folder)
+    print("wrote \(folder.path)/grid.png")
   }
 
   /// The MNIST test digits, for measuring samples.
@@ -228,7 +227,7 @@ struct Sample: ParsableCommand {
   func parzenValidationDigits() throws -> Tensor {
     do {
       let train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDir)
-      return train.images(in: max(0, train.count - 10_000)..<train.count)
+      return ParzenProtocol.validationDigits(of: train)
     } catch {
       throw ValidationError("--parzen chooses its bandwidth on MNIST training digits: \(error) (use --data-dir or GENERATIVEKIT_DATA)")
     }

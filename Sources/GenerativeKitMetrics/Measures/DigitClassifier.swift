@@ -6,13 +6,14 @@ import GenerativeKitData
 /// the class histogram. MNIST has no Inception network of its own; this small CNN plays its part.
 ///
 /// The network (PyTorch-style padding and names, so a checkpoint loads into the equivalent
-/// `nn.Sequential`; batch norm has the library's Keras defaults, momentum 0.99 and epsilon 1e-3):
+/// `nn.Sequential`; batch norm has PyTorch's defaults, `BatchNorm.pytorch`: momentum 0.1 in
+/// PyTorch's meaning, epsilon 1e-5, unbiased running variance):
 ///
 /// | index | layer | output |
 /// |---|---|---|
-/// | 0, 1, 2 | Conv(1 -> 32, k3, s1, pad 1, no bias), BatchNorm (PyTorch defaults), ReLU | 32 x 28 x 28 |
-/// | 3, 4, 5 | Conv(32 -> 64, k3, s2, pad 1, no bias), BatchNorm (PyTorch momentum), ReLU | 64 x 14 x 14 |
-/// | 6, 7, 8 | Conv(64 -> 64, k3, s2, pad 1, no bias), BatchNorm (PyTorch momentum), ReLU | 64 x 7 x 7 |
+/// | 0, 1, 2 | Conv(1 -> 32, k3, s1, pad 1, no bias), BatchNorm, ReLU | 32 x 28 x 28 |
+/// | 3, 4, 5 | Conv(32 -> 64, k3, s2, pad 1, no bias), BatchNorm, ReLU | 64 x 14 x 14 |
+/// | 6, 7, 8 | Conv(64 -> 64, k3, s2, pad 1, no bias), BatchNorm, ReLU | 64 x 7 x 7 |
 /// | 9 | Flatten | 3136 |
 /// | 10 | Dense(3136 -> 128): the **features** | 128 |
 /// | 11, 12 | ReLU, Dropout(0.5) | 128 |

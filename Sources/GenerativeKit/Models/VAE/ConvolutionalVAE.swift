@@ -1,4 +1,4 @@
-/// Builders for the report's convolutional VAE (DESIGN section 4; widths after the TensorFlow CVAE
+/// Builders for the report's convolutional VAE (widths after the TensorFlow CVAE
 /// tutorial and keras-io's VAE, extended to three convolutions).
 public enum ConvolutionalVAE {
   /// The report's VAE for `[N, channels, 28, 28]` images (or `imageHeight x imageWidth`, both
