@@ -45,10 +45,16 @@ public struct GradientCheckReport: Sendable, CustomStringConvertible {
 /// differences while every weight is still 1.
 public enum GradientCheck {
   /// Indices to probe: all of them for tensors of at most `maximum` entries, otherwise a seeded
-  /// sample of `maximum` of them.
+  /// sample of `maximum` distinct ones (no entry probed twice while others go unchecked).
   public static func probeIndices(count: Int, maximum: Int, generator: inout SeededGenerator) -> [Int] {
     if count <= maximum { return Array(0..<count) }
-    return (0..<maximum).map { _ in Int(generator.next() % UInt64(count)) }
+    var chosen = Set<Int>()
+    var indices: [Int] = []
+    while indices.count < maximum {
+      let index = Int(generator.next() % UInt64(count))
+      if chosen.insert(index).inserted { indices.append(index) }
+    }
+    return indices
   }
 
   /// Compares an analytic gradient with central differences of `loss` at probed entries of `values`.

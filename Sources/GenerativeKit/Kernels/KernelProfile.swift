@@ -13,11 +13,14 @@ import Synchronization
   private static let enabled = Atomic<Bool>(false)
 
   /// Seconds accumulated per kind of kernel since the last ``reset()``.
-  public static var seconds: [String: Double] { totals.withLock { $0 } }
+  public static var seconds: [String: Double] { totals.withLock { $0.mapValues(\.seconds) } }
 
-  private static let totals = Mutex<[String: Double]>([:])
+  /// Measured calls per kind of kernel since the last ``reset()``.
+  public static var calls: [String: Int] { totals.withLock { $0.mapValues(\.calls) } }
 
-  /// Clears the accumulated times.
+  private static let totals = Mutex<[String: (seconds: Double, calls: Int)]>([:])
+
+  /// Clears the accumulated times and counts.
   public static func reset() { totals.withLock { $0 = [:] } }
 
   @inline(__always)
@@ -26,7 +29,10 @@ import Synchronization
     let start = monotonicSeconds()
     let result = body()
     let elapsed = monotonicSeconds() - start
-    totals.withLock { $0[kind, default: 0] += elapsed }
+    totals.withLock {
+      $0[kind, default: (0, 0)].seconds += elapsed
+      $0[kind, default: (0, 0)].calls += 1
+    }
     return result
   }
 }

@@ -102,6 +102,89 @@ enum Reference {
     return output
   }
 
+  /// The gradients of ``conv2d(input:weight:bias:stride:padding:outputSize:)`` for an output
+  /// gradient `outputGradient` `[N, Cout, OH, OW]`, by the chain rule on each product of the
+  /// definition, summed in Double.
+  /// - Returns: the input gradient `[N, Cin, H, W]`, the weight gradient `[Cout, Cin, kh, kw]` and
+  ///   the bias gradient `[Cout]`.
+  static func conv2dBackward(
+    input: Tensor, weight: Tensor, outputGradient: Tensor, stride: (Int, Int), padding: (top: Int, left: Int)
+  ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
+    let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let (cout, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+    let (oh, ow) = (outputGradient.shape[2], outputGradient.shape[3])
+    var dx = [Double](repeating: 0, count: input.count)
+    var dw = [Double](repeating: 0, count: weight.count)
+    var db = [Double](repeating: 0, count: cout)
+    for b in 0..<n {
+      for co in 0..<cout {
+        for oy in 0..<oh {
+          for ox in 0..<ow {
+            let dy = Double(outputGradient[b, co, oy, ox])
+            db[co] += dy
+            for ci in 0..<cin {
+              for ky in 0..<kh {
+                for kx in 0..<kw {
+                  let iy = oy * stride.0 - padding.top + ky
+                  let ix = ox * stride.1 - padding.left + kx
+                  guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                  dx[((b * cin + ci) * h + iy) * w + ix] += dy * Double(weight[co, ci, ky, kx])
+                  dw[((co * cin + ci) * kh + ky) * kw + kx] += dy * Double(input[b, ci, iy, ix])
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (Tensor(shape: input.shape, scalars: dx.map(Float.init)), Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
+            Tensor(shape: [cout], scalars: db.map(Float.init)))
+  }
+
+  /// The gradients of ``convTranspose2d(input:weight:bias:stride:padding:outputSize:)`` for an
+  /// output gradient `outputGradient` `[N, Cout, OH, OW]`, by the chain rule on each product of
+  /// the definition, summed in Double.
+  /// - Returns: the input gradient `[N, Cin, H, W]`, the weight gradient `[Cin, Cout, kh, kw]` and
+  ///   the bias gradient `[Cout]`.
+  static func convTranspose2dBackward(
+    input: Tensor, weight: Tensor, outputGradient: Tensor, stride: (Int, Int), padding: (top: Int, left: Int)
+  ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
+    let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
+    let (oh, ow) = (outputGradient.shape[2], outputGradient.shape[3])
+    var dx = [Double](repeating: 0, count: input.count)
+    var dw = [Double](repeating: 0, count: weight.count)
+    var db = [Double](repeating: 0, count: cout)
+    for b in 0..<n {
+      for co in 0..<cout {
+        for oy in 0..<oh {
+          for ox in 0..<ow { db[co] += Double(outputGradient[b, co, oy, ox]) }
+        }
+      }
+      for ci in 0..<cin {
+        for iy in 0..<h {
+          for ix in 0..<w {
+            let x = Double(input[b, ci, iy, ix])
+            for co in 0..<cout {
+              for ky in 0..<kh {
+                for kx in 0..<kw {
+                  let oy = iy * stride.0 - padding.top + ky
+                  let ox = ix * stride.1 - padding.left + kx
+                  guard oy >= 0 && oy < oh && ox >= 0 && ox < ow else { continue }
+                  let dy = Double(outputGradient[b, co, oy, ox])
+                  dx[((b * cin + ci) * h + iy) * w + ix] += dy * Double(weight[ci, co, ky, kx])
+                  dw[((ci * cout + co) * kh + ky) * kw + kx] += dy * x
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return (Tensor(shape: input.shape, scalars: dx.map(Float.init)), Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
+            Tensor(shape: [cout], scalars: db.map(Float.init)))
+  }
+
   /// im2col by its definition: column `b*OH*OW + oy*OW + ox`, row `(c*kh + ky)*kw + kx`.
   static func im2col(_ images: [Float], batch: Int, geometry g: ConvGeometry) -> [Float] {
     let columnsPerImage = g.outPlane

@@ -147,7 +147,9 @@ struct KernelReferenceTests {
     DispatchQueue.concurrentPerform(iterations: 8) { _ in
       for _ in 0..<2_000 { _ = KernelProfile.measure(kind) { usleep(0) } }
     }
-    #expect((KernelProfile.seconds[kind] ?? 0) > 0)
+    // Every one of the 16,000 measurements is counted: none lost to a concurrent update.
+    #expect(KernelProfile.calls[kind] == 16_000)
+    #expect(KernelProfile.seconds[kind] != nil)
   }
 
   @Test("GEMM partitions are aligned, contiguous and cover every row", arguments: [1, 15, 16, 17, 100, 1000])
@@ -252,6 +254,51 @@ struct KernelReferenceTests {
                                              outputSize: (g.height, g.width))
     #expect(output.shape == expected.shape)
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
+  }
+
+  /// The largest absolute difference over the reference's largest magnitude (at least 1): Float
+  /// sums of many products against Double ones.
+  static func scaledDifference(_ fast: Tensor, _ reference: Tensor) -> Float {
+    let scale = max(1, reference.maxAbsoluteDifference(to: Tensor(shape: reference.shape)))
+    return fast.maxAbsoluteDifference(to: reference) / scale
+  }
+
+  @Test("Conv2D backward equals the chain rule on the direct convolution", arguments: convCases)
+  func convolutionBackward(_ c: ConvCase) throws {
+    var generator = SeededGenerator(seed: 7)
+    let layer = Conv2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
+                       padding: c.padding, biasInitializer: .normal(std: 1), seed: 8)
+    let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
+    let output = try layer.forward(input)
+    let upstream = Tensor.randomNormal(shape: output.shape, using: &generator)
+    let inputGradient = try layer.backward(upstream)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.conv2dBackward(input: input, weight: layer.weight.value, outputGradient: upstream,
+                                            stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
+    #expect(Self.scaledDifference(inputGradient, expected.input) < 1e-5, "input gradient")
+    #expect(Self.scaledDifference(layer.weight.gradient, expected.weight) < 1e-5, "weight gradient")
+    #expect(Self.scaledDifference(try #require(layer.bias).gradient, expected.bias) < 1e-5, "bias gradient")
+  }
+
+  @Test("ConvTranspose2D backward equals the chain rule on the direct scatter, batch-folded or image by image",
+        arguments: convCases, TransposeForward.allCases)
+  func transposedConvolutionBackward(_ c: ConvCase, path: TransposeForward) throws {
+    var generator = SeededGenerator(seed: 9)
+    let layer = ConvTranspose2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel,
+                                stride: c.stride, padding: c.padding, outputPadding: c.outputPadding,
+                                biasInitializer: .normal(std: 1), seed: 10)
+    layer.perImageMinimumPixels = path == .perImage ? 1 : .max
+    let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
+    let output = try layer.forward(input)
+    let upstream = Tensor.randomNormal(shape: output.shape, using: &generator)
+    let inputGradient = try layer.backward(upstream)
+    let g = try layer.geometry(height: c.height, width: c.width)
+    let expected = Reference.convTranspose2dBackward(
+      input: input, weight: layer.weight.value, outputGradient: upstream, stride: (c.stride, c.stride),
+      padding: (g.padTop, g.padLeft))
+    #expect(Self.scaledDifference(inputGradient, expected.input) < 1e-5, "input gradient")
+    #expect(Self.scaledDifference(layer.weight.gradient, expected.weight) < 1e-5, "weight gradient")
+    #expect(Self.scaledDifference(try #require(layer.bias).gradient, expected.bias) < 1e-5, "bias gradient")
   }
 
   @Test("Results do not depend on the thread count or on batch chunking")

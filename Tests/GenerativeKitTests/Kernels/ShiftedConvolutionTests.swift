@@ -234,6 +234,51 @@ struct ShiftedConvolutionTests {
     }
   }
 
+  /// Through a ReLU whose derivative the layer applies while writing its input gradient, on 5
+  /// images in chunks of 2.
+  @Test("Tap-by-tap backward passes equal the chain rule on the direct definitions", arguments: cases)
+  func backwardMatchesReference(_ c: Case) throws {
+    var random = SeededGenerator(seed: 14)
+    let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
+    let activated = input.map { max($0, 0) }
+    for transposed in [false, true] {
+      let name = transposed ? "ConvTranspose2D" : "Conv2D"
+      let layer: any Layer
+      let weight: Parameter, bias: Parameter
+      let g: ConvGeometry
+      if transposed {
+        let convT = c.transposed(seed: 15)
+        convT.tapByTapImagesPerChunk = 2
+        layer = convT
+        weight = convT.weight
+        bias = try #require(convT.bias)
+        g = try convT.geometry(height: c.height, width: c.width)
+      } else {
+        let conv = c.convolution(seed: 15)
+        conv.tapByTapImagesPerChunk = 2
+        layer = conv
+        weight = conv.weight
+        bias = try #require(conv.bias)
+        g = try conv.geometry(height: c.height, width: c.width)
+      }
+      let model = Sequential([ReLU(), layer])
+      let output = try model.forward(input)
+      let upstream = Tensor.randomNormal(shape: output.shape, using: &random)
+      let inputGradient = try model.backward(upstream)
+      let expected = transposed
+        ? Reference.convTranspose2dBackward(input: activated, weight: weight.value, outputGradient: upstream,
+                                           stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
+        : Reference.conv2dBackward(input: activated, weight: weight.value, outputGradient: upstream,
+                                   stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
+      // ReLU's derivative: the gradient passes where the input was positive.
+      var expectedInput = expected.input
+      for i in 0..<input.count where input[flat: i] <= 0 { expectedInput[flat: i] = 0 }
+      #expect(KernelReferenceTests.scaledDifference(inputGradient, expectedInput) < 1e-5, "\(name) input gradient")
+      #expect(KernelReferenceTests.scaledDifference(weight.gradient, expected.weight) < 1e-5, "\(name) weight gradient")
+      #expect(KernelReferenceTests.scaledDifference(bias.gradient, expected.bias) < 1e-5, "\(name) bias gradient")
+    }
+  }
+
   @Test("Finite differences agree with the tap-by-tap backward")
   func gradients() throws {
     let strided = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, stride: 2, padding: .same, seed: 25)

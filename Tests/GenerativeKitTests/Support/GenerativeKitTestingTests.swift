@@ -40,4 +40,18 @@ struct GenerativeKitTestingTests {
     #expect(!wrong[1].passes(tolerance: 1e-2), "the parameter gradient is wrong: \(wrong[1])")
     #expect(wrong[1].name.hasSuffix(" a"))
   }
+
+  @Test("Probed entries are distinct: all of a small tensor, a seeded sample of a large one")
+  func probes() {
+    var generator = SeededGenerator(seed: 2)
+    #expect(GradientCheck.probeIndices(count: 5, maximum: 24, generator: &generator) == [0, 1, 2, 3, 4])
+    // 30 of 40: drawing with replacement would repeat some (the birthday bound), leaving others out.
+    let sample = GradientCheck.probeIndices(count: 40, maximum: 30, generator: &generator)
+    #expect(sample.count == 30)
+    #expect(Set(sample).count == 30)
+    #expect(sample.allSatisfy { (0..<40).contains($0) })
+    var again = SeededGenerator(seed: 2)
+    _ = GradientCheck.probeIndices(count: 5, maximum: 24, generator: &again)
+    #expect(GradientCheck.probeIndices(count: 40, maximum: 30, generator: &again) == sample)
+  }
 }
