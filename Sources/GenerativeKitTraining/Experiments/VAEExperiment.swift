@@ -118,7 +118,7 @@ public final class VAEExperiment {
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedCodes = Tensor.randomNormal(shape: [options.sampleCount, options.latentDimension], using: &noise)
     binarizer = SeededGenerator(seed: options.seed &+ 6)
-    measuredTestSet = try testSet.map { test in
+    measuredTestSet = testSet.map { test in
       guard options.dynamicBinarization == true else { return test }
       var fixed = SeededGenerator(seed: testSetBinarizationSeed)
       let binary = dynamicallyBinarized(test.images(in: 0..<test.count), using: &fixed)
