@@ -43,6 +43,8 @@ struct MNISTGAN: ParsableCommand {
   var conditional = false
   @Option(parsing: .unconditional, help: "Keep a moving average of the generator's weights with this decay (0.999 spans about 1,000 steps); grids and sample draw from it. 0: none (the report's).")
   var generatorAverage: Float?
+  @Option(help: "Discriminator: report (the TensorFlow tutorial's, with dropout) or batch-norm (Radford et al.'s practice: three stride-2 convolutions with batch norm).")
+  var discriminator = "report"
 
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
@@ -51,6 +53,10 @@ struct MNISTGAN: ParsableCommand {
     if let generatorAverage { try ArgumentChecks.checkDecayRate(generatorAverage, "--generator-average") }
     guard GANPreset(rawValue: preset) != nil else {
       throw ValidationError("--preset must be one of \(GANPreset.allCases.map(\.rawValue).joined(separator: ", ")), got \(preset)")
+    }
+    guard GANDiscriminator(rawValue: discriminator) != nil else {
+      throw ValidationError(
+        "--discriminator must be one of \(GANDiscriminator.allCases.map(\.rawValue).joined(separator: ", ")), got \(discriminator)")
     }
     guard GeneratorLoss(rawValue: generatorLoss) != nil else {
       throw ValidationError("--generator-loss must be non-saturating or minimax, got \(generatorLoss)")
@@ -83,6 +89,7 @@ struct MNISTGAN: ParsableCommand {
       options.sampleEvery = sampleEvery ?? options.sampleEvery
       options.classes = conditional ? 10 : nil
       if let generatorAverage { options.generatorAverageDecay = generatorAverage > 0 ? generatorAverage : nil }
+      options.discriminator = GANDiscriminator(rawValue: discriminator) == .batchNorm ? .batchNorm : nil
 
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)
       let output = common.outputDirectory(default: "mnist-gan")

@@ -55,6 +55,11 @@ extension GANOptions: CheckedConfiguration {
         "GAN configuration: imageHeight x imageWidth is \(imageHeight) x \(imageWidth), but \(architecture.rawValue) "
           + (architecture == .dcgan64 ? "makes 64 x 64 images" : "needs sides that are multiples of 4"))
     }
+    if architecture == .dcgan64, let discriminator {
+      throw GenerativeKitError.invalidArgument(
+        "GAN configuration: discriminator \(discriminator.rawValue) applies to the report-dcgan architecture; "
+          + "dcgan-64 has its own batch-norm discriminator")
+    }
     try ConfigurationLimits.require(noiseDimension, in: ConfigurationLimits.vectorDimension, "noiseDimension", of: kind)
     try ConfigurationLimits.require(width, in: ConfigurationLimits.width, "width", of: kind)
     try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)

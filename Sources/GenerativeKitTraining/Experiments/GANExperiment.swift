@@ -19,6 +19,16 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
   }
 }
 
+/// Which discriminator a GAN of the report's architecture uses.
+public enum GANDiscriminator: String, Codable, Sendable, CaseIterable {
+  /// The report's (the TensorFlow tutorial's): two 5 x 5 convolutions with dropout
+  /// (`DCGAN.mnistDiscriminator`).
+  case report
+  /// Radford et al.'s practice: three stride-2 convolutions with batch norm and LeakyReLU 0.2, no
+  /// dropout (`DCGAN.batchNormDiscriminator`).
+  case batchNorm = "batch-norm"
+}
+
 /// Everything that defines a GAN run; saved in every checkpoint's metadata.
 public struct GANOptions: Codable, Equatable, Sendable {
   public var architecture = GANArchitecture.report
@@ -49,6 +59,9 @@ public struct GANOptions: Codable, Equatable, Sendable {
   /// (`WeightAverage` of the core, updated after every step; 0.999 spans about 1,000 steps). Grids and
   /// ``GANExperiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
   public var generatorAverageDecay: Float?
+  /// The discriminator of the report's architecture (``GANArchitecture/report``); nil: the report's.
+  /// DCGAN-64 has its own batch-norm discriminator and takes none.
+  public var discriminator: GANDiscriminator?
 
   public init() {}
 
@@ -61,6 +74,9 @@ public struct GANOptions: Codable, Equatable, Sendable {
     }
     if noiseDimension != other.noiseDimension { return "noise dimension \(other.noiseDimension) vs \(noiseDimension)" }
     if width != other.width { return "width \(other.width) vs \(width)" }
+    if (discriminator ?? .report) != (other.discriminator ?? .report) {
+      return "discriminator \((other.discriminator ?? .report).rawValue) vs \((discriminator ?? .report).rawValue)"
+    }
     if classes != other.classes {
       return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
     }
@@ -83,6 +99,9 @@ extension GANOptions {
   /// The discriminator these options describe, initialised from the run's seed.
   public func makeDiscriminator() -> Sequential {
     switch architecture {
+    case .report where discriminator == .batchNorm:
+      return DCGAN.batchNormDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
+                                          imageWidth: imageWidth, seed: seed &+ 2)
     case .report:
       return DCGAN.mnistDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
                                       imageWidth: imageWidth, seed: seed &+ 2)

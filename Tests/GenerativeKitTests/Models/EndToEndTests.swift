@@ -52,6 +52,23 @@ struct EndToEndTests {
     #expect(generator.namedParameters.map(\.name).prefix(3) == ["0.weight", "1.weight", "1.bias"])
   }
 
+  @Test("The batch-norm discriminator maps images of any side that is a multiple of 4 to one logit, trainable through every layer",
+        arguments: [(28, 28), (28, 20), (12, 8)])
+  func batchNormDiscriminatorShapes(height: Int, width: Int) throws {
+    let discriminator = DCGAN.batchNormDiscriminator(channels: 2, width: 3, imageHeight: height, imageWidth: width, seed: 4)
+    #expect(try discriminator.outputShape(forInputShape: [3, 2, height, width]) == [3, 1])
+    var random = SeededGenerator(seed: 5)
+    let images = Tensor.randomUniform(shape: [3, 2, height, width], in: -1...1, using: &random)
+    let logits = try discriminator.forward(images)
+    #expect(logits.shape == [3, 1] && logits.isFinite)
+    _ = try discriminator.backward(Tensor(shape: [3, 1], repeating: 1))
+    for named in discriminator.namedParameters where named.parameter.isTrainable {
+      #expect(named.parameter.gradient.maxAbsoluteDifference(to: Tensor(shape: named.parameter.gradient.shape)) > 0,
+              "\(named.name) gets a gradient")
+    }
+    #expect(discriminator.layers.contains { $0 is BatchNorm } && !discriminator.layers.contains { $0 is Dropout })
+  }
+
   @Test("A small CNN separates two blob classes in a few hundred seeded steps")
   func smallFit() throws {
     var random = SeededGenerator(seed: 4)

@@ -34,6 +34,7 @@ struct HostileArgumentTests {
     Case(executable: "mnist-vae", arguments: ["--beta", "-1"], mentions: "--beta"),
     Case(executable: "mnist-vae", arguments: ["--latent-dimension", "0"], mentions: "--latent-dimension"),
     Case(executable: "mnist-gan", arguments: ["--preset", "fastest"], mentions: "--preset"),
+    Case(executable: "mnist-gan", arguments: ["--discriminator", "spectral"], mentions: "--discriminator"),
     Case(executable: "mnist-vae", arguments: ["--preset", "iwae"], mentions: "--preset"),
     Case(executable: "mnist-vae", arguments: ["--test-nll", "10"], mentions: "--test-nll"),  // the report's MSE decoder
     Case(executable: "mnist-vae", arguments: ["--preset", "bernoulli", "--test-nll", "0"], mentions: "--test-nll"),

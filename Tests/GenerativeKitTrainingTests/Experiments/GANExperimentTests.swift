@@ -172,6 +172,32 @@ struct GANExperimentTests {
     }
   }
 
+  @Test("A batch-norm discriminator is built, trained and saved; resuming with the report's is refused by name, and DCGAN-64 takes none")
+  func batchNormDiscriminator() throws {
+    var options = Self.tinyOptions(epochs: 1)
+    options.discriminator = .batchNorm
+    let data = Self.syntheticDigits(count: 16)
+    let directory = try TestData.temporaryDirectory("gan-batch-norm")
+    let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: directory)
+    #expect(experiment.discriminator.layers.contains { $0 is BatchNorm })
+    try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    let url = directory.appendingPathComponent("checkpoints/latest.safetensors")
+    let saved = try Checkpoint(contentsOf: url)
+    #expect(saved.names.contains { $0.hasPrefix("discriminator.") && $0.hasSuffix("running_mean") })
+
+    let report = try GANExperiment(options: Self.tinyOptions(epochs: 2), dataSet: data, outputDirectory: directory)
+    let error = #expect(throws: GenerativeKitError.self) { try report.resume(from: url) }
+    #expect("\(error!)".contains("discriminator batch-norm vs report"), "\(error!)")
+    var continued = options
+    continued.epochs = 2
+    try GANExperiment(options: continued, dataSet: data, outputDirectory: directory).resume(from: url)
+
+    options.architecture = .dcgan64
+    (options.imageHeight, options.imageWidth) = (64, 64)
+    let refusal = #expect(throws: GenerativeKitError.self) { try options.check() }
+    #expect("\(refusal!)".contains("dcgan-64"), "\(refusal!)")
+  }
+
   @Test("Non-square images (Frey faces' 28 x 20) get networks of their size; DCGAN-64 refuses other sizes")
   func otherSizes() throws {
     var options = Self.tinyOptions(epochs: 1)
