@@ -68,8 +68,9 @@ public enum DCGAN {
   /// Conv(channels -> w, k4, s2, p1) -> LeakyReLU(0.2) -> Conv(w -> 2w, k4, s2, p1, no bias) -> BN ->
   /// LeakyReLU(0.2) -> Conv(2w -> 4w, k3, s2, p1, no bias) -> BN -> LeakyReLU(0.2) -> Flatten ->
   /// Dense(4w * ceil(H/8) * ceil(W/8) -> 1): 28 x 28 -> 14 -> 7 -> 4. Batch norm with PyTorch's
-  /// defaults, weights N(0, 0.02), no dropout. Trained fresh on fixed samples of the dcgan preset,
-  /// it tells them from real digits where the report's discriminator cannot (docs/RESULTS.md).
+  /// defaults, weights N(0, 0.02), no dropout. A discriminator of this kind, trained fresh on fixed
+  /// samples of the dcgan preset, tells them from real digits where the report's cannot
+  /// (`Benchmarks/reference/discriminator_probe.py`, docs/RESULTS.md).
   public static func batchNormDiscriminator(
     channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28, seed: UInt64? = nil
   ) -> Sequential {
