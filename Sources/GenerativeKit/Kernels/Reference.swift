@@ -137,8 +137,7 @@ enum Reference {
         }
       }
     }
-    return (Tensor(shape: input.shape, scalars: dx.map(Float.init)), Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
-            Tensor(shape: [cout], scalars: db.map(Float.init)))
+    return gradients(dx, dw, db, input: input, weight: weight)
   }
 
   /// The gradients of ``convTranspose2d(input:weight:bias:stride:padding:outputSize:)`` for an
@@ -181,8 +180,15 @@ enum Reference {
         }
       }
     }
-    return (Tensor(shape: input.shape, scalars: dx.map(Float.init)), Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
-            Tensor(shape: [cout], scalars: db.map(Float.init)))
+    return gradients(dx, dw, db, input: input, weight: weight)
+  }
+
+  /// Double sums of the backward references as Float tensors shaped like `input`, `weight` and the bias.
+  private static func gradients(
+    _ dx: [Double], _ dw: [Double], _ db: [Double], input: Tensor, weight: Tensor
+  ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
+    (Tensor(shape: input.shape, scalars: dx.map(Float.init)), Tensor(shape: weight.shape, scalars: dw.map(Float.init)),
+     Tensor(shape: [db.count], scalars: db.map(Float.init)))
   }
 
   /// im2col by its definition: column `b*OH*OW + oy*OW + ox`, row `(c*kh + ky)*kw + kx`.
