@@ -96,7 +96,8 @@ struct MNISTGAN: ParsableCommand {
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)
       try common.train(
         experiment, epochs: options.epochs,
-        banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, discriminator "
+        banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, "
+            + "\((options.discriminator ?? .report).rawValue) discriminator "
             + "\(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch \(options.batchSize), "
             + (options.generatorAverageDecay.map { "generator average decay \($0), " } ?? "")
             + "\(common.threads) threads; output in \(output.path)",
