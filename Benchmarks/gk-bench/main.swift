@@ -68,8 +68,10 @@ struct GKBench: ParsableCommand {
   enum CodingKeys: CodingKey { case threads, repetitions, sections, batch, profile, layerFilter, columnBudget, json }
 
   func validate() throws {
-    guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-    guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+    guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+    guard (1...1_000).contains(repetitions) else {
+      throw ValidationError("--repetitions must be between 1 and 1000, got \(repetitions)")
+    }
     if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be 1...4096, got \(batch)") }
     let known: Set = ["sgemm", "layers", "gan", "vae", "gan64", "frey-gan", "frey-vae"]
     for section in sections.split(separator: ",").map(String.init) where !known.contains(section) {

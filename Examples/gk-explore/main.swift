@@ -59,10 +59,13 @@ struct Explore: AsyncParsableCommand {
           + (model.classCount.map { ", \($0) classes" } ?? "") + ", \(model.directions.shape[0]) slider directions")
 
     let router = Router()
-    router.add(middleware: ExplorerResponder(service: service))
+    router.add(middleware: ExplorerResponder(service: service, policy: LocalRequestPolicy(boundHost: host)))
     let host = self.host
     let app = Application(
       router: router,
+      // A connection that sends nothing for 30 s (a request left incomplete, a client gone
+      // without closing) is closed, so that idle connections cannot use up the descriptors.
+      server: .http1(configuration: .init(idleTimeout: .seconds(30))),
       configuration: .init(address: .hostname(host, port: port), serverName: "gk-explore"),
       onServerRunning: { channel in
         let port = channel.localAddress?.port ?? 0
@@ -77,14 +80,20 @@ struct Explore: AsyncParsableCommand {
 struct ExplorerResponder: RouterMiddleware {
   typealias Context = BasicRequestContext
   let service: ExplorerService
+  let policy: LocalRequestPolicy
 
   func handle(_ input: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    if let refusal = policy.refusal(host: input.head.authority, origin: input.headers[.origin]) {
+      return Self.response(.error(403, refusal))
+    }
     var request = input
     let body: ByteBuffer
     do {
       body = try await request.collectBody(upTo: ExplorerService.maximumBodyBytes)
-    } catch {
+    } catch let error as HTTPResponseError where error.status == .contentTooLarge {
       return Self.response(.error(413, "the request body is larger than \(ExplorerService.maximumBodyBytes) bytes"))
+    } catch {
+      return Self.response(.error(400, "the request body could not be read (malformed chunked encoding or a connection cut short)"))
     }
     let answer = await Task.detached {
       service.respond(method: request.method.rawValue, path: request.uri.path, body: Array(body.readableBytesView))

@@ -49,6 +49,21 @@ struct MNISTVAE: ParsableCommand {
   @Flag(help: "Class-conditional: encoder and decoder see the label (10 classes); sample a chosen digit with sample --label.")
   var conditional = false
 
+  /// What a resume keeps from the checkpoint (all of it) and which flags may change it.
+  static let resumeFields: [ResumedOptions<VAEOptions>.Field] = [
+    .field(\.latentDimension, "latent dimension", flags: ["--latent-dimension", "--preset"]),
+    .field(\.beta, "beta", flags: ["--beta"]),
+    .field(\.reconstructionLoss, "reconstruction", flags: ["--reconstruction", "--preset"]),
+    .field(\.dynamicBinarization, "dynamic binarization", flags: ["--preset"]),
+    .field(\.batchSize, "batch size", flags: ["--batch-size"]),
+    .field(\.learningRate, "learning rate", flags: ["--learning-rate", "--preset"]),
+    .field(\.seed, "seed", flags: ["--seed"]),
+    .field(\.classes, "classes", flags: ["--conditional"]),
+    .field(\.epochs, "epochs", flags: ["--epochs", "--preset"], mayChange: true),
+    .field(\.saveEvery, "checkpoint interval", flags: ["--save-every"], mayChange: true),
+    .field(\.sampleEvery, "grid interval", flags: ["--sample-every"], mayChange: true),
+  ]
+
   func validate() throws {
     if let latentDimension { try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension) }
     try ArgumentChecks.checkNonNegative(beta, "--beta")
@@ -62,7 +77,8 @@ struct MNISTVAE: ParsableCommand {
       try ArgumentChecks.check(testNll, "--test-nll", in: 1...100_000)
       if let testNllDigits { try ArgumentChecks.check(testNllDigits, "--test-nll-digits", in: 1...10_000) }
       let loss = reconstruction.flatMap(ReconstructionLoss.init(rawValue:)) ?? VAEOptions(preset: chosen).reconstructionLoss
-      guard loss == .bernoulli, !conditional else {
+      // A resumed run's decoder is the checkpoint's: checked in run() once it is read.
+      guard loss == .bernoulli && !conditional || common.resume != nil else {
         throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder (--preset bernoulli or --reconstruction bernoulli)")
       }
     }
@@ -91,6 +107,13 @@ struct MNISTVAE: ParsableCommand {
       options.sampleEvery = sampleEvery
       options.classes = conditional ? 10 : nil
 
+      if let resume = common.resume {
+        options = try ResumedOptions(
+          stored: try ResumedOptions.stored(in: resume), fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        if testNll != nil, options.reconstructionLoss != .bernoulli || options.classes != nil {
+          throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder; the run in \(resume) is not one")
+        }
+      }
       let name = DataSetName(rawValue: dataSet)!
       let data = try common.loadData(name, pixelRange: .unit)
       let test = noTest ? nil : try common.loadData(name, split: .test, pixelRange: .unit)
@@ -100,9 +123,9 @@ struct MNISTVAE: ParsableCommand {
         experiment, epochs: options.epochs,
         banner: "mnist-vae: \(experiment.model.parameterCount) parameters, latent \(options.latentDimension), "
             + (options.dynamicBinarization == true ? "binarized digits, Bernoulli decoder, " : "")
-            + (conditional ? "conditional on 10 classes, " : "") + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
+            + (options.classes != nil ? "conditional on 10 classes, " : "") + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
         parallelism: parallel)
-      if options.latentDimension == 2, !conditional, parallel?.writesFiles ?? true {
+      if options.latentDimension == 2, options.classes == nil, parallel?.writesFiles ?? true {
         let url = output.appendingPathComponent("manifold.png")
         try ImageGrid(columns: .fixed(20), padding: 0, scale: 1).write(try experiment.model.manifold(side: 20), range: .unit, to: url)
         print("manifold: \(url.path)")

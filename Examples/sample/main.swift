@@ -88,11 +88,10 @@ struct Sample: ParsableCommand {
         let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: noise.shape[0])
         let normalization = GenerationStatistics(rawValue: statistics)!
-        let batch = normalization == .batch ? options.batchSize : noise.shape[0]
-        samples = Tensor.concatenate(batches: try stride(from: 0, to: noise.shape[0], by: batch).map { start in
-          let rows = start..<min(noise.shape[0], start + batch)
-          return try gan.generate(noise.slice(batch: rows), labels: sampleLabels.map { Array($0[rows]) }, statistics: normalization)
-        })
+        let batch = normalization == .batch ? options.batchSize : Self.decodingBatch
+        samples = try Self.inBatches(noise, of: batch) { rows, points in
+          try gan.generate(points, labels: sampleLabels.map { Array($0[rows]) }, statistics: normalization)
+        }
         try writeInterpolations(dimension: options.noiseDimension, to: folder, using: &random) { points in
           try gan.generate(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
@@ -109,9 +108,14 @@ struct Sample: ParsableCommand {
         try file.restore(model: model, strict: false)
         model.eval()
         sampleLabels = try labelsOfSamples(classes: options.classes, count: count)
-        samples = latents == nil
-          ? try model.sample(count: count, labels: sampleLabels, using: &random)
-          : try model.decode(try latentPoints(dimension: options.latentDimension, using: &random), labels: sampleLabels)
+        if latents == nil {
+          samples = try model.sample(count: count, labels: sampleLabels, using: &random, batchSize: Self.decodingBatch)
+        } else {
+          let points = try latentPoints(dimension: options.latentDimension, using: &random)
+          samples = try Self.inBatches(points, of: Self.decodingBatch) { rows, codes in
+            try model.decode(codes, labels: sampleLabels.map { Array($0[rows]) })
+          }
+        }
         try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { points in
           try model.decode(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
@@ -151,6 +155,29 @@ struct Sample: ParsableCommand {
     }
   }
 
+  /// Images decoded at once: memory for the activations of this many, whatever --count is.
+  static let decodingBatch = 256
+
+  /// `decode` applied to `batch` rows of `points` at a time, written into one tensor allocated for
+  /// all the results: memory holds the samples and one batch's activations.
+  static func inBatches(_ points: Tensor, of batch: Int, _ decode: (Range<Int>, Tensor) throws -> Tensor) throws -> Tensor {
+    let total = points.shape[0]
+    var result: Tensor?
+    for start in stride(from: 0, to: total, by: batch) {
+      let rows = start..<min(total, start + batch)
+      let images = try decode(rows, points.slice(batch: rows))
+      if let bad = images.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+        throw GenerativeKitError.invalidArgument(
+          "the model produced \(images.scalars[bad]) for sample \(start + bad / max(1, images.count / rows.count)): "
+            + "its weights are finite but too large for Float arithmetic; this checkpoint cannot be sampled")
+      }
+      let target = result ?? Tensor(shape: [total] + images.shape.dropFirst())
+      target.storage.pointer.advanced(by: start * (images.count / rows.count)).update(from: images.pointer, count: images.count)
+      result = target
+    }
+    return result ?? Tensor(shape: [0])
+  }
+
   /// Writes grid.png: all samples up to 400, else the first 100 (a conditional model's first 10
   /// of each class); one row per class for a conditional model's samples of every class.
   func writeGrid(_ samples: Tensor, labels: [Int]?, to folder: URL) throws {
@@ -174,9 +201,13 @@ struct Sample: ParsableCommand {
   func latentPoints(dimension: Int, using random: inout SeededGenerator) throws -> Tensor {
     guard let latents else { return Tensor.randomNormal(shape: [count, dimension], using: &random) }
     let points = try NumPyArray.read(URL(fileURLWithPath: latents))
-    guard points.rank == 2, points.shape[1] == dimension else {
+    guard points.rank == 2, points.shape[1] == dimension, points.shape[0] >= 1 else {
       throw GenerativeKitError.file(
-        path: latents, reason: "expected latent points of shape [N, \(dimension)], found \(points.shapeDescription)")
+        path: latents, reason: "expected latent points of shape [N, \(dimension)] with N at least 1, found \(points.shapeDescription)")
+    }
+    if let bad = points.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+      throw GenerativeKitError.file(
+        path: latents, reason: "latent point \(bad / dimension) holds \(points.scalars[bad]) (coordinate \(bad % dimension)); every value must be finite")
     }
     return points
   }
@@ -187,6 +218,10 @@ struct Sample: ParsableCommand {
     let samples = try NumPyArray.read(URL(fileURLWithPath: checkpoint))
     guard samples.rank == 4, Array(samples.shape.dropFirst()) == [1, 28, 28], samples.shape[0] >= 10 else {
       throw GenerativeKitError.file(path: checkpoint, reason: "expected at least 10 samples of shape [N, 1, 28, 28], found \(samples.shapeDescription)")
+    }
+    if let bad = samples.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+      throw GenerativeKitError.file(
+        path: checkpoint, reason: "sample \(bad / 784) holds \(samples.scalars[bad]) (pixel \(bad % 784)); expected pixels in [0, 1] (MNIST's scale)")
     }
     guard let low = samples.min(), let high = samples.max(), low >= 0, high <= 1 else {
       throw GenerativeKitError.file(path: checkpoint, reason: "expected pixels in [0, 1] (MNIST's scale)")
@@ -267,7 +302,11 @@ struct Sample: ParsableCommand {
   }
 
   func writeReconstructions(_ model: VAE, to folder: URL) throws {
-    guard let test = try? ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir) else {
+    let test: ImageDataSet
+    do {
+      test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
+    } catch GenerativeKitError.dataSetNotFound {
+      // Absent files are a note; a file that exists and is broken is an error that names it.
       print("note: MNIST not found (use --data-dir or GENERATIVEKIT_DATA); skipping reconstructions.png")
       return
     }

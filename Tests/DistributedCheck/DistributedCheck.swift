@@ -1,15 +1,24 @@
 // gk-distributed-check: data-parallel training over MPI against one process, for the tests.
 //
 //     mpirun -np 2 gk-distributed-check gan|vae|batchnorm [--steps K] [--global-batch G] [--output DIR]
-//                                       [--sgd] [--verbose]
+//                                       [--width W] [--noise-dimension Z] [--leaky-slope S]
+//                                       [--tolerance T] [--perturb-ulp] [--sgd] [--verbose]
 //
 // Every rank trains two copies of the same model from the same seed: one alone on every whole
 // global batch (the single-process reference, no MPI), one data-parallel on its shard. At the end
 // it compares them, weight by weight, prints the largest differences and the communication per
-// step, and exits 1 when a difference passes the tolerance. Rank 0 saves the data-parallel model
-// in DIR (gan.safetensors or vae.safetensors) when --output is given. --sgd trains the GAN with
-// plain SGD instead of Adam (weights then differ exactly as the gradients do); --verbose lists the
-// eight tensors that differ most. A difference is the largest |a - b| of a tensor over its largest |a|.
+// step, and exits 1 when a difference passes the tolerance (default 1e-5). Rank 0 saves the
+// data-parallel model in DIR (gan.safetensors or vae.safetensors) when --output is given. --sgd
+// trains the GAN with plain SGD instead of Adam (weights then differ exactly as the gradients do);
+// --verbose lists the eight tensors that differ most. A difference is the largest |a - b| of a
+// tensor over its largest |a|.
+//
+// The GAN is the report's DCGAN (width W, default 8; noise Z, default 16). --leaky-slope 1 makes
+// its LeakyReLUs the identity (and, for the VAE, replaces its ReLUs by the identity): without a kink, a last-bit difference in an activation stays a
+// last-bit difference in the gradient, so the two runs stay equal over many Adam steps (see
+// docs/DISTRIBUTED.md, "Equal to one process"). --perturb-ulp is the control experiment: it moves
+// every trainable weight of the data-parallel copy by one unit in the last place after the
+// broadcast, so that with -np 1 the report tells how far one process drifts from a last-bit change.
 import Foundation
 import GenerativeKit
 import GenerativeKitDistributed
@@ -28,6 +37,16 @@ struct DistributedCheck {
     let steps = option("--steps", default: 3)
     let globalBatch = option("--global-batch", default: 8)
     let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+    func decimal(_ name: String, default value: Double) -> Double {
+      guard let index = arguments.firstIndex(of: name) else { return value }
+      guard index + 1 < arguments.count, let number = Double(arguments[index + 1]) else { fail("\(name) needs a number") }
+      return number
+    }
+    let ganShape = GANShape(
+      width: option("--width", default: 8), noiseDimension: option("--noise-dimension", default: 16),
+      leakySlope: Float(decimal("--leaky-slope", default: 0.3)))
+    let tolerance = decimal("--tolerance", default: 1e-5)
+    let perturb = arguments.contains("--perturb-ulp")
     Threading.threadCount = 1
     let useSGD = arguments.contains("--sgd")
     let communicator = try MPICommunicator.world()
@@ -35,8 +54,10 @@ struct DistributedCheck {
     let parallel = DataParallel(communicator: communicator)
     let report: Report
     switch mode {
-    case "gan": report = try gan(parallel, steps: steps, globalBatch: globalBatch, useSGD: useSGD, output: output)
-    case "vae": report = try vae(parallel, steps: steps, globalBatch: globalBatch, output: output)
+    case "gan":
+      report = try gan(parallel, shape: ganShape, steps: steps, globalBatch: globalBatch, useSGD: useSGD, perturb: perturb, output: output)
+    case "vae": report = try vae(
+        parallel, steps: steps, globalBatch: globalBatch, smooth: ganShape.leakySlope == 1, perturb: perturb, output: output)
     case "batchnorm": report = try batchNorm(parallel, globalBatch: globalBatch)
     default: fail("unknown mode '\(mode)'")
     }
@@ -48,8 +69,8 @@ struct DistributedCheck {
       "rank \(communicator.rank)/\(communicator.size) \(mode): largest relative difference \(report.worst) (\(report.worstName)), "
         + "largest absolute \(report.worstAbsolute); \(counters.calls) collective calls, \(counters.bytes) bytes, "
         + "\(String(format: "%.4f", counters.seconds)) s" + (steps > 0 && mode != "batchnorm" ? " over \(steps) steps" : ""))
-    guard report.worst <= report.tolerance else {
-      fail("rank \(communicator.rank): \(report.worstName) differs by \(report.worst) (relative), more than \(report.tolerance)")
+    guard report.worst <= tolerance else {
+      fail("rank \(communicator.rank): \(report.worstName) differs by \(report.worst) (relative), more than \(tolerance)")
     }
   }
 
@@ -57,7 +78,6 @@ struct DistributedCheck {
     var worst = 0.0
     var worstAbsolute = 0.0
     var worstName = "-"
-    var tolerance = 1e-5
     var all: [(name: String, relative: Double)] = []
 
     /// Compares tensors by their largest difference relative to the tensor's largest value.
@@ -83,23 +103,46 @@ struct DistributedCheck {
     return Tensor(shape: [count, channels, side, side], scalars: values.map { unit ? $0 : 2 * $0 - 1 })
   }
 
-  static func ganTrainer(seed: UInt64, useSGD: Bool) -> GANTrainer {
-    let generator = DCGAN.mnistGenerator(noiseDimension: 16, channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed)
-    let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 8, imageHeight: 28, imageWidth: 28, seed: seed + 1)
+  /// The report's DCGAN at a chosen size and LeakyReLU slope.
+  struct GANShape {
+    var width: Int
+    var noiseDimension: Int
+    var leakySlope: Float
+  }
+
+  static func ganTrainer(_ shape: GANShape, seed: UInt64, useSGD: Bool) -> GANTrainer {
+    let generator = DCGAN.mnistGenerator(
+      noiseDimension: shape.noiseDimension, channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28,
+      leakySlope: shape.leakySlope, seed: seed)
+    let discriminator = DCGAN.mnistDiscriminator(
+      channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28, leakySlope: shape.leakySlope, seed: seed + 1)
     return GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 16,
+      generator: generator, discriminator: discriminator, noiseDimension: shape.noiseDimension,
       generatorOptimizer: useSGD ? SGD(model: generator, learningRate: 0.05) : Adam(model: generator, learningRate: 2e-4, beta1: 0.5),
       discriminatorOptimizer: useSGD ? SGD(model: discriminator, learningRate: 0.05) : Adam(model: discriminator, learningRate: 2e-4, beta1: 0.5),
       seed: seed + 2)
   }
 
-  static func gan(_ parallel: DataParallel, steps: Int, globalBatch: Int, useSGD: Bool, output: String?) throws -> Report {
-    let reference = ganTrainer(seed: 11, useSGD: useSGD)
+  /// Moves every trainable weight by one unit in the last place, up or down at random (the control).
+  static func perturbLastBit(_ models: [any Module]) {
+    var random = SeededGenerator(seed: 77)
+    for model in models {
+      for parameter in model.trainableParameters {
+        parameter.value = parameter.value.map { random.next() & 1 == 0 ? $0.nextUp : $0.nextDown }
+      }
+    }
+  }
+
+  static func gan(
+    _ parallel: DataParallel, shape: GANShape, steps: Int, globalBatch: Int, useSGD: Bool, perturb: Bool, output: String?
+  ) throws -> Report {
+    let reference = ganTrainer(shape, seed: 11, useSGD: useSGD)
     // The data-parallel copy starts elsewhere on other ranks: the broadcast must bring rank 0's weights.
-    let distributed = ganTrainer(seed: parallel.communicator.rank == 0 ? 11 : 99, useSGD: useSGD)
+    let distributed = ganTrainer(shape, seed: parallel.communicator.rank == 0 ? 11 : 99, useSGD: useSGD)
     reference.noiseGenerator = SeededGenerator(seed: 13)
     distributed.noiseGenerator = SeededGenerator(seed: parallel.communicator.rank == 0 ? 13 : 97)
     try parallel.prepare(distributed)
+    if perturb { perturbLastBit([distributed.generator, distributed.discriminator]) }
     for step in 0..<steps {
       let batch = images(count: globalBatch, seed: 1_000 + UInt64(step), unit: false)
       try reference.step(realImages: batch)
@@ -122,14 +165,24 @@ struct DistributedCheck {
     return report
   }
 
-  static func vae(_ parallel: DataParallel, steps: Int, globalBatch: Int, output: String?) throws -> Report {
+  static func vae(
+    _ parallel: DataParallel, steps: Int, globalBatch: Int, smooth: Bool, perturb: Bool, output: String?
+  ) throws -> Report {
     func trainer(seed: UInt64) -> VAETrainer {
-      let model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 28, imageWidth: 28, seed: seed)
+      var model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 28, imageWidth: 28, seed: seed)
+      if smooth {
+        // The same VAE with each ReLU made the identity (LeakyReLU of slope 1): no kink.
+        func withoutKinks(_ network: Sequential) -> Sequential {
+          Sequential(network.layers.map { $0 is ReLU ? LeakyReLU(slope: 1) : $0 })
+        }
+        model = VAE(encoder: withoutKinks(model.encoder), decoder: withoutKinks(model.decoder), latentDimension: 4)
+      }
       return VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-3), seed: 21)
     }
     let reference = trainer(seed: 17)
     let distributed = trainer(seed: parallel.communicator.rank == 0 ? 17 : 98)
     try parallel.prepare(distributed)
+    if perturb { perturbLastBit([distributed.model]) }
     for step in 0..<steps {
       let batch = images(count: globalBatch, seed: 2_000 + UInt64(step), unit: true)
       try reference.step(images: batch)

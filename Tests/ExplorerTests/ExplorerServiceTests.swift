@@ -148,3 +148,26 @@ struct ExplorerServiceTests {
     }
   }
 }
+
+/// DNS rebinding: a loopback-bound explorer answers requests addressed to loopback names, from
+/// loopback pages only.
+@Suite("Latent explorer request policy")
+struct LocalRequestPolicyTests {
+  @Test("Host and Origin must be loopback names when the server is bound to loopback")
+  func loopbackOnly() {
+    let policy = LocalRequestPolicy(boundHost: "127.0.0.1")
+    for host in ["127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "127.0.0.1"] {
+      #expect(policy.refusal(host: host, origin: nil) == nil, "\(host)")
+    }
+    #expect(policy.refusal(host: "127.0.0.1:8080", origin: "http://localhost:8080") == nil)
+    #expect(policy.refusal(host: "127.0.0.1:8080", origin: "null") == nil)
+    for host in ["attacker.example:8080", "127.0.0.1.attacker.example", nil] {
+      #expect(policy.refusal(host: host, origin: nil) != nil, "\(host ?? "nil")")
+    }
+    #expect(policy.refusal(host: "127.0.0.1:8080", origin: "http://attacker.example") != nil)
+    #expect(policy.refusal(host: "localhost:8080", origin: "not a url") != nil)
+    #expect(LocalRequestPolicy(boundHost: "::1").checksRequests)
+    let open = LocalRequestPolicy(boundHost: "0.0.0.0")
+    #expect(!open.checksRequests && open.refusal(host: "attacker.example", origin: "http://attacker.example") == nil)
+  }
+}

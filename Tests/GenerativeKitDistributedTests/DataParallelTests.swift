@@ -15,17 +15,30 @@ struct DataParallelTests {
   static let runs: [Run] = [
     Run(arguments: ["batchnorm", "--global-batch", "8"]),
     Run(arguments: ["batchnorm", "--global-batch", "7"]),
-    Run(arguments: ["gan", "--steps", "3", "--global-batch", "8"]),
+    Run(arguments: ["gan", "--steps", "3", "--global-batch", "8", "--tolerance", "1e-4"]),
     // Shards of 3 and 4 rows. SGD, because Adam's first steps move every weight by about its
     // learning rate whatever the gradient's size, so the last-bit differences of a gradient that
     // nearly cancels (a batch-norm shift feeding another batch norm) become visible in the weights.
     Run(arguments: ["gan", "--steps", "2", "--global-batch", "7", "--sgd"]),
-    Run(arguments: ["vae", "--steps", "3", "--global-batch", "8"]),
+    Run(arguments: ["vae", "--steps", "3", "--global-batch", "8", "--tolerance", "1e-4"]),
+    // Many Adam steps, equal (32 + 32) and unequal (31 + 32) shards. The LeakyReLUs and ReLUs are
+    // made the identity (slope 1): at a kink, a last-bit difference in an activation switches
+    // its derivative, and one process whose weights move by one unit in the last place then
+    // drifts as far (docs/DISTRIBUTED.md, "Equal to one process"). Without kinks, every other part
+    // of the step (synchronised batch norm, shards, noise, dropout masks, gradient weights, Adam)
+    // must keep the two runs within 1e-4 of each tensor's largest weight.
+    Run(arguments: ["gan", "--steps", "32", "--global-batch", "64", "--width", "16", "--noise-dimension", "32",
+                    "--leaky-slope", "1", "--tolerance", "1e-4"]),
+    Run(arguments: ["gan", "--steps", "32", "--global-batch", "63", "--width", "16", "--noise-dimension", "32",
+                    "--leaky-slope", "1", "--tolerance", "1e-4"]),
+    Run(arguments: ["vae", "--steps", "32", "--global-batch", "63", "--leaky-slope", "1", "--tolerance", "1e-4"]),
+    Run(arguments: ["vae", "--steps", "32", "--global-batch", "64", "--leaky-slope", "1", "--tolerance", "1e-4"]),
   ]
 
   @Test("two ranks end where one process on the global batch ends (DCGAN, VAE, synchronised batch norm)",
         arguments: runs)
   func twoRanksMatchOneProcess(run: Run) throws {
+    let tolerance = run.arguments.firstIndex(of: "--tolerance").flatMap { Double(run.arguments[$0 + 1]) } ?? 1e-5
     let output = try Self.mpirun(processes: 2, run.arguments)
     let lines = output.text.split(separator: "\n").filter { $0.contains("largest relative difference") }
     #expect(output.status == 0, "exit \(output.status): \(output.text)")
@@ -33,7 +46,7 @@ struct DataParallelTests {
     for line in lines {
       let value = line.split(separator: " ").drop { $0 != "difference" }.dropFirst().first.flatMap { Double($0) }
       let difference = try #require(value, "\(line)")
-      #expect(difference <= 1e-5, "\(line)")
+      #expect(difference <= tolerance, "\(line)")
     }
   }
 

@@ -12,7 +12,7 @@ extension Checkpoint {
   /// Checks, changing nothing, that the checkpoint holds every tensor `model` expects under
   /// `prefix`, as F32 with the model's shape; with `strict`, also that no other tensor under
   /// `prefix` is left over (as PyTorch's `load_state_dict(strict=True)`). The error names the file
-  /// and the first tensor that is missing or differs.
+  /// and the first tensor that is missing, differs, or holds a value that is not finite.
   public func validate(model: any Module, prefix: String = "", strict: Bool = true) throws {
     _ = try stateDict(for: model, prefix: prefix, strict: strict)
   }
@@ -37,6 +37,9 @@ extension Checkpoint {
       }
       guard tensor.shape == entry.parameter.shape else {
         throw error(tensor: name, "has shape \(tensor.shapeDescription), the model expects \(expected)")
+      }
+      if let bad = tensor.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
+        throw error(tensor: name, "holds \(tensor.scalars[bad]) at element \(bad); a model's weights must be finite")
       }
       result[entry.name] = tensor
     }

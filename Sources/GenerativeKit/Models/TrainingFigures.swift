@@ -52,6 +52,9 @@ package func formatMetric(_ value: Float) -> String {
 /// `value` with `digits` decimals, without Foundation.
 package func formatFixed(_ value: Double, digits: Int) -> String {
   guard value.isFinite else { return "\(value)" }
+  // Beyond 1e15 the digits after the point are noise, and Int cannot hold the whole part: the
+  // shortest form that reads back to the same value.
+  guard abs(value) < 1e15 else { return "\(value)" }
   var scale = 1.0
   for _ in 0..<digits { scale *= 10 }
   let rounded = (abs(value) * scale).rounded()

@@ -9,6 +9,10 @@ public enum LastBatchPolicy: Sendable, Equatable {
   case drop
   /// Yield them as a final, smaller batch.
   case keep
+  /// Yield them as a final, smaller batch when there are at least this many, otherwise leave
+  /// them out: a batch of one image cannot be batch-normalised in training mode, and a global
+  /// batch split over N processes needs N images.
+  case keepAtLeast(Int)
 }
 
 /// One batch: images `[B, C, H, W]` and, where the data set has labels, one label per image.
@@ -81,7 +85,13 @@ public struct DataLoader: Sendable {
   /// The number of batches in every epoch.
   public var batchesPerEpoch: Int {
     let count = dataSet.count
-    return lastBatch == .drop ? count / batchSize : (count + batchSize - 1) / batchSize
+    switch lastBatch {
+    case .drop: return count / batchSize
+    case .keep: return (count + batchSize - 1) / batchSize
+    case .keepAtLeast(let minimum):
+      let remainder = count % batchSize
+      return count / batchSize + (remainder > 0 && remainder >= minimum ? 1 : 0)
+    }
   }
 
   /// The images of one epoch, in the order they are visited (indices into the data set).

@@ -160,6 +160,8 @@ public final class GANExperiment {
   /// Several processes training this run together; see ``TrainingExperiment/parallelism``.
   public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
+  /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
+  private var resumedCheckpoint: URL?
   private var steps = 0
 
   /// Builds the networks for `options` and checks that the data fits them.
@@ -227,12 +229,18 @@ public final class GANExperiment {
   }
 
   /// Continues from a checkpoint written by ``checkpoint()``. Nothing changes unless everything
-  /// in it fits this run's networks; the error names the file and the first tensor that differs.
+  /// in it fits this run's networks and recipe (see ``TrainingExperiment/resume(from:)``); the
+  /// error names the file and the first field or tensor that differs.
   /// A generator average missing from the file (a run that kept none) starts at the restored
   /// generator's weights.
   public func resume(from url: URL) throws {
     let (checkpoint, epoch, step) = try RunCheckpoint.open(
       url, format: Self.format, as: GANOptions.self, mismatch: options.architectureMismatch(with:))
+    if let difference = RecipeCheck.difference(stored: try checkpoint.configuration(GANOptions.self), current: options) {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "the run was trained with another recipe (\(difference)); a resume continues it as it "
+          + "was (only the epochs and the reporting may change): start a new run to train with other settings")
+    }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     let dropouts = try discriminator.randomStateLayers.map {
       ($0.layer, try checkpoint.randomGenerator(named: "rng.discriminator.\($0.name)"))
@@ -249,6 +257,7 @@ public final class GANExperiment {
     trainer.noiseGenerator = noise
     for (layer, state) in dropouts { layer.generator = state }
     completedEpochs = epoch
+    resumedCheckpoint = url
     steps = step
   }
 
@@ -264,7 +273,7 @@ public final class GANExperiment {
       folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
       firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
+      replacingEarlierRun: replacesEarlierRun, resumedCheckpoint: resumedCheckpoint, parallelism: parallelism, progress: progress,
       step: { [unowned self] batch, shard in
         let metrics = try trainer.step(
           realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics

@@ -63,13 +63,15 @@ enum ExperimentEpochs {
   ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
+  ///   - resumedCheckpoint: the checkpoint a resumed run continues from: a resume into a folder
+  ///     that holds another run, or this run at a later epoch, is refused.
   ///   - prepareBatch: changes every global batch before it is sharded (dynamic binarization).
   ///   - parallelism: several processes training together: `step` then gets this process's rows
   ///     of each global batch and its shard, the figures are averaged over the processes, and only
   ///     process 0 touches files (lock, log, checkpoints, pictures).
   static func run(
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
-    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, resumedCheckpoint: URL?,
     parallelism: (any DataParallelism)? = nil,
     progress: ProgressReporter,
     prepareBatch: ((DataBatch) throws -> DataBatch)? = nil,
@@ -105,6 +107,8 @@ enum ExperimentEpochs {
         try RunFolder.removeEarlierRun(in: outputDirectory, folders: folders)
         progress.message("replaced the earlier run in \(outputDirectory.path)")
       }
+    } else {
+      try RunFolder.checkResume(of: resumedCheckpoint, epoch: completedEpochs, into: outputDirectory)
     }
     let removed = RunFolder.removeInterruptedSaves(in: [outputDirectory] + folders)
     if removed > 0 { progress.message("removed \(removed) temporary file(s) of interrupted saves") }
@@ -133,7 +137,16 @@ enum ExperimentEpochs {
     step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void, epochFinished: @escaping (inout EpochReport) throws -> Void
   ) throws -> [EpochReport] {
-    let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keep, seed: seed)
+    // A last batch of one image cannot be batch-normalised, and each process needs a row of the
+    // global batch: a shorter remainder is left out of the epoch (PyTorch's drop_last for it).
+    let minimumBatch = max(2, parallelism?.processCount ?? 1)
+    let loader = DataLoader(dataSet, batchSize: batchSize, shuffle: true, lastBatch: .keepAtLeast(minimumBatch), seed: seed)
+    guard loader.batchesPerEpoch > 0 else {
+      throw GenerativeKitError.invalidArgument(
+        "\(dataSet.name) has \(dataSet.count) image\(dataSet.count == 1 ? "" : "s"), fewer than a batch needs "
+          + "(at least \(minimumBatch): batch norm needs two values per channel"
+          + (minimumBatch > 2 ? ", and each of the \(minimumBatch) processes a row" : "") + ")")
+    }
     let loop = TrainingLoop(progress: progress)
     loop.onStepEnd = { stepFinished($0.step) }
     loop.onEpochEnd = { report in

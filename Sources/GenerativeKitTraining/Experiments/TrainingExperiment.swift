@@ -12,7 +12,10 @@ public protocol TrainingExperiment: AnyObject {
   /// `DataParallel`): each takes its shard of every global batch of `batchSize`, and process 0
   /// writes the files. Nil: one process.
   var parallelism: (any DataParallelism)? { get set }
-  /// Continues from a checkpoint this kind of experiment wrote; nothing changes on error.
+  /// Continues from a checkpoint this kind of experiment wrote; nothing changes on error. The
+  /// experiment's options must be the checkpoint's except for the epochs and the reporting
+  /// (`logEvery`, `saveEvery`, `sampleEvery`, `sampleCount`): a different network or recipe (batch
+  /// size, learning rate, loss, seed, generator average, ...) is refused, naming the field.
   func resume(from url: URL) throws
   /// Trains up to the configured number of epochs, writing checkpoints, pictures and logs.
   @discardableResult

@@ -84,6 +84,8 @@ public final class VAEExperiment {
   /// Several processes training this run together; see ``TrainingExperiment/parallelism``.
   public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
+  /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
+  private var resumedCheckpoint: URL?
   private var steps = 0
   /// Draws the binary training pixels under ``VAEOptions/dynamicBinarization``; saved in checkpoints.
   private var binarizer: SeededGenerator
@@ -144,11 +146,17 @@ public final class VAEExperiment {
   public func resume(from url: URL) throws {
     let (checkpoint, epoch, step) = try RunCheckpoint.open(
       url, format: Self.format, as: VAEOptions.self, mismatch: options.architectureMismatch(with:))
+    if let difference = RecipeCheck.difference(stored: try checkpoint.configuration(VAEOptions.self), current: options) {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "the run was trained with another recipe (\(difference)); a resume continues it as it "
+          + "was (only the epochs and the reporting may change): start a new run to train with other settings")
+    }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
     if options.dynamicBinarization == true { binarizer = try checkpoint.randomGenerator(named: "rng.binarize") }
     completedEpochs = epoch
+    resumedCheckpoint = url
     steps = step
   }
 
@@ -167,7 +175,7 @@ public final class VAEExperiment {
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, parallelism: parallelism, progress: progress,
+      replacingEarlierRun: replacesEarlierRun, resumedCheckpoint: resumedCheckpoint, parallelism: parallelism, progress: progress,
       prepareBatch: binarize,
       step: { [unowned self] batch, shard in
         try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics

@@ -36,6 +36,11 @@ struct DataLoaderTests {
     #expect(DataLoader(set, batchSize: 11, lastBatch: .drop).batchesPerEpoch == 0)
     #expect(collect(DataLoader(set, batchSize: 11, lastBatch: .drop).epoch(0)).isEmpty)
     #expect(DataLoader(set, batchSize: 11).batchesPerEpoch == 1)
+    // Ten images: a remainder of 2 is kept at a minimum of 2, left out at a minimum of 3.
+    #expect(collect(DataLoader(set, batchSize: 4, lastBatch: .keepAtLeast(2)).epoch(0)).map { $0.images.shape[0] } == [4, 4, 2])
+    #expect(collect(DataLoader(set, batchSize: 4, lastBatch: .keepAtLeast(3)).epoch(0)).map { $0.images.shape[0] } == [4, 4])
+    #expect(DataLoader(set, batchSize: 3, lastBatch: .keepAtLeast(2)).batchesPerEpoch == 3)
+    #expect(DataLoader(set, batchSize: 5, lastBatch: .keepAtLeast(2)).batchesPerEpoch == 2)
   }
 
   @Test("Without shuffling, batches come in stored order with matching labels")

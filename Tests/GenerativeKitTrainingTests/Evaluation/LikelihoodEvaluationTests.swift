@@ -43,7 +43,7 @@ struct LikelihoodEvaluationTests {
     let straight = try evaluation.run(model: model, images: images, modelName: "tiny", record: nil)
 
     let record = try TestData.temporaryDirectory("nll-resume").appendingPathComponent("record.csv")
-    let header = evaluation.header(model: "tiny", images: 5)
+    let header = evaluation.header(model: "tiny", weights: LikelihoodEvaluation.weightsDigest(of: model), images: 5)
     let partial = "\(header)\n0,\(straight.perImage[0])\n1,\(straight.perImage[1])\n2,-12"  // interrupted mid-line
     try partial.write(to: record, atomically: true, encoding: .utf8)
     var evaluated = 0
@@ -70,11 +70,48 @@ struct LikelihoodEvaluationTests {
       #expect("\(error!)".contains("record.csv") && "\(error!)".contains("another evaluation"))
     }
     let damaged = folder.appendingPathComponent("damaged.csv")
-    try "\(evaluation.header(model: "first", images: 2))\n0,abc\n".write(to: damaged, atomically: true, encoding: .utf8)
+    try "\(evaluation.header(model: "first", weights: LikelihoodEvaluation.weightsDigest(of: model), images: 2))\n0,abc\n".write(to: damaged, atomically: true, encoding: .utf8)
     let error = #expect(throws: GenerativeKitError.self) {
       try evaluation.run(model: model, images: images, modelName: "first", record: damaged)
     }
     #expect("\(error!)".contains("line 2"))
     #expect(throws: GenerativeKitError.self) { try LikelihoodEvaluation(samples: 0, seed: 1) }
+  }
+
+  @Test("Another model under the same name does not continue the record: the header holds the weights' SHA-256")
+  func identifiesModelByWeights() throws {
+    let images = Self.binaryDigits(2)
+    let evaluation = try LikelihoodEvaluation(samples: 3, seed: 1)
+    let record = try TestData.temporaryDirectory("nll-weights").appendingPathComponent("record.csv")
+    _ = try evaluation.run(model: Self.model(), images: images, modelName: "latest.safetensors epoch 1", record: record)
+    let other = ConvolutionalVAE.mnist(latentDimension: 3, seed: 5)
+    let error = #expect(throws: GenerativeKitError.self) {
+      try evaluation.run(model: other, images: images, modelName: "latest.safetensors epoch 1", record: record)
+    }
+    #expect("\(error!)".contains("another evaluation") && "\(error!)".contains("record.csv"))
+    #expect(LikelihoodEvaluation.weightsDigest(of: Self.model()) == LikelihoodEvaluation.weightsDigest(of: Self.model()))
+    #expect(LikelihoodEvaluation.weightsDigest(of: Self.model()) != LikelihoodEvaluation.weightsDigest(of: other))
+  }
+
+  @Test("A record with a positive Bernoulli bound, a non-UTF-8 line or an endless line is refused by name")
+  func refusesImpossibleRecords() throws {
+    let (model, images) = (Self.model(), Self.binaryDigits(2))
+    let evaluation = try LikelihoodEvaluation(samples: 3, seed: 1)
+    let folder = try TestData.temporaryDirectory("nll-impossible")
+    let header = evaluation.header(model: "m", weights: LikelihoodEvaluation.weightsDigest(of: model), images: 2)
+    let cases: [(String, Data, String)] = [
+      ("positive.csv", Data("\(header)\n0,5.0\n".utf8), "at most 0"),
+      ("latin1.csv", Data("\(header)\n".utf8) + Data([0x30, 0x2C, 0xE9, 0x0A]), "not UTF-8"),
+      ("endless.csv", Data(repeating: UInt8(ascii: "#"), count: 3 << 20), "longer than"),
+    ]
+    for (name, contents, reason) in cases {
+      let record = folder.appendingPathComponent(name)
+      try contents.write(to: record)
+      let error = #expect(throws: GenerativeKitError.self) {
+        try evaluation.run(model: model, images: images, modelName: "m", record: record)
+      }
+      #expect("\(error!)".contains(name) && "\(error!)".contains(reason), "\(error!)")
+      #expect(try Data(contentsOf: record) == contents, "a refused record is left as it was")
+    }
   }
 }

@@ -58,6 +58,8 @@ struct HostileArgumentTests {
     Case(executable: "gan-vs-vae", arguments: ["--seeds", "0"], mentions: "--seeds"),
     Case(executable: "gan-vs-vae", arguments: ["--quick", "--presets"], mentions: "--presets"),
     Case(executable: "gan-vs-vae", arguments: ["--data-dir", "/nonexistent/generativekit-data"], mentions: "--data-dir"),
+    Case(executable: "gk-bench", arguments: ["--threads", "2147483648"], mentions: "--threads"),
+    Case(executable: "gk-bench", arguments: ["--threads", "100000"], mentions: "--threads"),
   ]
 
   @Test("A clear error and an exit status", arguments: cases)

@@ -217,4 +217,18 @@ struct GANExperimentTests {
     var sampler = SeededGenerator(seed: 2)
     #expect(try vae.sample(count: 2, using: &sampler).shape == [2, 1, 28, 20])
   }
+
+  @Test("A last batch of one image is left out (batch norm cannot train on it); too few images for a batch is refused by name")
+  func lastBatchOfOne() throws {
+    var options = Self.tinyOptions(epochs: 1)
+    options.sampleEvery = 1
+    let experiment = try GANExperiment(
+      options: options, dataSet: Self.syntheticDigits(count: 33), outputDirectory: try TestData.temporaryDirectory("gan-last-one"))
+    let reports = try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    #expect(reports.count == 1 && reports[0].metrics.firstNonFinite == nil)
+    let lone = try GANExperiment(
+      options: options, dataSet: Self.syntheticDigits(count: 1), outputDirectory: try TestData.temporaryDirectory("gan-one-image"))
+    let error = #expect(throws: GenerativeKitError.self) { try lone.run(progress: ProgressReporter(style: .silent, totalEpochs: 1)) }
+    #expect("\(error!)".contains("synthetic has 1 image"), "\(error!)")
+  }
 }

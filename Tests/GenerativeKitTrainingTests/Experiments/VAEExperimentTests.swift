@@ -106,7 +106,9 @@ struct VAEExperimentTests {
     let end = Tensor(shape: [2], scalars: [1, 2])
     let decoded = try model.interpolate(from: start, to: end, steps: 5)
     #expect(decoded.shape == [5, 1, 28, 28])
-    #expect(decoded.slice(batch: 0..<1) == (try model.decode(start.reshaped([1, 2]))))
+    // Equal to rounding: a GEMM's blocking, and with it the last bits of a row, can depend on how
+    // many rows it has (OpenBLAS's Zen kernels give 1 row and 5 rows different last bits).
+    #expect(decoded.slice(batch: 0..<1).maxAbsoluteDifference(to: try model.decode(start.reshaped([1, 2]))) <= 1e-6)
     #expect(try model.manifold(side: 3).shape == [9, 1, 28, 28])
     let path = try Tensor.interpolation(from: start, to: end, steps: 3)
     #expect(path == Tensor(shape: [3, 2], scalars: [-1, 0, 0, 1, 1, 2]))

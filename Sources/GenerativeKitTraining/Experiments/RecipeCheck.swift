@@ -1,0 +1,35 @@
+/// Options a resumed run may change: how long it trains and how often it reports, and a GAN's
+/// generator average may be added (it reads the generator's weights and changes no step). Every
+/// other field of a run's options is its recipe, which a resume must continue unchanged.
+enum RecipeCheck {
+  static let reportingFields: Set<String> = ["epochs", "logEvery", "saveEvery", "sampleEvery", "sampleCount"]
+  /// Fields that may go from absent in the checkpoint to present now, not the other way.
+  static let addableFields: Set<String> = ["generatorAverageDecay"]
+
+  /// The first recipe field where `stored` (a checkpoint's options) and `current` differ, as
+  /// "name: stored vs current"; nil when the recipes agree.
+  static func difference<Options>(stored: Options, current: Options) -> String? {
+    let currentFields = Dictionary(
+      Mirror(reflecting: current).children.compactMap { child in child.label.map { ($0, describe(child.value)) } },
+      uniquingKeysWith: { first, _ in first })
+    for child in Mirror(reflecting: stored).children {
+      guard let label = child.label, !reportingFields.contains(label) else { continue }
+      let storedValue = describe(child.value)
+      if addableFields.contains(label), storedValue == "none" { continue }
+      if let currentValue = currentFields[label], currentValue != storedValue {
+        return "\(label) \(storedValue) in the checkpoint, \(currentValue) now"
+      }
+    }
+    return nil
+  }
+
+  /// A field's value as text (`nil` for an absent optional, the value itself for a present one).
+  private static func describe(_ value: Any) -> String {
+    let mirror = Mirror(reflecting: value)
+    if mirror.displayStyle == .optional {
+      guard let wrapped = mirror.children.first?.value else { return "none" }
+      return describe(wrapped)
+    }
+    return "\(value)"
+  }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import GenerativeKit
+@testable import GenerativeKitData
+@testable import GenerativeKitTraining
+
+/// The example executables on small real runs: what a resume continues, and inputs that once
+/// trapped or gave silently wrong files (each case a command that failed before its fix).
+@Suite("Examples on small runs", .serialized)
+struct ExampleRunTests {
+  /// Runs an executable of this package with both outputs captured, for at most two minutes.
+  static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, signalled: Bool, text: String) {
+    let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(executable).path
+    try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: swift build --build-tests")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("gk-example-\(UUID().uuidString).txt")
+    FileManager.default.createFile(atPath: output.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: output) }
+    let handle = try FileHandle(forWritingTo: output)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning {
+      process.terminate()
+      Issue.record("\(executable) \(arguments.joined(separator: " ")) still ran after 120 s")
+    }
+    process.waitUntilExit()
+    try handle.close()
+    let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+    return (process.terminationStatus, process.terminationReason == .uncaughtSignal, text)
+  }
+
+  static var mnist: String { TestData.directory.appendingPathComponent("mnist").path }
+
+  /// A tiny GAN of the report's kind: the flags every run here shares.
+  static let tinyGAN = ["--limit", "128", "--width", "4", "--noise-dimension", "8", "--threads", "1"]
+
+  @Test("A resume without the preset continues the preset's recipe (batch, Adam, generator average); a contradicting flag is refused")
+  func resumeKeepsThePreset() throws {
+    let folder = try TestData.temporaryDirectory("example-resume-preset")
+    let output = folder.appendingPathComponent("run").path
+    let first = try Self.run("mnist-gan", ["--preset", "dcgan", "--epochs", "1", "--data-dir", Self.mnist, "--output", output] + Self.tinyGAN)
+    try #require(first.status == 0, "\(first.text)")
+    let latest = output + "/checkpoints/latest.safetensors"
+    let before = try Data(contentsOf: URL(fileURLWithPath: latest))
+
+    let contradicting = try Self.run(
+      "mnist-gan", ["--resume", latest, "--epochs", "2", "--learning-rate", "1e-3", "--data-dir", Self.mnist, "--output", output] + Self.tinyGAN)
+    #expect(contradicting.status != 0 && contradicting.text.contains("--learning-rate"), "\(contradicting.text)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: latest)) == before, "a refused resume changed the checkpoint")
+
+    let resumed = try Self.run("mnist-gan", ["--resume", latest, "--epochs", "2", "--data-dir", Self.mnist, "--output", output] + Self.tinyGAN)
+    try #require(resumed.status == 0, "\(resumed.text)")
+    let checkpoint = try Checkpoint(contentsOf: URL(fileURLWithPath: latest))
+    let options = try checkpoint.configuration(GANOptions.self)
+    #expect(checkpoint.epoch == 2)
+    #expect(options.batchSize == 64 && options.learningRate == 2e-4 && options.beta1 == 0.5 && options.generatorAverageDecay == 0.999)
+    #expect(!checkpoint.names(withPrefix: GANExperiment.averagePrefix).isEmpty, "the generator average was dropped")
+  }
+
+  @Test("A finite loss too large for an integer is printed, not trapped on")
+  func hugeLossPrinted() throws {
+    let output = try TestData.temporaryDirectory("example-huge-loss").appendingPathComponent("run").path
+    let result = try Self.run(
+      "mnist-vae", ["--limit", "64", "--epochs", "1", "--beta", "1e25", "--no-test", "--threads", "1", "--data-dir", Self.mnist, "--output", output])
+    #expect(!result.signalled, "mnist-vae --beta 1e25 trapped: \(result.text.suffix(400))")
+    #expect(result.status == 0 || result.text.contains("error:"), "\(result.text.suffix(400))")
+  }
+
+  @Test("sample refuses latent files with no rows or non-finite values, and checkpoints with non-finite weights, by name")
+  func sampleRefusesNonFiniteInputs() throws {
+    let folder = try TestData.temporaryDirectory("example-sample-inputs")
+    let output = folder.appendingPathComponent("run").path
+    let trained = try Self.run("mnist-gan", ["--epochs", "1", "--data-dir", Self.mnist, "--output", output] + Self.tinyGAN)
+    try #require(trained.status == 0, "\(trained.text)")
+    let latest = output + "/checkpoints/latest.safetensors"
+    let samplesFolder = folder.appendingPathComponent("samples").path
+
+    let empty = folder.appendingPathComponent("empty.npy")
+    try NumPyArray.write(Tensor(shape: [0, 8]), to: empty)
+    let notFinite = folder.appendingPathComponent("nan.npy")
+    try NumPyArray.write(Tensor(shape: [2, 8], scalars: [Float](repeating: 0, count: 15) + [.nan]), to: notFinite)
+    for file in [empty, notFinite] {
+      let result = try Self.run("sample", [latest, "--latents", file.path, "--output", samplesFolder, "--threads", "1"])
+      #expect(!result.signalled && result.status != 0 && result.text.contains(file.lastPathComponent), "\(result.text.suffix(400))")
+    }
+
+    var checkpoint = try Checkpoint(contentsOf: URL(fileURLWithPath: latest))
+    guard case .float32(let weight)? = checkpoint["generator.0.weight"] else {
+      Issue.record("generator.0.weight missing")
+      return
+    }
+    var values = weight.scalars
+    values[3] = .nan
+    checkpoint.set(Tensor(shape: weight.shape, scalars: values), named: "generator.0.weight")
+    let poisoned = folder.appendingPathComponent("poisoned.safetensors")
+    try checkpoint.save(to: poisoned)
+    let result = try Self.run("sample", [poisoned.path, "--count", "16", "--output", samplesFolder, "--threads", "1"])
+    #expect(result.status != 0 && result.text.contains("generator.0.weight") && result.text.contains("finite"), "\(result.text.suffix(400))")
+    #expect(!FileManager.default.fileExists(atPath: samplesFolder + "/samples.npy"))
+  }
+
+  @Test("sample refuses a .npy of samples with a NaN pixel, naming the file")
+  func sampleRefusesNaNPixels() throws {
+    let folder = try TestData.temporaryDirectory("example-sample-nan")
+    var pixels = [Float](repeating: 0.5, count: 10 * 784)
+    pixels[1_000] = .nan
+    let file = folder.appendingPathComponent("with-nan.npy")
+    try NumPyArray.write(Tensor(shape: [10, 1, 28, 28], scalars: pixels), to: file)
+    let result = try Self.run("sample", [file.path, "--classifier", "unused.safetensors", "--output", folder.path])
+    #expect(!result.signalled && result.status != 0 && result.text.contains("with-nan.npy") && result.text.contains("nan"),
+            "\(result.text.suffix(400))")
+  }
+}
