@@ -27,6 +27,13 @@ public struct FaceDataOptions: ParsableArguments {
       throw ValidationError("--image-size must be a multiple of 4 from 8 to 512, got \(imageSize)")
     }
     if let images { try ArgumentChecks.checkExistingFolder(images, "--images") }
+    if images == nil {
+      // Flags that only shape a folder of photos would otherwise be ignored without a word.
+      let arguments = CommandLine.arguments.dropFirst()
+      for flag in ["--image-size", "--color"] where arguments.contains(where: { $0 == flag || $0.hasPrefix(flag + "=") }) {
+        throw ValidationError("\(flag) applies to --images (a folder of your own photos); the named face sets have their own size and colours")
+      }
+    }
   }
 
   /// The training images scaled to `pixelRange`, with `--limit` applied.

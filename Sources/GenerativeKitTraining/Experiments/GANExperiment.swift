@@ -282,8 +282,8 @@ public final class GANExperiment {
       },
       stepFinished: { [unowned self] in steps = $0 },
       epochFinished: { [unowned self] report in completedEpochs = report.epoch },
-      checkpointsWritten: { [unowned self] epoch in
-        try RunCheckpoint.save(try checkpoint(), epoch: epoch, of: options.epochs, saveEvery: options.saveEvery,
+      checkpointsWritten: { [unowned self] report in
+        try RunCheckpoint.save(try checkpoint(), report: report, of: options.epochs, saveEvery: options.saveEvery,
                                in: checkpointDirectory)
       },
       filesWritten: { [unowned self] report, log in try epochFinished(report, log: log, progress: progress) })

@@ -34,9 +34,16 @@ enum RunCheckpoint {
     return (checkpoint, epoch, step)
   }
 
+  /// The metadata key of the epoch's `log.jsonl` line in a checkpoint.
+  static let logLineKey = "log_line"
+
   /// Saves `checkpoint` as `checkpoints/latest.safetensors` in `directory` after every epoch, and as
-  /// a numbered file every `saveEvery` epochs and after the last one.
-  static func save(_ checkpoint: Checkpoint, epoch: Int, of totalEpochs: Int, saveEvery: Int, in directory: URL) throws {
+  /// a numbered file every `saveEvery` epochs and after the last one. The checkpoint carries the
+  /// epoch's log line, so that a resume restores it if the process died before the log was written.
+  static func save(_ checkpoint: Checkpoint, report: EpochReport, of totalEpochs: Int, saveEvery: Int, in directory: URL) throws {
+    var checkpoint = checkpoint
+    checkpoint.metadata[logLineKey] = RunLog.jsonLine(report)
+    let epoch = report.epoch
     try checkpoint.save(to: directory.appendingPathComponent("latest.safetensors"))
     if epoch % saveEvery == 0 || epoch == totalEpochs {
       try checkpoint.save(to: directory.appendingPathComponent(fileName(epoch: epoch, extension: "safetensors")))
@@ -78,7 +85,7 @@ enum ExperimentEpochs {
     step: @escaping (DataBatch, BatchShard?) throws -> TrainingFigures,
     stepFinished: @escaping (Int) -> Void,
     epochFinished: @escaping (inout EpochReport) throws -> Void,
-    checkpointsWritten: @escaping (Int) throws -> Void,
+    checkpointsWritten: @escaping (EpochReport) throws -> Void,
     filesWritten: @escaping (EpochReport, RunLog) throws -> Void
   ) throws -> [EpochReport] {
     guard parallelism?.writesFiles ?? true else {
@@ -113,6 +120,14 @@ enum ExperimentEpochs {
     let removed = RunFolder.removeInterruptedSaves(in: [outputDirectory] + folders)
     if removed > 0 { progress.message("removed \(removed) temporary file(s) of interrupted saves") }
     let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
+    if completedEpochs > 0, log.epochs.last?.epoch != completedEpochs, let resumedCheckpoint,
+       let line = try? Checkpoint(contentsOf: resumedCheckpoint).metadata[RunCheckpoint.logLineKey],
+       let report = RunLog.parse(line), report.epoch == completedEpochs, (log.epochs.last?.epoch ?? 0) < completedEpochs
+    {
+      // The process ended between the checkpoint and its log line: the checkpoint has the line.
+      try log.append(report)
+      progress.message("restored epoch \(completedEpochs)'s line of log.jsonl from the checkpoint")
+    }
     guard completedEpochs < totalEpochs else {
       progress.message("nothing to do: the run already completed \(completedEpochs) of \(totalEpochs) epochs")
       return []
@@ -123,7 +138,7 @@ enum ExperimentEpochs {
       stepFinished: stepFinished
     ) { report in
       try epochFinished(&report)
-      try checkpointsWritten(report.epoch)
+      try checkpointsWritten(report)
       try log.append(report)
       try filesWritten(report, log)
     }

@@ -41,11 +41,7 @@ public final class RunLog {
     let names = epochs.first?.metrics.names ?? []
     csv += (["epoch"] + names + ["seconds", "images_per_second"]).joined(separator: ",") + "\n"
     for report in epochs {
-      var fields = ["\"epoch\": \(report.epoch)"]
-      for (name, value) in report.metrics { fields.append("\"\(name)\": \(Self.number(value))") }
-      fields.append("\"seconds\": \(Self.number(Float(report.seconds)))")
-      fields.append("\"images\": \(report.images)")
-      json += "{" + fields.joined(separator: ", ") + "}\n"
+      json += Self.jsonLine(report) + "\n"
       let values = names.map { report.metrics[$0].map(Self.number) ?? "" }
       csv += ([String(report.epoch)] + values + [Self.number(Float(report.seconds)), String(Int(report.imagesPerSecond))])
         .joined(separator: ",") + "\n"
@@ -54,12 +50,21 @@ public final class RunLog {
     try AtomicFile.write(to: csvURL) { try $0.write(Array(csv.utf8)) }
   }
 
+  /// One epoch's line of `log.jsonl` (without the newline).
+  static func jsonLine(_ report: EpochReport) -> String {
+    var fields = ["\"epoch\": \(report.epoch)"]
+    for (name, value) in report.metrics { fields.append("\"\(name)\": \(Self.number(value))") }
+    fields.append("\"seconds\": \(Self.number(Float(report.seconds)))")
+    fields.append("\"images\": \(report.images)")
+    return "{" + fields.joined(separator: ", ") + "}"
+  }
+
   /// JSON has no NaN or infinity; they are written as null.
   private static func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
 
   /// One line of `log.jsonl`, read with the library's strict JSON parser (key order kept, depth
   /// and size bounded); nil for a line that is not an epoch record. `null` reads back as NaN.
-  private static func parse(_ line: String) -> EpochReport? {
+  static func parse(_ line: String) -> EpochReport? {
     let bytes = Array(line.utf8)
     guard let value = try? bytes.withUnsafeBytes({ try HeaderJSON.parse($0) }),
       case .object(let members) = value

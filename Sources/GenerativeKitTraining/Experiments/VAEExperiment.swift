@@ -152,6 +152,13 @@ public final class VAEExperiment {
           + "was (only the epochs and the reporting may change): start a new run to train with other settings")
     }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
+    // The model's tensors have no prefix, so the strict check is done here: besides them, only
+    // the optimizer's state and the random generators belong in the file.
+    let modelNames = Set(model.namedParameters.map(\.name))
+    if let extra = checkpoint.names.first(where: { !modelNames.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix("rng.") }) {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "tensor '\(extra)' is not a parameter or buffer of the VAE, nor optimizer or random state")
+    }
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
     if options.dynamicBinarization == true { binarizer = try checkpoint.randomGenerator(named: "rng.binarize") }
@@ -188,8 +195,8 @@ public final class VAEExperiment {
         progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
                          + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
       },
-      checkpointsWritten: { [unowned self] epoch in
-        try RunCheckpoint.save(try checkpoint(), epoch: epoch, of: options.epochs, saveEvery: options.saveEvery,
+      checkpointsWritten: { [unowned self] report in
+        try RunCheckpoint.save(try checkpoint(), report: report, of: options.epochs, saveEvery: options.saveEvery,
                                in: checkpointDirectory)
       },
       filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })

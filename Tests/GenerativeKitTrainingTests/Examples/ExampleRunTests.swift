@@ -18,7 +18,7 @@ struct ExampleRunTests {
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("gk-example-\(UUID().uuidString).txt")
-    FileManager.default.createFile(atPath: output.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: output) }
     let handle = try FileHandle(forWritingTo: output)
     process.standardOutput = handle

@@ -59,6 +59,8 @@ struct HostileArgumentTests {
     Case(executable: "gan-vs-vae", arguments: ["--quick", "--presets"], mentions: "--presets"),
     Case(executable: "gan-vs-vae", arguments: ["--data-dir", "/nonexistent/generativekit-data"], mentions: "--data-dir"),
     Case(executable: "gk-bench", arguments: ["--threads", "2147483648"], mentions: "--threads"),
+    Case(executable: "faces-gan", arguments: ["--image-size", "32"], mentions: "--image-size"),
+    Case(executable: "faces-vae", arguments: ["--color"], mentions: "--color"),
     Case(executable: "gk-bench", arguments: ["--threads", "100000"], mentions: "--threads"),
   ]
 

@@ -178,4 +178,20 @@ struct RunFolderTests {
     #expect(RunFolder.isTopLevelRunFile("test-nll-k5000.csv") && RunFolder.isTopLevelRunFile("log.jsonl"))
     #expect(!RunFolder.isTopLevelRunFile("test-nll-k.csv") && !RunFolder.isTopLevelRunFile("thesis.txt"))
   }
+
+  @Test("A process killed between the checkpoint and its log line: the resume restores the line from the checkpoint")
+  func logLineRestored() throws {
+    let folder = try TestData.temporaryDirectory("run-folder-log-gap")
+    try Self.experiment(epochs: 2, in: folder).run(progress: Self.silent)
+    let logURL = folder.appendingPathComponent("log.jsonl")
+    let lines = try String(contentsOf: logURL, encoding: .utf8).split(separator: "\n").map(String.init)
+    try #require(lines.count == 2)
+    try (lines[0] + "\n").write(to: logURL, atomically: true, encoding: .utf8)  // epoch 2's line never written
+
+    let resumed = try Self.experiment(epochs: 3, in: folder)
+    try resumed.resume(from: folder.appendingPathComponent("checkpoints/latest.safetensors"))
+    try resumed.run(progress: Self.silent)
+    let after = try String(contentsOf: logURL, encoding: .utf8).split(separator: "\n").map(String.init)
+    #expect(after.count == 3 && after[1] == lines[1], "\(after)")
+  }
 }

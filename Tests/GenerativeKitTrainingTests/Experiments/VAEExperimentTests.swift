@@ -116,4 +116,19 @@ struct VAEExperimentTests {
     #expect(throws: GenerativeKitError.self) { try ConvolutionalVAE.mnist(latentDimension: 3, seed: 5).manifold(side: 3) }
     #expect(throws: GenerativeKitError.self) { try model.interpolate(from: start, to: Tensor(shape: [3]), steps: 4) }
   }
+
+  @Test("A resume refuses a checkpoint holding a tensor that belongs to no part of the VAE, naming it")
+  func resumeRefusesExtraTensor() throws {
+    let folder = try TestData.temporaryDirectory("vae-extra-tensor")
+    let experiment = try VAEExperiment(options: Self.options(epochs: 1), dataSet: Self.squares(count: 32, seed: 1), outputDirectory: folder)
+    try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    var checkpoint = try Checkpoint(contentsOf: experiment.latestCheckpointURL)
+    checkpoint.set(Tensor(shape: [2], scalars: [1, 2]), named: "encoder.99.weight")
+    let tampered = folder.appendingPathComponent("tampered.safetensors")
+    try checkpoint.save(to: tampered)
+    let resumed = try VAEExperiment(options: Self.options(epochs: 2), dataSet: Self.squares(count: 32, seed: 1),
+                                    outputDirectory: try TestData.temporaryDirectory("vae-extra-tensor-resume"))
+    let error = #expect(throws: GenerativeKitError.self) { try resumed.resume(from: tampered) }
+    #expect("\(error!)".contains("encoder.99.weight") && "\(error!)".contains("tampered.safetensors"), "\(error!)")
+  }
 }
