@@ -12,6 +12,7 @@ public enum DistributedRun {
   /// Joins the MPI job and returns the data-parallel backend for the experiment.
   public static func start() throws -> DataParallel {
     let parallel = DataParallel(communicator: try .world())
+    announceTermination(rank: parallel.rank, processes: parallel.processCount)
     if parallel.rank != 0 {
       fflush(nil)
       _ = freopen("/dev/null", "w", stdout)
@@ -29,4 +30,24 @@ public enum DistributedRun {
           + "\((counters.seconds * 1000).rounded() / 1000) s inside them")
     parallel.communicator.finalize()
   }
+
+  /// When `mpirun` ends the job because another process died or failed, it sends the others
+  /// SIGTERM: each then says so on standard error before it exits, instead of vanishing.
+  static func announceTermination(rank: Int, processes: Int) {
+    let program = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "training"
+    let text = "\(program): rank \(rank) of \(processes) stopped: the MPI job is ending because another of its "
+      + "processes failed or was stopped; continue with --resume OUTPUT/checkpoints/latest.safetensors (on any number of processes)\n"
+    let bytes = Array(text.utf8)
+    let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+    buffer.initialize(from: bytes, count: bytes.count)
+    terminationMessage = (UnsafeRawPointer(buffer), bytes.count)
+    signal(SIGTERM) { _ in
+      // Only async-signal-safe calls here: write(2) of a prepared buffer, then _exit.
+      if let (message, count) = terminationMessage { _ = write(2, message, count) }
+      _exit(143)
+    }
+  }
 }
+
+/// The message ``DistributedRun/announceTermination(rank:processes:)`` prepares for its handler.
+nonisolated(unsafe) private var terminationMessage: (UnsafeRawPointer, Int)?

@@ -76,6 +76,68 @@ struct DataParallelTests {
     }
   }
 
+  @Test("A rank killed mid-run ends the job within seconds, the survivor says why, and the last checkpoint resumes on one process")
+  func killedRank() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("generativekit-mpi-kill-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("run").path
+    let common = ["--limit", "256", "--batch-size", "32", "--width", "8", "--noise-dimension", "16", "--threads", "1"]
+    let mpirun = try #require(["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) })
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: mpirun)
+    process.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2",
+                         Self.binaries.appendingPathComponent("mnist-gan").path, "--distributed", "--epochs", "10000",
+                         "--output", output] + common
+    var environment = ProcessInfo.processInfo.environment
+    environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
+    process.environment = environment
+    let log = folder.appendingPathComponent("mpirun.txt")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    defer { if process.isRunning { process.terminate() } }
+
+    // Wait for the first epoch's checkpoint, then kill one of the two training processes.
+    let latest = output + "/checkpoints/latest.safetensors"
+    let started = Date()
+    while !FileManager.default.fileExists(atPath: latest) && process.isRunning && Date().timeIntervalSince(started) < 120 {
+      usleep(50_000)
+    }
+    try #require(FileManager.default.fileExists(atPath: latest), "no checkpoint: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+    let ranks = Self.processes(withArgument: output, executable: "mnist-gan")
+    try #require(ranks.count == 2, "found training processes \(ranks)")
+    kill(ranks[1], SIGKILL)
+    let killed = Date()
+    while process.isRunning && Date().timeIntervalSince(killed) < 30 { usleep(20_000) }
+    let seconds = Date().timeIntervalSince(killed)
+    #expect(!process.isRunning, "the job still ran 30 s after a rank was killed")
+    process.waitUntilExit()
+    try handle.close()
+    let text = try String(contentsOf: log, encoding: .utf8)
+    #expect(process.terminationStatus != 0)
+    #expect(seconds < 10, "the job took \(seconds) s to end")
+    #expect(text.contains("stopped: the MPI job is ending"), "the surviving rank said nothing: \(text.suffix(600))")
+
+    let epoch = try #require(try Checkpoint(contentsOf: URL(fileURLWithPath: latest)).epoch)
+    let resumed = try Self.run("mnist-gan", ["--resume", latest, "--epochs", String(epoch + 1), "--output", output] + common)
+    #expect(resumed.status == 0, "\(resumed.text)")
+    #expect(try Checkpoint(contentsOf: URL(fileURLWithPath: latest)).epoch == epoch + 1)
+  }
+
+  /// The process ids of `executable` processes whose command line holds `argument`, read from /proc.
+  static func processes(withArgument argument: String, executable: String) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> pid_t? in
+      guard let pid = pid_t(name), let data = FileManager.default.contents(atPath: "/proc/\(name)/cmdline") else { return nil }
+      let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      guard let first = arguments.first, first.hasSuffix("/" + executable), arguments.contains(argument) else { return nil }
+      return pid
+    }.sorted()
+  }
+
   /// The directory `swift build` put this test bundle and the executables in.
   static var binaries: URL { URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent() }
 
