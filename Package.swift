@@ -147,6 +147,7 @@ let package = Package(
       name: "gan-vs-vae",
       dependencies: [
         "GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining", "ExampleSupport",
+        "DistributedSupport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Apps/gan-vs-vae"

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-bash scripts/setup.sh
+bash scripts/setup.sh --distributed  # gan-vs-vae links Open MPI for its --distributed mode
 export GENERATIVEKIT_DATA="${GENERATIVEKIT_DATA:-$(cd .. && pwd)/shared/data}"
 swift build -c release --product gan-vs-vae
 "$(swift build -c release --show-bin-path)/gan-vs-vae" --quick --output output/gan-vs-vae-quick "$@"

@@ -16,11 +16,15 @@ struct FacesComparison {
   /// ``DataSetName/freyFaces`` or ``DataSetName/olivettiFaces``.
   let dataSet: DataSetName
   let progress: (Int) -> ProgressReporter
+  /// Several processes training the models together (`--distributed`); process 0 measures them.
+  var parallelism: (any DataParallelism)? = nil
 
   /// Model folders and figure names start with this (`faces` for Frey, as before Olivetti came).
   private var prefix: String { dataSet == .freyFaces ? "faces" : dataSet.rawValue }
 
-  func run() throws -> ComparisonReport.Section {
+  /// Trains (or resumes) both models, then measures them; nil on the processes of a data-parallel
+  /// job other than process 0, which only train.
+  func run() throws -> ComparisonReport.Section? {
     let faces = try ImageDataSet.load(dataSet, split: .train, pixelRange: .unit, directory: dataDirectory)
     let (height, width) = (faces.imageShape[1], faces.imageShape[2])
     let name = dataSet == .freyFaces ? "Frey faces" : "Olivetti faces"
@@ -42,7 +46,8 @@ struct FacesComparison {
     let ganCost = try trainOrResume(
       gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
       parameters: gan.generator.parameterCount + gan.discriminator.parameterCount,
-      label: "\(name) GAN: \(ganOptions.epochs) epochs on \(faces.count) faces", progress: progress)
+      label: "\(name) GAN: \(ganOptions.epochs) epochs on \(faces.count) faces", parallelism: parallelism,
+      progress: progress)
 
     var vaeOptions = VAEOptions()
     (vaeOptions.imageHeight, vaeOptions.imageWidth) = (height, width)
@@ -56,7 +61,9 @@ struct FacesComparison {
     let vaeCost = try trainOrResume(
       vae, latest: vae.latestCheckpointURL, folder: vae.outputDirectory, epochs: vaeOptions.epochs,
       parameters: vae.model.parameterCount,
-      label: "\(name) VAE: \(vaeOptions.epochs) epochs on \(faces.count) faces", progress: progress)
+      label: "\(name) VAE: \(vaeOptions.epochs) epochs on \(faces.count) faces", parallelism: parallelism,
+      progress: progress)
+    guard let ganCost, let vaeCost else { return nil }
 
     let count = faces.count
     let faceImages = faces.images

@@ -15,14 +15,15 @@ struct MNISTComparison {
   /// A trained classifier to use; otherwise the report folder's, trained on first use.
   let classifierURL: URL?
   let progress: (Int) -> ProgressReporter
+  /// Several processes training the models together (`--distributed`); process 0 measures them.
+  var parallelism: (any DataParallelism)? = nil
 
-  func run() throws -> ComparisonReport.Section {
+  /// Trains (or resumes) both models, then measures them; nil on the processes of a data-parallel
+  /// job other than process 0, which only train.
+  func run() throws -> ComparisonReport.Section? {
     let train = try ImageDataSet.load(.mnist, split: .train, pixelRange: .unit, directory: dataDirectory)
     let test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDirectory)
     let trainingSet = settings.mnistLimit.map { train.prefix($0) } ?? train
-    let classifier = try loadOrTrainClassifier(train: train, test: test)
-    let accuracy = try classifier.accuracy(on: test)
-    print("classifier: \(Format.number(100 * accuracy)) % test accuracy")
 
     // GAN
     var ganOptions = GANOptions(preset: settings.ganPreset)
@@ -39,7 +40,8 @@ struct MNISTComparison {
     let ganCost = try trainOrResume(
       gan, latest: gan.latestCheckpointURL, folder: gan.outputDirectory, epochs: ganOptions.epochs,
       parameters: gan.generator.parameterCount + gan.discriminator.parameterCount,
-      label: "MNIST GAN: \(ganOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
+      label: "MNIST GAN: \(ganOptions.epochs) epochs on \(trainingSet.count) images", parallelism: parallelism,
+      progress: progress)
 
     // VAE
     var vaeOptions = VAEOptions(preset: settings.vaePreset)
@@ -54,7 +56,12 @@ struct MNISTComparison {
     let vaeCost = try trainOrResume(
       vae, latest: vae.latestCheckpointURL, folder: vae.outputDirectory, epochs: vaeOptions.epochs,
       parameters: vae.model.parameterCount,
-      label: "MNIST VAE: \(vaeOptions.epochs) epochs on \(trainingSet.count) images", progress: progress)
+      label: "MNIST VAE: \(vaeOptions.epochs) epochs on \(trainingSet.count) images", parallelism: parallelism,
+      progress: progress)
+    guard let ganCost, let vaeCost else { return nil }
+    let classifier = try loadOrTrainClassifier(train: train, test: test)
+    let accuracy = try classifier.accuracy(on: test)
+    print("classifier: \(Format.number(100 * accuracy)) % test accuracy")
 
     // Samples and features
     print("measuring: \(settings.sampleCount) samples per model against \(settings.testCount) test digits")
@@ -181,7 +188,8 @@ struct MNISTComparison {
           note: "\(ganCost.epochs) and \(vaeCost.epochs) epochs on \(Format.count(trainingSet.count)) images",
           measured: Measured(gan: ganCost.seconds, vae: vaeCost.seconds, lowerIsBetter: nil, digits: 1)),
       Row(metric: "training speed (img/s)", gan: Format.number(ganCost.imagesPerSecond, digits: 0),
-          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) threads",
+          vae: Format.number(vaeCost.imagesPerSecond, digits: 0), note: "\(Threading.threadCount) thread\(Threading.threadCount == 1 ? "" : "s")"
+            + (parallelism.map { " in each of \($0.processCount) data-parallel processes" } ?? ""),
           measured: Measured(gan: ganCost.imagesPerSecond, vae: vaeCost.imagesPerSecond, lowerIsBetter: nil, digits: 0)),
       Row(metric: "parameters", gan: Format.count(ganCost.parameters), vae: Format.count(vaeCost.parameters),
           note: "GAN: generator + discriminator; VAE: encoder + decoder"),
@@ -227,15 +235,20 @@ struct MNISTComparison {
 
 /// Resumes `experiment` from `latest` when a previous report run left a checkpoint there, trains it
 /// to the end, and returns what its training cost (from the run log, so resumed epochs count).
+/// With `parallelism`, every process trains its shards; only process 0 reads the log (the others
+/// return nil).
 func trainOrResume(
   _ experiment: some TrainingExperiment, latest: URL, folder: URL, epochs: Int, parameters: Int, label: String,
-  progress: (Int) -> ProgressReporter
-) throws -> TrainingCost {
+  parallelism: (any DataParallelism)? = nil, progress: (Int) -> ProgressReporter
+) throws -> TrainingCost? {
   if FileManager.default.fileExists(atPath: latest.path) {
     print("resuming from \(latest.path)")
     try experiment.resume(from: latest)
   }
   print(label)
-  try experiment.run(progress: progress(epochs))
+  experiment.parallelism = parallelism
+  let writesFiles = parallelism?.writesFiles ?? true
+  try experiment.run(progress: writesFiles ? progress(epochs) : ProgressReporter(style: .silent, totalEpochs: epochs))
+  guard writesFiles else { return nil }
   return TrainingCost(log: try RunLog(directory: folder, keepingEpochsThrough: experiment.epoch), parameters: parameters)
 }

@@ -127,6 +127,16 @@ struct DataParallelTests {
     #expect(try Checkpoint(contentsOf: URL(fileURLWithPath: latest)).epoch == epoch + 1)
   }
 
+  @Test("A global batch that ends in one image (65 = 2 x 32 + 1) trains on 2 ranks: the lone image is left out, as on one process")
+  func lastBatchOfOneOnTwoRanks() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("generativekit-mpi-last-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let common = ["--limit", "65", "--batch-size", "32", "--width", "8", "--noise-dimension", "16", "--threads", "1", "--epochs", "1"]
+    let two = try Self.mpirun(processes: 2, program: "mnist-gan", ["--distributed", "--output", folder.appendingPathComponent("two").path] + common)
+    #expect(two.status == 0, "\(two.text)")
+    #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("two/checkpoints/latest.safetensors").path))
+  }
+
   /// The process ids of `executable` processes whose command line holds `argument`, read from /proc.
   static func processes(withArgument argument: String, executable: String) -> [pid_t] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

@@ -104,6 +104,34 @@ struct ExampleRunTests {
     let result = try Self.run("sample", [poisoned.path, "--count", "16", "--output", samplesFolder, "--threads", "1"])
     #expect(result.status != 0 && result.text.contains("generator.0.weight") && result.text.contains("finite"), "\(result.text.suffix(400))")
     #expect(!FileManager.default.fileExists(atPath: samplesFolder + "/samples.npy"))
+
+    // Finite but huge weights: the samples are not finite, and sample says so instead of writing them.
+    checkpoint.set(Tensor(shape: weight.shape, repeating: 1e38), named: "generator.0.weight")
+    let huge = folder.appendingPathComponent("huge.safetensors")
+    try checkpoint.save(to: huge)
+    let hugeResult = try Self.run("sample", [huge.path, "--count", "16", "--output", samplesFolder, "--threads", "1"])
+    #expect(hugeResult.status != 0 && hugeResult.text.contains("too large"), "\(hugeResult.text.suffix(400))")
+    #expect(!FileManager.default.fileExists(atPath: samplesFolder + "/samples.npy"))
+  }
+
+  @Test("A damaged MNIST test file is an error naming it, not 'MNIST not found'")
+  func damagedTestFileNamed() throws {
+    let folder = try TestData.temporaryDirectory("example-damaged-mnist")
+    let output = folder.appendingPathComponent("run").path
+    let trained = try Self.run(
+      "mnist-vae", ["--limit", "64", "--epochs", "1", "--no-test", "--threads", "1", "--data-dir", Self.mnist, "--output", output])
+    try #require(trained.status == 0, "\(trained.text)")
+    let data = folder.appendingPathComponent("mnist")
+    try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+    for name in ["t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"] {
+      try FileManager.default.copyItem(atPath: Self.mnist + "/" + name, toPath: data.appendingPathComponent(name).path)
+    }
+    try Data(repeating: 0x1F, count: 4_000).write(to: data.appendingPathComponent("t10k-images-idx3-ubyte.gz"))
+    let result = try Self.run(
+      "sample", [output + "/checkpoints/latest.safetensors", "--count", "16", "--data-dir", data.path,
+                 "--output", folder.appendingPathComponent("samples").path, "--threads", "1"])
+    #expect(!result.signalled && result.status != 0 && result.text.contains("t10k-images-idx3-ubyte.gz"), "\(result.text.suffix(600))")
+    #expect(!result.text.contains("not found"), "\(result.text.suffix(600))")
   }
 
   @Test("sample refuses a .npy of samples with a NaN pixel, naming the file")
