@@ -17,5 +17,7 @@ static inline void *gk_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline int gk_mpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int gk_mpi_success(void) { return MPI_SUCCESS; }
 static inline MPI_Errhandler gk_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline MPI_Request gk_mpi_request_null(void) { return MPI_REQUEST_NULL; }
+static inline MPI_Status *gk_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
 #endif

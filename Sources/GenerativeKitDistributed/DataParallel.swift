@@ -3,18 +3,65 @@ import GenerativeKit
 /// Averages gradients across the processes of an MPI job: Horovod's and DistributedDataParallel's
 /// recipe. The gradients are scaled by the process's share of the global batch and packed into a
 /// few flat buffers (buckets of at most ``bucketElements`` floats, "tensor fusion"), each summed
-/// with one allreduce, instead of one call per tensor.
+/// with one allreduce, instead of one call per tensor. The trainers start buckets while their
+/// backward pass still runs (``startSynchronizing(_:weight:)``, non-blocking allreduces that MPI
+/// moves along between layers) and wait only for what is still in flight at the end.
 public final class MPIGradientAverager: GradientSynchronizer {
   /// The communicator the sums go through.
   public let communicator: MPICommunicator
   /// The most floats one allreduce carries (default 4 Mi, 16 MB).
   public var bucketElements: Int
+  /// Whether sums started during the backward pass run while it goes on (the default); false
+  /// waits for each one where it starts, to measure what the overlap saves.
+  public var overlapsBackward = true
   private var bucket: [Float] = []
 
   /// An averager over `communicator`'s processes.
   public init(communicator: MPICommunicator, bucketElements: Int = 4 << 20) {
     self.communicator = communicator
     self.bucketElements = max(1, bucketElements)
+  }
+
+  /// Buckets started by ``startSynchronizing(_:weight:)`` and not yet finished, in start order.
+  private var pending: [(buffer: UnsafeMutableBufferPointer<Float>, members: [Parameter], reduction: PendingReduction)] = []
+  /// Buffers of earlier steps' buckets, reused by position (a step starts the same buckets each time).
+  private var spareBuffers: [UnsafeMutableBufferPointer<Float>] = []
+
+  // Pending buckets live in these buffers too.
+  deinit { for buffer in spareBuffers { buffer.deallocate() } }
+
+  /// Packs the gradients of `parameters` (scaled by `weight`) into a buffer and starts their sum
+  /// across the processes without waiting (a non-blocking allreduce).
+  public func startSynchronizing(_ parameters: [Parameter], weight: Float) throws {
+    guard overlapsBackward else { return try synchronize(parameters, weight: weight) }
+    let members = parameters.filter(\.isTrainable)
+    let count = members.reduce(0) { $0 + $1.gradient.count }
+    guard count > 0 else { return }
+    let position = pending.count
+    if position < spareBuffers.count, spareBuffers[position].count < count {
+      spareBuffers[position].deallocate()
+      spareBuffers[position] = .allocate(capacity: count)
+    } else if position >= spareBuffers.count {
+      spareBuffers.append(.allocate(capacity: count))
+    }
+    let buffer = UnsafeMutableBufferPointer(rebasing: spareBuffers[position][0..<count])
+    FlatTensors.gather(members.map(\.gradient), scaledBy: weight, into: buffer)
+    let reduction = try communicator.startAllreduceSum(buffer.baseAddress!, count: count)
+    pending.append((buffer, members, reduction))
+  }
+
+  /// Lets MPI move the started sums along.
+  public func progressSynchronizing() throws {
+    for bucket in pending where !bucket.reduction.isComplete { try communicator.poll(bucket.reduction) }
+  }
+
+  /// Waits for every started sum and writes it into the gradients.
+  public func finishSynchronizing() throws {
+    defer { pending.removeAll() }
+    for bucket in pending {
+      try communicator.wait(bucket.reduction)
+      FlatTensors.scatter(bucket.buffer, into: bucket.members, \.gradient)
+    }
   }
 
   public func synchronize(_ parameters: [Parameter], weight: Float) throws {

@@ -118,6 +118,38 @@ public final class MPICommunicator: @unchecked Sendable {
     if finalized == 0 { MPI_Finalize() }
   }
 
+  /// Starts summing `count` floats at `buffer` across the processes, in place, and returns at once
+  /// (a non-blocking allreduce): the buffer must stay alive and untouched until ``wait(_:)``.
+  /// Every process starts the same reductions in the same order.
+  public func startAllreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws -> PendingReduction {
+    var request = gk_mpi_request_null()
+    try timed(bytes: count * MemoryLayout<Float>.size) {
+      MPI_Iallreduce(gk_mpi_in_place(), buffer, Int32(count), gk_mpi_float(), gk_mpi_sum(), world, &request)
+    }
+    return PendingReduction(request: request)
+  }
+
+  /// Lets MPI move pending reductions along (Open MPI progresses them only inside MPI calls);
+  /// returns whether `pending` is complete.
+  @discardableResult
+  public func poll(_ pending: PendingReduction) throws -> Bool {
+    guard !pending.isComplete else { return true }
+    var done: Int32 = 0
+    let status = MPI_Test(&pending.request, &done, gk_mpi_status_ignore())
+    guard status == gk_mpi_success() else {
+      throw GenerativeKitError.invalidArgument("MPI: a pending reduction failed with code \(status) on rank \(rank)")
+    }
+    if done != 0 { pending.isComplete = true }
+    return pending.isComplete
+  }
+
+  /// Waits until `pending` is complete; the time spent waiting counts in ``statistics``.
+  public func wait(_ pending: PendingReduction) throws {
+    guard !pending.isComplete else { return }
+    try timed(bytes: 0, countsCall: false) { MPI_Wait(&pending.request, gk_mpi_status_ignore()) }
+    pending.isComplete = true
+  }
+
   /// Stops every process of the job with `message` (from any one process).
   public func abort(_ message: String) -> Never {
     print("rank \(rank): \(message)")
@@ -125,12 +157,12 @@ public final class MPICommunicator: @unchecked Sendable {
     fatalError(message)
   }
 
-  private func timed(bytes: Int, _ operation: () -> Int32) throws {
+  private func timed(bytes: Int, countsCall: Bool = true, _ operation: () -> Int32) throws {
     let start = monotonicSeconds()
     let status = operation()
     let seconds = monotonicSeconds() - start
     counters.withLock {
-      $0.calls += 1
+      if countsCall { $0.calls += 1 }
       $0.bytes += bytes
       $0.seconds += seconds
     }
@@ -149,4 +181,13 @@ public struct CommunicationCounters: Sendable, Equatable {
   public var bytes = 0
   /// Seconds spent inside them, waiting for slower processes included.
   public var seconds = 0.0
+}
+
+/// A reduction started by ``MPICommunicator/startAllreduceSum(_:count:)`` and not yet waited for.
+public final class PendingReduction {
+  fileprivate var request: MPI_Request?
+  /// Whether MPI has finished it.
+  public fileprivate(set) var isComplete = false
+
+  fileprivate init(request: MPI_Request?) { self.request = request }
 }

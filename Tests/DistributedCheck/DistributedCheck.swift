@@ -2,7 +2,7 @@
 //
 //     mpirun -np 2 gk-distributed-check gan|vae|batchnorm [--steps K] [--global-batch G] [--output DIR]
 //                                       [--width W] [--noise-dimension Z] [--leaky-slope S]
-//                                       [--tolerance T] [--perturb-ulp] [--sgd] [--verbose]
+//                                       [--tolerance T] [--perturb-ulp] [--no-overlap] [--sgd] [--verbose]
 //
 // Every rank trains two copies of the same model from the same seed: one alone on every whole
 // global batch (the single-process reference, no MPI), one data-parallel on its shard. At the end
@@ -19,6 +19,7 @@
 // docs/DISTRIBUTED.md, "Equal to one process"). --perturb-ulp is the control experiment: it moves
 // every trainable weight of the data-parallel copy by one unit in the last place after the
 // broadcast, so that with -np 1 the report tells how far one process drifts from a last-bit change.
+// --no-overlap waits for each gradient sum where it starts instead of during the backward pass.
 import Foundation
 import GenerativeKit
 import GenerativeKitDistributed
@@ -52,6 +53,7 @@ struct DistributedCheck {
     let communicator = try MPICommunicator.world()
     defer { communicator.finalize() }
     let parallel = DataParallel(communicator: communicator)
+    parallel.gradients.overlapsBackward = !arguments.contains("--no-overlap")
     let report: Report
     switch mode {
     case "gan":
@@ -68,7 +70,8 @@ struct DistributedCheck {
     print(
       "rank \(communicator.rank)/\(communicator.size) \(mode): largest relative difference \(report.worst) (\(report.worstName)), "
         + "largest absolute \(report.worstAbsolute); \(counters.calls) collective calls, \(counters.bytes) bytes, "
-        + "\(String(format: "%.4f", counters.seconds)) s" + (steps > 0 && mode != "batchnorm" ? " over \(steps) steps" : ""))
+        + "\(String(format: "%.4f", counters.seconds)) s" + (steps > 0 && mode != "batchnorm" ? " over \(steps) steps" : "")
+        + (mode == "gan" && steps > 1 ? String(format: "; data-parallel steps 2-%d: %.1f ms each", steps, 1000 * distributedSeconds / Double(steps - 1)) : ""))
     guard report.worst <= tolerance else {
       fail("rank \(communicator.rank): \(report.worstName) differs by \(report.worst) (relative), more than \(tolerance)")
     }
@@ -102,6 +105,9 @@ struct DistributedCheck {
     let values = (0..<(count * channels * side * side)).map { _ in random.nextUniform() }
     return Tensor(shape: [count, channels, side, side], scalars: values.map { unit ? $0 : 2 * $0 - 1 })
   }
+
+  /// Wall time of the data-parallel GAN steps after the first (for --no-overlap comparisons).
+  nonisolated(unsafe) static var distributedSeconds = 0.0
 
   /// The report's DCGAN at a chosen size and LeakyReLU slope.
   struct GANShape {
@@ -147,7 +153,9 @@ struct DistributedCheck {
       let batch = images(count: globalBatch, seed: 1_000 + UInt64(step), unit: false)
       try reference.step(realImages: batch)
       let shard = try parallel.shard(globalCount: globalBatch)
+      let start = monotonicSeconds()
       try distributed.step(realImages: batch.rows(of: shard), shard: shard)
+      if step > 0 { distributedSeconds += monotonicSeconds() - start }  // the first step warms up
     }
     var report = Report()
     for (a, b) in zip(

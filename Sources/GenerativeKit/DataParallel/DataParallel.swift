@@ -67,6 +67,30 @@ public protocol GradientSynchronizer: AnyObject {
   /// `weight` is this process's ``BatchShard/fraction``, so that the sum is the gradient of the
   /// global batch's mean loss. Every process passes the same parameters in the same order.
   func synchronize(_ parameters: [Parameter], weight: Float) throws
+
+  /// Starts the same for parameters whose gradients are final while the backward pass goes on;
+  /// it may return before the gradients are averaged. ``finishSynchronizing()`` completes every
+  /// start. The default averages at once.
+  func startSynchronizing(_ parameters: [Parameter], weight: Float) throws
+
+  /// Gives started averages a chance to move on (between layers of the backward pass).
+  func progressSynchronizing() throws
+
+  /// Waits until every started average is in its parameters' gradients.
+  func finishSynchronizing() throws
+}
+
+extension GradientSynchronizer {
+  /// Averages at once (``synchronize(_:weight:)``): a synchronizer that cannot overlap.
+  public func startSynchronizing(_ parameters: [Parameter], weight: Float) throws {
+    try synchronize(parameters, weight: weight)
+  }
+
+  /// Nothing to move along.
+  public func progressSynchronizing() throws {}
+
+  /// Nothing in flight.
+  public func finishSynchronizing() throws {}
 }
 
 extension Tensor {

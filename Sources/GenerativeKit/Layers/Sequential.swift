@@ -23,6 +23,11 @@ public final class Sequential: Layer, Model {
   /// Turns per-layer timing on (off by default; timing costs two clock reads per layer).
   public var isProfiling = false
 
+  /// Called during a backward pass as soon as a layer's backward is done (its parameter gradients
+  /// are final), with the layer's index, from the last layer down: where data-parallel training
+  /// starts averaging those gradients while the layers below still compute.
+  public var layerBackwardFinished: ((_ index: Int) throws -> Void)?
+
   /// Clears the accumulated per-layer times.
   public func resetProfile() {
     forwardSeconds = Array(repeating: 0, count: layers.count)
@@ -85,6 +90,7 @@ public final class Sequential: Layer, Model {
       defer { if isProfiling { backwardSeconds[current] += monotonicSeconds() - start } }
       if index == bottom && parametersOnlyAtBottom {
         try Self.locate(index, layer) { try layer.backwardParametersOnly(gradient) }
+        try layerBackwardFinished?(index)
         return nil
       }
       if index - 1 >= bottom, let fusing = layer as? any ActivationFusingLayer,
@@ -92,9 +98,12 @@ public final class Sequential: Layer, Model {
         gradient = try Self.locate(index, layer) {
           try fusing.backward(gradient, throughPrecedingActivation: derivative)
         }
+        try layerBackwardFinished?(index)
+        try layerBackwardFinished?(index - 1)
         index -= 2
       } else {
         gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
+        try layerBackwardFinished?(index)
         index -= 1
       }
     }

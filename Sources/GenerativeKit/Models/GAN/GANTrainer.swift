@@ -143,17 +143,21 @@ public final class GANTrainer {
     try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
     let lossG = try generatorLoss.evaluate(fakeLogits: fakeLogits)
+    // Data-parallel: the discriminator's gradients are final now and travel while the generator's
+    // backward pass runs; each generator layer's leave as soon as its backward is done.
+    let overlap = gradientSynchronizer.map { GradientOverlap(synchronizer: $0, weight: shard?.fraction ?? 1) }
+    try overlap?.start(discriminatorOptimizer.parameters)
     discriminator.setRequiresGradient(false)
     defer { discriminator.setRequiresGradient(true) }
-    try generator.backwardParametersOnly(try discriminator.backward(lossG.gradient))
+    let inputGradient = try discriminator.backward(lossG.gradient)
+    if let overlap {
+      try overlap.reportingLayers(of: self.generator) { try generator.backwardParametersOnly(inputGradient) }
+    } else {
+      try generator.backwardParametersOnly(inputGradient)
+    }
     discriminator.releaseBackwardState()
     generator.releaseBackwardState()
-
-    if let gradientSynchronizer {
-      // One call for both networks: fewer, larger messages.
-      try gradientSynchronizer.synchronize(
-        discriminatorOptimizer.parameters + generatorOptimizer.parameters, weight: shard?.fraction ?? 1)
-    }
+    try overlap?.finish(discriminatorOptimizer.parameters + generatorOptimizer.parameters)
     discriminatorOptimizer.step()
     generatorOptimizer.step()
     return GANStepMetrics(
