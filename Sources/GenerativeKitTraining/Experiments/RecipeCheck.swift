@@ -5,16 +5,22 @@ enum RecipeCheck {
   static let reportingFields: Set<String> = ["epochs", "logEvery", "saveEvery", "sampleEvery", "sampleCount"]
   /// Fields that may go from absent in the checkpoint to present now, not the other way.
   static let addableFields: Set<String> = ["generatorAverageDecay"]
+  /// What an absent optional means for fields whose absence is a value.
+  static let absentMeans: [String: String] = ["dynamicBinarization": "false", "discriminator": "report"]
 
   /// The first recipe field where `stored` (a checkpoint's options) and `current` differ, as
   /// "name: stored vs current"; nil when the recipes agree.
   static func difference<Options>(stored: Options, current: Options) -> String? {
+    func value(_ label: String, _ field: Any) -> String {
+      let text = describe(field)
+      return text == "none" ? absentMeans[label] ?? text : text
+    }
     let currentFields = Dictionary(
-      Mirror(reflecting: current).children.compactMap { child in child.label.map { ($0, describe(child.value)) } },
+      Mirror(reflecting: current).children.compactMap { child in child.label.map { ($0, value($0, child.value)) } },
       uniquingKeysWith: { first, _ in first })
     for child in Mirror(reflecting: stored).children {
       guard let label = child.label, !reportingFields.contains(label) else { continue }
-      let storedValue = describe(child.value)
+      let storedValue = value(label, child.value)
       if addableFields.contains(label), storedValue == "none" { continue }
       if let currentValue = currentFields[label], currentValue != storedValue {
         return "\(label) \(storedValue) in the checkpoint, \(currentValue) now"
