@@ -61,9 +61,15 @@ public struct ResumedOptions<Options: Decodable> {
     options = result
   }
 
-  /// The options stored in the checkpoint at `path`.
-  public static func stored(in path: String) throws -> Options {
-    try Checkpoint(contentsOf: URL(fileURLWithPath: path)).configuration(Options.self)
+  /// The options stored in the checkpoint at `path`, which a run of kind `format` must have written.
+  public static func stored(in path: String, format: String) throws -> Options {
+    let checkpoint = try Checkpoint(contentsOf: URL(fileURLWithPath: path))
+    guard checkpoint.metadata["format"] == format else {
+      throw GenerativeKitError.file(
+        path: path, reason: "not a checkpoint of this kind of run (metadata format is "
+          + "\(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+    }
+    return try checkpoint.configuration(Options.self)
   }
 
   /// Whether `flag` (a long option) is among `arguments`, as `--flag value` or `--flag=value`.

@@ -83,8 +83,8 @@ struct FacesGAN: ParsableCommand {
       options.classes = conditional ? try data.conditionalClassCount() : nil
 
       if let resume = common.resume {
-        options = try ResumedOptions(
-          stored: try ResumedOptions.stored(in: resume), fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        let stored = try ResumedOptions<GANOptions>.stored(in: resume, format: GANExperiment.format)
+        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
       }
       let output = common.outputDirectory(default: "faces-gan")
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)

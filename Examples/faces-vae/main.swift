@@ -74,8 +74,8 @@ struct FacesVAE: ParsableCommand {
       options.classes = conditional ? try data.conditionalClassCount() : nil
 
       if let resume = common.resume {
-        options = try ResumedOptions(
-          stored: try ResumedOptions.stored(in: resume), fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        let stored = try ResumedOptions<VAEOptions>.stored(in: resume, format: VAEExperiment.format)
+        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
       }
       let output = common.outputDirectory(default: "faces-vae")
       let experiment = try VAEExperiment(options: options, dataSet: data, outputDirectory: output)

@@ -109,8 +109,8 @@ struct MNISTGAN: ParsableCommand {
       if let generatorAverage { options.generatorAverageDecay = generatorAverage > 0 ? generatorAverage : nil }
       options.discriminator = GANDiscriminator(rawValue: discriminator) == .batchNorm ? .batchNorm : nil
       if let resume = common.resume {
-        options = try ResumedOptions(
-          stored: try ResumedOptions.stored(in: resume), fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        let stored = try ResumedOptions<GANOptions>.stored(in: resume, format: GANExperiment.format)
+        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
       }
 
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)

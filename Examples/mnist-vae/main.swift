@@ -108,8 +108,8 @@ struct MNISTVAE: ParsableCommand {
       options.classes = conditional ? 10 : nil
 
       if let resume = common.resume {
-        options = try ResumedOptions(
-          stored: try ResumedOptions.stored(in: resume), fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        let stored = try ResumedOptions<VAEOptions>.stored(in: resume, format: VAEExperiment.format)
+        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
         if testNll != nil, options.reconstructionLoss != .bernoulli || options.classes != nil {
           throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder; the run in \(resume) is not one")
         }
