@@ -30,11 +30,14 @@ struct Explore: AsyncParsableCommand {
   @Option(help: "Folder with MNIST, for a VAE's test-digit reconstructions (default: $GENERATIVEKIT_DATA, then ~/.cache/generativekit).")
   var dataDir: String?
   @Option(parsing: .unconditional, help: "Threads for the GEMMs.") var threads = 2
+  @Option(parsing: .unconditional, help: "Seconds a connection may stay silent (an incomplete request, a client gone without closing) before it is closed.")
+  var idleTimeout = 30
 
   func validate() throws {
     try ArgumentChecks.check(port, "--port", in: 0...65_535)
     try ArgumentChecks.check(directions, "--directions", in: 1...64)
     try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
+    try ArgumentChecks.check(idleTimeout, "--idle-timeout", in: 1...3_600)
     try ArgumentChecks.checkNotEmpty(host, "--host")
     if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
   }
@@ -63,9 +66,9 @@ struct Explore: AsyncParsableCommand {
     let host = self.host
     let app = Application(
       router: router,
-      // A connection that sends nothing for 30 s (a request left incomplete, a client gone
+      // A connection that sends nothing for a while (a request left incomplete, a client gone
       // without closing) is closed, so that idle connections cannot use up the descriptors.
-      server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+      server: .http1(configuration: .init(idleTimeout: .seconds(Int64(idleTimeout)))),
       configuration: .init(address: .hostname(host, port: port), serverName: "gk-explore"),
       onServerRunning: { channel in
         let port = channel.localAddress?.port ?? 0
