@@ -38,11 +38,8 @@ extension NumPyArray {
   /// - Throws: `GenerativeKitError/file(path:reason:)` naming the file and what is unsupported
   ///   (another dtype, Fortran order, a malformed or truncated header).
   public static func read(_ url: URL) throws -> Tensor {
-    let bytes: [UInt8]
-    do { bytes = [UInt8](try Data(contentsOf: url)) } catch {
-      throw GenerativeKitError.file(path: url.path, reason: "cannot read: \(error.localizedDescription)")
-    }
-    return try decode(bytes, source: url.path)
+    // A FIFO, a device or a folder is refused by name (a plain read would block or say "no permission").
+    try decode(try FileBytes.read(url.path, limit: 1 << 33), source: url.path)
   }
 
   /// Decodes `.npy` bytes (see ``read(_:)``); `source` names them in errors.

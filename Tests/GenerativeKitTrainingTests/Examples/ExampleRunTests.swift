@@ -86,9 +86,12 @@ struct ExampleRunTests {
     try NumPyArray.write(Tensor(shape: [0, 8]), to: empty)
     let notFinite = folder.appendingPathComponent("nan.npy")
     try NumPyArray.write(Tensor(shape: [2, 8], scalars: [Float](repeating: 0, count: 15) + [.nan]), to: notFinite)
-    for file in [empty, notFinite] {
+    let fifo = folder.appendingPathComponent("fifo.npy")
+    try #require(mkfifo(fifo.path, 0o600) == 0)
+    for file in [empty, notFinite, fifo] {
       let result = try Self.run("sample", [latest, "--latents", file.path, "--output", samplesFolder, "--threads", "1"])
       #expect(!result.signalled && result.status != 0 && result.text.contains(file.lastPathComponent), "\(result.text.suffix(400))")
+      #expect(!result.text.contains("permission"), "\(result.text.suffix(400))")
     }
 
     var checkpoint = try Checkpoint(contentsOf: URL(fileURLWithPath: latest))
