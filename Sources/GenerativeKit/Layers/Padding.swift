@@ -24,3 +24,8 @@ public enum Padding: Equatable, Sendable, CustomStringConvertible {
     }
   }
 }
+
+extension Padding: ExpressibleByIntegerLiteral {
+  /// `padding: 1` is ``explicit(_:)`` with 1, as PyTorch's `padding=1`.
+  public init(integerLiteral value: Int) { self = .explicit(value) }
+}

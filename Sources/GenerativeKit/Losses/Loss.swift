@@ -4,6 +4,12 @@ public struct LossResult {
   public var value: Float
   /// d(value)/d(prediction), shaped like the prediction.
   public var gradient: Tensor
+
+  /// A loss of your own: its reduced `value` and its gradient with respect to the prediction.
+  public init(value: Float, gradient: Tensor) {
+    self.value = value
+    self.gradient = gradient
+  }
 }
 
 /// How per-element losses are combined into one number.

@@ -77,8 +77,18 @@ public final class Adam: Optimizer {
   }
 
   /// PyTorch's `torch.optim.Adam` defaults: epsilon 1e-8 added to the bias-corrected root.
-  public static func pytorch(parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3) -> Adam {
-    Adam(parameters: parameters, names: names, learningRate: learningRate, epsilon: 1e-8, epsilonPlacement: .pytorch)
+  /// `beta1` and `beta2` as PyTorch's `betas` (DCGAN's recipe: `learningRate: 2e-4, beta1: 0.5`).
+  public static func pytorch(
+    parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999
+  ) -> Adam {
+    Adam(parameters: parameters, names: names, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: 1e-8,
+         epsilonPlacement: .pytorch)
+  }
+
+  /// PyTorch's `torch.optim.Adam(model.parameters(), lr, betas)` over a model's trainable
+  /// parameters, with their state-dictionary names.
+  public static func pytorch(model: any Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999) -> Adam {
+    Adam(model: model, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: 1e-8, epsilonPlacement: .pytorch)
   }
 
   public func step() {
