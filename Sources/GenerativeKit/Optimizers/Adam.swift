@@ -6,7 +6,7 @@
 /// - ``EpsilonPlacement/pytorch``: `p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon)`
 ///
 /// The two differ only in where epsilon enters. ``init(parameters:names:learningRate:beta1:beta2:epsilon:epsilonPlacement:)``
-/// defaults to Keras (epsilon 1e-7), as the report's code; ``pytorch(parameters:names:learningRate:)`` gives PyTorch's.
+/// defaults to Keras (epsilon 1e-7), as the report's code; ``pytorch(parameters:names:learningRate:beta1:beta2:)`` gives PyTorch's.
 public final class Adam: Optimizer {
   /// Where epsilon is added to the denominator.
   public enum EpsilonPlacement: Sendable {
