@@ -218,7 +218,7 @@ let package = Package(
     ),
     .testTarget(
       name: "GenerativeKitDistributedTests",
-      dependencies: ["GenerativeKit", "GenerativeKitDistributed"]
+      dependencies: ["GenerativeKit", "GenerativeKitDistributed", "TestSupport"]
     ),
     .testTarget(
       name: "ExplorerTests",

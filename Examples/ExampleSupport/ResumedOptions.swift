@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GenerativeKit
+import GenerativeKitTraining
 
 /// A resumed run's options: the checkpoint's, with what the command line may change on a resume
 /// (epochs, reporting) taken from the flags, and every flag given that contradicts the checkpoint
@@ -25,7 +26,7 @@ public struct ResumedOptions<Options: Decodable> {
         name: name, flags: flags, mayChange: mayChange,
         differs: { stored, given in
           stored[keyPath: keyPath] == given[keyPath: keyPath]
-            ? nil : (describe(stored[keyPath: keyPath]), describe(given[keyPath: keyPath]))
+            ? nil : (describeOptionField(stored[keyPath: keyPath]), describeOptionField(given[keyPath: keyPath]))
         },
         take: { result, given in result[keyPath: keyPath] = given[keyPath: keyPath] })
     }
@@ -75,15 +76,5 @@ public struct ResumedOptions<Options: Decodable> {
   /// Whether `flag` (a long option) is among `arguments`, as `--flag value` or `--flag=value`.
   static func isGiven(_ flag: String, in arguments: [String]) -> Bool {
     arguments.contains { $0 == flag || $0.hasPrefix(flag + "=") }
-  }
-
-  private static func describe(_ value: Any) -> String {
-    let mirror = Mirror(reflecting: value)
-    if mirror.displayStyle == .optional {
-      guard let wrapped = mirror.children.first?.value else { return "none" }
-      return describe(wrapped)
-    }
-    if let raw = value as? any RawRepresentable { return "\(raw.rawValue)" }
-    return "\(value)"
   }
 }

@@ -35,22 +35,6 @@ struct FacesGAN: ParsableCommand {
   @Flag(help: "Class-conditional on the face set's subjects (olivetti-faces, orl-faces): both networks see who the face is.")
   var conditional = false
 
-  /// What a resume keeps from the checkpoint (all of it) and which flags may change it.
-  static let resumeFields: [ResumedOptions<GANOptions>.Field] = [
-    .field(\.noiseDimension, "noise dimension", flags: ["--noise-dimension"]),
-    .field(\.width, "width", flags: ["--width"]),
-    .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),
-    .field(\.beta1, "beta1", flags: ["--beta1"]),
-    .field(\.batchSize, "batch size", flags: ["--batch-size"]),
-    .field(\.learningRate, "learning rate", flags: ["--learning-rate"]),
-    .field(\.seed, "seed", flags: ["--seed"]),
-    .field(\.classes, "classes", flags: ["--conditional"]),
-    .field(\.epochs, "epochs", flags: ["--epochs"], mayChange: true),
-    .field(\.logEvery, "log interval", flags: ["--log-every"], mayChange: true),
-    .field(\.saveEvery, "checkpoint interval", flags: ["--save-every"], mayChange: true),
-    .field(\.sampleEvery, "grid interval", flags: ["--sample-every"], mayChange: true),
-  ]
-
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
     try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth)
@@ -83,8 +67,7 @@ struct FacesGAN: ParsableCommand {
       options.classes = conditional ? try data.conditionalClassCount() : nil
 
       if let resume = common.resume {
-        let stored = try ResumedOptions<GANOptions>.stored(in: resume, format: GANExperiment.format)
-        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        options = try ResumedOptions<GANOptions>.continuing(resume, fromFlags: options)
       }
       let output = common.outputDirectory(default: "faces-gan")
       let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: output)

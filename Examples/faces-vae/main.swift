@@ -32,20 +32,6 @@ struct FacesVAE: ParsableCommand {
   @Flag(help: "Class-conditional on the face set's subjects (olivetti-faces, orl-faces): encoder and decoder see who the face is.")
   var conditional = false
 
-  /// What a resume keeps from the checkpoint (all of it) and which flags may change it.
-  static let resumeFields: [ResumedOptions<VAEOptions>.Field] = [
-    .field(\.latentDimension, "latent dimension", flags: ["--latent-dimension"]),
-    .field(\.beta, "beta", flags: ["--beta"]),
-    .field(\.reconstructionLoss, "reconstruction", flags: ["--reconstruction"]),
-    .field(\.batchSize, "batch size", flags: ["--batch-size"]),
-    .field(\.learningRate, "learning rate", flags: ["--learning-rate"]),
-    .field(\.seed, "seed", flags: ["--seed"]),
-    .field(\.classes, "classes", flags: ["--conditional"]),
-    .field(\.epochs, "epochs", flags: ["--epochs"], mayChange: true),
-    .field(\.saveEvery, "checkpoint interval", flags: ["--save-every"], mayChange: true),
-    .field(\.sampleEvery, "grid interval", flags: ["--sample-every"], mayChange: true),
-  ]
-
   func validate() throws {
     try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
     try ArgumentChecks.checkNonNegative(beta, "--beta")
@@ -74,8 +60,7 @@ struct FacesVAE: ParsableCommand {
       options.classes = conditional ? try data.conditionalClassCount() : nil
 
       if let resume = common.resume {
-        let stored = try ResumedOptions<VAEOptions>.stored(in: resume, format: VAEExperiment.format)
-        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        options = try ResumedOptions<VAEOptions>.continuing(resume, fromFlags: options)
       }
       let output = common.outputDirectory(default: "faces-vae")
       let experiment = try VAEExperiment(options: options, dataSet: data, outputDirectory: output)

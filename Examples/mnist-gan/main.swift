@@ -46,24 +46,6 @@ struct MNISTGAN: ParsableCommand {
   @Option(help: "Discriminator: report (the TensorFlow tutorial's, with dropout) or batch-norm (Radford et al.'s practice: three stride-2 convolutions with batch norm).")
   var discriminator = "report"
 
-  /// What a resume keeps from the checkpoint (all of it) and which flags may change it.
-  static let resumeFields: [ResumedOptions<GANOptions>.Field] = [
-    .field(\.noiseDimension, "noise dimension", flags: ["--noise-dimension"]),
-    .field(\.width, "width", flags: ["--width"]),
-    .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),
-    .field(\.beta1, "beta1", flags: ["--beta1", "--preset"]),
-    .field(\.batchSize, "batch size", flags: ["--batch-size", "--preset"]),
-    .field(\.learningRate, "learning rate", flags: ["--learning-rate", "--preset"]),
-    .field(\.seed, "seed", flags: ["--seed"]),
-    .field(\.classes, "classes", flags: ["--conditional"]),
-    .field(\.discriminator, "discriminator", flags: ["--discriminator"]),
-    .field(\.generatorAverageDecay, "generator average", flags: ["--generator-average", "--preset"], mayChange: true),
-    .field(\.epochs, "epochs", flags: ["--epochs", "--preset"], mayChange: true),
-    .field(\.logEvery, "log interval", flags: ["--log-every", "--preset"], mayChange: true),
-    .field(\.saveEvery, "checkpoint interval", flags: ["--save-every", "--preset"], mayChange: true),
-    .field(\.sampleEvery, "grid interval", flags: ["--sample-every", "--preset"], mayChange: true),
-  ]
-
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
     if let width { try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth) }
@@ -109,8 +91,7 @@ struct MNISTGAN: ParsableCommand {
       if let generatorAverage { options.generatorAverageDecay = generatorAverage > 0 ? generatorAverage : nil }
       options.discriminator = GANDiscriminator(rawValue: discriminator) == .batchNorm ? .batchNorm : nil
       if let resume = common.resume {
-        let stored = try ResumedOptions<GANOptions>.stored(in: resume, format: GANExperiment.format)
-        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        options = try ResumedOptions<GANOptions>.continuing(resume, fromFlags: options)
       }
 
       let data = try common.loadData(DataSetName(rawValue: dataSet)!, pixelRange: .symmetric)

@@ -49,21 +49,6 @@ struct MNISTVAE: ParsableCommand {
   @Flag(help: "Class-conditional: encoder and decoder see the label (10 classes); sample a chosen digit with sample --label.")
   var conditional = false
 
-  /// What a resume keeps from the checkpoint (all of it) and which flags may change it.
-  static let resumeFields: [ResumedOptions<VAEOptions>.Field] = [
-    .field(\.latentDimension, "latent dimension", flags: ["--latent-dimension", "--preset"]),
-    .field(\.beta, "beta", flags: ["--beta"]),
-    .field(\.reconstructionLoss, "reconstruction", flags: ["--reconstruction", "--preset"]),
-    .field(\.dynamicBinarization, "dynamic binarization", flags: ["--preset"]),
-    .field(\.batchSize, "batch size", flags: ["--batch-size"]),
-    .field(\.learningRate, "learning rate", flags: ["--learning-rate", "--preset"]),
-    .field(\.seed, "seed", flags: ["--seed"]),
-    .field(\.classes, "classes", flags: ["--conditional"]),
-    .field(\.epochs, "epochs", flags: ["--epochs", "--preset"], mayChange: true),
-    .field(\.saveEvery, "checkpoint interval", flags: ["--save-every"], mayChange: true),
-    .field(\.sampleEvery, "grid interval", flags: ["--sample-every"], mayChange: true),
-  ]
-
   func validate() throws {
     if let latentDimension { try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension) }
     try ArgumentChecks.checkNonNegative(beta, "--beta")
@@ -108,8 +93,7 @@ struct MNISTVAE: ParsableCommand {
       options.classes = conditional ? 10 : nil
 
       if let resume = common.resume {
-        let stored = try ResumedOptions<VAEOptions>.stored(in: resume, format: VAEExperiment.format)
-        options = try ResumedOptions(stored: stored, fromFlags: options, fields: Self.resumeFields, checkpoint: resume).options
+        options = try ResumedOptions<VAEOptions>.continuing(resume, fromFlags: options)
         if testNll != nil, options.reconstructionLoss != .bernoulli || options.classes != nil {
           throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder; the run in \(resume) is not one")
         }

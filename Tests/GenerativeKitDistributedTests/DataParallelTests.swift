@@ -1,5 +1,6 @@
 import Foundation
 import GenerativeKit
+import TestSupport
 import Testing
 
 /// Data-parallel training over MPI against one process: `mpirun -np 2 gk-distributed-check ...`
@@ -172,39 +173,11 @@ struct DataParallelTests {
 
   /// Runs `path` with both outputs captured, for at most two minutes.
   static func launch(_ path: String, _ arguments: [String]) throws -> (status: Int32, text: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
     // In containers without CAP_SYS_PTRACE, Open MPI's shared-memory single-copy transfers fail;
     // plain copies work everywhere and cost nothing at these sizes.
-    var environment = ProcessInfo.processInfo.environment
-    environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    // Read on another thread, so that a job that hangs is stopped at the deadline instead of
-    // blocking the read (mpirun ends its processes when it is terminated, which closes the pipe).
-    let output = OutputCollector()
-    let finished = DispatchSemaphore(value: 0)
-    DispatchQueue.global().async {
-      output.data = pipe.fileHandleForReading.readDataToEndOfFile()
-      finished.signal()
-    }
-    let deadline = Date().addingTimeInterval(120)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning {
-      process.terminate()
-      Issue.record("\(path) \(arguments.joined(separator: " ")) still ran after 120 s")
-    }
-    process.waitUntilExit()
-    finished.wait()
-    return (process.terminationStatus, String(decoding: output.data, as: UTF8.self))
+    let outcome = try ChildProcess.run(
+      path, arguments, environment: ["OMPI_MCA_btl_vader_single_copy_mechanism": "none"], timeout: 120)
+    if outcome.timedOut { Issue.record("\(path) \(arguments.joined(separator: " ")) still ran after 120 s") }
+    return (outcome.status, outcome.text)
   }
-}
-
-/// What a child process printed, filled in by the reading thread before it signals.
-private final class OutputCollector: @unchecked Sendable {
-  var data = Data()
 }

@@ -161,7 +161,7 @@ public final class GANExperiment {
   public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
   /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
-  private var resumedCheckpoint: URL?
+  private var resumedFrom: RunCheckpoint.ResumePoint?
   private var steps = 0
 
   /// Builds the networks for `options` and checks that the data fits them.
@@ -257,7 +257,7 @@ public final class GANExperiment {
     trainer.noiseGenerator = noise
     for (layer, state) in dropouts { layer.generator = state }
     completedEpochs = epoch
-    resumedCheckpoint = url
+    resumedFrom = RunCheckpoint.ResumePoint(url: url, checkpoint: checkpoint)
     steps = step
   }
 
@@ -273,7 +273,7 @@ public final class GANExperiment {
       folders: [checkpointDirectory, samplesDirectory], outputDirectory: outputDirectory, dataSet: dataSet,
       batchSize: options.batchSize, seed: options.seed, completedEpochs: completedEpochs, totalEpochs: options.epochs,
       firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, resumedCheckpoint: resumedCheckpoint, parallelism: parallelism, progress: progress,
+      replacingEarlierRun: replacesEarlierRun, resumedFrom: resumedFrom, parallelism: parallelism, progress: progress,
       step: { [unowned self] batch, shard in
         let metrics = try trainer.step(
           realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics

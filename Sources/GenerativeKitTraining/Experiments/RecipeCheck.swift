@@ -12,7 +12,7 @@ enum RecipeCheck {
   /// "name: stored vs current"; nil when the recipes agree.
   static func difference<Options>(stored: Options, current: Options) -> String? {
     func value(_ label: String, _ field: Any) -> String {
-      let text = describe(field)
+      let text = describeOptionField(field)
       return text == "none" ? absentMeans[label] ?? text : text
     }
     let currentFields = Dictionary(
@@ -28,14 +28,16 @@ enum RecipeCheck {
     }
     return nil
   }
+}
 
-  /// A field's value as text (`nil` for an absent optional, the value itself for a present one).
-  private static func describe(_ value: Any) -> String {
-    let mirror = Mirror(reflecting: value)
-    if mirror.displayStyle == .optional {
-      guard let wrapped = mirror.children.first?.value else { return "none" }
-      return describe(wrapped)
-    }
-    return "\(value)"
+/// A field of a run's options as text, for messages that compare two runs' options: an absent
+/// optional is `none`, a present one its value, an enum with raw values its raw value.
+package func describeOptionField(_ value: Any) -> String {
+  let mirror = Mirror(reflecting: value)
+  if mirror.displayStyle == .optional {
+    guard let wrapped = mirror.children.first?.value else { return "none" }
+    return describeOptionField(wrapped)
   }
+  if let raw = value as? any RawRepresentable { return "\(raw.rawValue)" }
+  return "\(value)"
 }

@@ -37,6 +37,17 @@ enum RunCheckpoint {
   /// The metadata key of the epoch's `log.jsonl` line in a checkpoint.
   static let logLineKey = "log_line"
 
+  /// Where a resumed run continues from: the checkpoint file and the log line it carries.
+  struct ResumePoint {
+    let url: URL
+    let logLine: String?
+
+    init(url: URL, checkpoint: Checkpoint) {
+      self.url = url
+      logLine = checkpoint.metadata[logLineKey]
+    }
+  }
+
   /// Saves `checkpoint` as `checkpoints/latest.safetensors` in `directory` after every epoch, and as
   /// a numbered file every `saveEvery` epochs and after the last one. The checkpoint carries the
   /// epoch's log line, so that a resume restores it if the process died before the log was written.
@@ -70,15 +81,16 @@ enum ExperimentEpochs {
   ///   - filesWritten: runs with the log after it (pictures, curves).
   ///   - replacingEarlierRun: a fresh run (no epochs completed) in a folder that holds an earlier
   ///     run's log or checkpoint deletes that run's files when true and is refused when false.
-  ///   - resumedCheckpoint: the checkpoint a resumed run continues from: a resume into a folder
-  ///     that holds another run, or this run at a later epoch, is refused.
+  ///   - resumedFrom: the checkpoint a resumed run continues from: a resume into a folder that
+  ///     holds another run, or this run at a later epoch, is refused, and a log line the process
+  ///     died before writing is restored from it.
   ///   - prepareBatch: changes every global batch before it is sharded (dynamic binarization).
   ///   - parallelism: several processes training together: `step` then gets this process's rows
   ///     of each global batch and its shard, the figures are averaged over the processes, and only
   ///     process 0 touches files (lock, log, checkpoints, pictures).
   static func run(
     folders: [URL], outputDirectory: URL, dataSet: ImageDataSet, batchSize: Int, seed: UInt64,
-    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, resumedCheckpoint: URL?,
+    completedEpochs: Int, totalEpochs: Int, firstStep: Int, replacingEarlierRun: Bool, resumedFrom: RunCheckpoint.ResumePoint?,
     parallelism: (any DataParallelism)? = nil,
     progress: ProgressReporter,
     prepareBatch: ((DataBatch) throws -> DataBatch)? = nil,
@@ -115,14 +127,13 @@ enum ExperimentEpochs {
         progress.message("replaced the earlier run in \(outputDirectory.path)")
       }
     } else {
-      try RunFolder.checkResume(of: resumedCheckpoint, epoch: completedEpochs, into: outputDirectory)
+      try RunFolder.checkResume(of: resumedFrom?.url, epoch: completedEpochs, into: outputDirectory)
     }
     let removed = RunFolder.removeInterruptedSaves(in: [outputDirectory] + folders)
     if removed > 0 { progress.message("removed \(removed) temporary file(s) of interrupted saves") }
     let log = try RunLog(directory: outputDirectory, keepingEpochsThrough: completedEpochs)
-    if completedEpochs > 0, log.epochs.last?.epoch != completedEpochs, let resumedCheckpoint,
-       let line = try? Checkpoint(contentsOf: resumedCheckpoint).metadata[RunCheckpoint.logLineKey],
-       let report = RunLog.parse(line), report.epoch == completedEpochs, (log.epochs.last?.epoch ?? 0) < completedEpochs
+    if completedEpochs > 0, (log.epochs.last?.epoch ?? 0) < completedEpochs,
+       let line = resumedFrom?.logLine, let report = RunLog.parse(line), report.epoch == completedEpochs
     {
       // The process ended between the checkpoint and its log line: the checkpoint has the line.
       try log.append(report)

@@ -85,7 +85,7 @@ public final class VAEExperiment {
   public var parallelism: (any DataParallelism)?
   private var completedEpochs = 0
   /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
-  private var resumedCheckpoint: URL?
+  private var resumedFrom: RunCheckpoint.ResumePoint?
   private var steps = 0
   /// Draws the binary training pixels under ``VAEOptions/dynamicBinarization``; saved in checkpoints.
   private var binarizer: SeededGenerator
@@ -163,7 +163,7 @@ public final class VAEExperiment {
     trainer.noiseGenerator = noise
     if options.dynamicBinarization == true { binarizer = try checkpoint.randomGenerator(named: "rng.binarize") }
     completedEpochs = epoch
-    resumedCheckpoint = url
+    resumedFrom = RunCheckpoint.ResumePoint(url: url, checkpoint: checkpoint)
     steps = step
   }
 
@@ -182,7 +182,7 @@ public final class VAEExperiment {
       folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
       outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
       completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, resumedCheckpoint: resumedCheckpoint, parallelism: parallelism, progress: progress,
+      replacingEarlierRun: replacesEarlierRun, resumedFrom: resumedFrom, parallelism: parallelism, progress: progress,
       prepareBatch: binarize,
       step: { [unowned self] batch, shard in
         try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics

@@ -14,26 +14,9 @@ struct ExampleRunTests {
   static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, signalled: Bool, text: String) {
     let path = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(executable).path
     try #require(FileManager.default.isExecutableFile(atPath: path), "\(path) is missing: swift build --build-tests")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("gk-example-\(UUID().uuidString).txt")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: output) }
-    let handle = try FileHandle(forWritingTo: output)
-    process.standardOutput = handle
-    process.standardError = handle
-    try process.run()
-    let deadline = Date().addingTimeInterval(120)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning {
-      process.terminate()
-      Issue.record("\(executable) \(arguments.joined(separator: " ")) still ran after 120 s")
-    }
-    process.waitUntilExit()
-    try handle.close()
-    let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
-    return (process.terminationStatus, process.terminationReason == .uncaughtSignal, text)
+    let outcome = try ChildProcess.run(path, arguments, timeout: 120)
+    if outcome.timedOut { Issue.record("\(executable) \(arguments.joined(separator: " ")) still ran after 120 s") }
+    return (outcome.status, outcome.signalled, outcome.text)
   }
 
   static var mnist: String { TestData.directory.appendingPathComponent("mnist").path }
