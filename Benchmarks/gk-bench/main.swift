@@ -250,7 +250,7 @@ struct GKBench: ParsableCommand {
   func ganStep(key: String, title: String, batch: Int, generator: Sequential, discriminator: Sequential,
                imageShape: [Int]) throws {
     let trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 100,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 100),
       generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)

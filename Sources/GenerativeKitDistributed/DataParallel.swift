@@ -181,7 +181,7 @@ public final class DataParallel: DataParallelism {
   /// Copies the random state of every layer that draws random numbers (`Dropout`'s masks) from
   /// process `root` to the others, so that every process draws the global batch's masks.
   public func broadcastRandomState(of model: any Module, root: Int = 0) throws {
-    for case let layer as any RandomStateLayer in model.allLayers {
+    for (_, layer) in model.randomStateLayers {
       layer.generator = try broadcast(layer.generator, root: root)
     }
   }
@@ -198,24 +198,12 @@ public final class DataParallel: DataParallelism {
   }
 
   /// Makes `trainer` train data-parallel: rank 0's weights, dropout and noise generators on every
-  /// process, batch norm synchronised in both networks, gradients averaged before each step.
-  public func prepare(_ trainer: GANTrainer) throws {
-    try broadcastParameters(of: trainer.generator)
-    try broadcastParameters(of: trainer.discriminator)
-    try broadcastRandomState(of: trainer.generator)
-    try broadcastRandomState(of: trainer.discriminator)
+  /// process, batch norm synchronised throughout its model, gradients averaged before each step.
+  public func prepare(_ trainer: any DataParallelTrainable) throws {
+    try broadcastParameters(of: trainer.trainedModel)
+    try broadcastRandomState(of: trainer.trainedModel)
     trainer.noiseGenerator = try broadcast(trainer.noiseGenerator)
-    trainer.generator.setBatchStatisticsReducer(statistics)
-    trainer.discriminator.setBatchStatisticsReducer(statistics)
-    trainer.gradientSynchronizer = gradients
-  }
-
-  /// Makes `trainer` train data-parallel (see ``prepare(_:)-(GANTrainer)``).
-  public func prepare(_ trainer: VAETrainer) throws {
-    try broadcastParameters(of: trainer.model)
-    try broadcastRandomState(of: trainer.model)
-    trainer.noiseGenerator = try broadcast(trainer.noiseGenerator)
-    trainer.model.setBatchStatisticsReducer(statistics)
+    trainer.trainedModel.setBatchStatisticsReducer(statistics)
     trainer.gradientSynchronizer = gradients
   }
 

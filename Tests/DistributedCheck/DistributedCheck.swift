@@ -116,14 +116,14 @@ struct DistributedCheck {
     var leakySlope: Float
   }
 
-  static func ganTrainer(_ shape: GANShape, seed: UInt64, useSGD: Bool) -> GANTrainer {
+  static func ganTrainer(_ shape: GANShape, seed: UInt64, useSGD: Bool) throws -> GANTrainer {
     let generator = DCGAN.mnistGenerator(
       noiseDimension: shape.noiseDimension, channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28,
       leakySlope: shape.leakySlope, seed: seed)
     let discriminator = DCGAN.mnistDiscriminator(
       channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28, leakySlope: shape.leakySlope, seed: seed + 1)
     return GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: shape.noiseDimension,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: shape.noiseDimension),
       generatorOptimizer: useSGD ? SGD(model: generator, learningRate: 0.05) : Adam(model: generator, learningRate: 2e-4, beta1: 0.5),
       discriminatorOptimizer: useSGD ? SGD(model: discriminator, learningRate: 0.05) : Adam(model: discriminator, learningRate: 2e-4, beta1: 0.5),
       seed: seed + 2)
@@ -142,9 +142,9 @@ struct DistributedCheck {
   static func gan(
     _ parallel: DataParallel, shape: GANShape, steps: Int, globalBatch: Int, useSGD: Bool, perturb: Bool, output: String?
   ) throws -> Report {
-    let reference = ganTrainer(shape, seed: 11, useSGD: useSGD)
+    let reference = try ganTrainer(shape, seed: 11, useSGD: useSGD)
     // The data-parallel copy starts elsewhere on other ranks: the broadcast must bring rank 0's weights.
-    let distributed = ganTrainer(shape, seed: parallel.communicator.rank == 0 ? 11 : 99, useSGD: useSGD)
+    let distributed = try ganTrainer(shape, seed: parallel.communicator.rank == 0 ? 11 : 99, useSGD: useSGD)
     reference.noiseGenerator = SeededGenerator(seed: 13)
     distributed.noiseGenerator = SeededGenerator(seed: parallel.communicator.rank == 0 ? 13 : 97)
     try parallel.prepare(distributed)

@@ -8,11 +8,11 @@ import GenerativeKit
 public enum StepFixture {
   /// The report's DCGAN at width 4 (noise 8) on 28 x 28 images, batch 4, the report's Adam
   /// (learning rate 1e-4, Keras betas and epsilon).
-  public static func ganTrainer() -> GANTrainer {
+  public static func ganTrainer() throws -> GANTrainer {
     let generator = DCGAN.mnistGenerator(noiseDimension: 8, channels: 1, width: 4, seed: 101)
     let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 4, seed: 102)
     return GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 8,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4))
   }
@@ -54,9 +54,9 @@ public enum StepFixture {
 
   /// Everything PyTorch needs in one checkpoint: both networks' initial parameters and buffers
   /// (`generator.`, `discriminator.`, `vae.`) and the inputs (`input.`).
-  public static func inputsCheckpoint() -> Checkpoint {
+  public static func inputsCheckpoint() throws -> Checkpoint {
     var checkpoint = Checkpoint(metadata: ["format": "generativekit-step-fixture"])
-    let gan = ganTrainer()
+    let gan = try ganTrainer()
     checkpoint.add(model: gan.generator, prefix: "generator.")
     checkpoint.add(model: gan.discriminator, prefix: "discriminator.")
     let (real, noise, masks) = ganInputs()

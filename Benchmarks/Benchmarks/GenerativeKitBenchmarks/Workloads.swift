@@ -71,7 +71,7 @@ final class GANStepState {
     let generator = DCGAN.mnistGenerator(seed: 1)
     let discriminator = DCGAN.mnistDiscriminator(seed: 2)
     trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 100,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 100),
       generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)

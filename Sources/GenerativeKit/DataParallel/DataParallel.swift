@@ -2,7 +2,7 @@
 ///
 /// N processes training one model each take a contiguous shard of every global batch; with the
 /// noise, dropout masks and batch statistics of the whole global batch (see
-/// ``GANTrainer/step(realImages:labels:shard:)``, ``Dropout/shard``, ``BatchNorm/statisticsReducer``) and
+/// ``GANTrainer/step(realImages:labels:shard:)``, ``BatchShardedLayer``, ``BatchStatisticsLayer``) and
 /// gradients averaged by a ``GradientSynchronizer``, the step equals one process's step on the
 /// global batch, up to the order of floating-point sums.
 public struct BatchShard: Sendable, Equatable, CustomStringConvertible {
@@ -107,35 +107,45 @@ extension Tensor {
   }
 }
 
-extension Module {
-  /// Every layer of the model, depth first, the model itself included when it is a layer
-  /// (``Sequential`` and ``Conditional`` list their layers; other layers are leaves).
-  public var allLayers: [any Layer] {
-    var result: [any Layer] = []
-    if let layer = self as? any Layer { result.append(layer) }
-    if let sequential = self as? Sequential {
-      for layer in sequential.layers { result += layer.allLayers }
-    }
-    if let conditional = self as? Conditional { result += conditional.body.allLayers }
-    if let gan = self as? GAN { result += gan.generator.allLayers + gan.discriminator.allLayers }
-    if let vae = self as? VAE { result += vae.encoder.allLayers + vae.decoder.allLayers }
-    return result
-  }
+/// A layer whose training-mode forward pass depends on the rows of the whole global batch
+/// (``Dropout``'s masks, ``BatchNorm``'s gradient shares): data-parallel training tells it which
+/// rows this process has.
+public protocol BatchShardedLayer: AnyObject {
+  /// This process's rows of the global batch; nil when one process trains on the whole batch.
+  var shard: BatchShard? { get set }
+}
 
-  /// Tells every ``Dropout`` and ``BatchNorm`` layer which rows of the global batch this process
+/// A layer that normalises by statistics of its batch (``BatchNorm``): data-parallel training
+/// gives it a sum across processes so that the statistics are the global batch's.
+public protocol BatchStatisticsLayer: AnyObject {
+  /// Adds the per-process sums of the statistics together; nil for this process's batch alone.
+  var statisticsReducer: (any CrossProcessSum)? { get set }
+}
+
+extension Module {
+  /// Tells every ``BatchShardedLayer`` in the tree which rows of the global batch this process
   /// has (nil: one process trains on the whole batch).
   public func setShard(_ shard: BatchShard?) {
-    for layer in allLayers {
-      if let dropout = layer as? Dropout { dropout.shard = shard }
-      if let batchNorm = layer as? BatchNorm { batchNorm.shard = shard }
-    }
+    for case let layer as any BatchShardedLayer in modules { layer.shard = shard }
   }
 
-  /// Makes every ``BatchNorm`` layer normalise by the statistics of the global batch, summed with
-  /// `reducer` (nil: each process's own batch).
+  /// Makes every ``BatchStatisticsLayer`` in the tree normalise by the statistics of the global
+  /// batch, summed with `reducer` (nil: each process's own batch).
   public func setBatchStatisticsReducer(_ reducer: (any CrossProcessSum)?) {
-    for case let batchNorm as BatchNorm in allLayers { batchNorm.statisticsReducer = reducer }
+    for case let layer as any BatchStatisticsLayer in modules { layer.statisticsReducer = reducer }
   }
+}
+
+/// A trainer that can train data-parallel: what a ``DataParallelism`` backend needs to make every
+/// process start alike and end each step alike.
+public protocol DataParallelTrainable: AnyObject {
+  /// Everything the trainer updates: its parameters and buffers are copied from process 0, its
+  /// random-state layers' generators too, and its batch-statistics layers are synchronised.
+  var trainedModel: any Module { get }
+  /// The generator the trainer draws each step's noise from (copied from process 0).
+  var noiseGenerator: SeededGenerator { get set }
+  /// Averages the gradients across processes before the optimizers step.
+  var gradientSynchronizer: (any GradientSynchronizer)? { get set }
 }
 
 /// Several processes training one model on shards of the same global batches: what the
@@ -150,9 +160,7 @@ public protocol DataParallelism: AnyObject {
   func shard(globalCount: Int) throws -> BatchShard
   /// Makes every process start from process 0's weights and random state, with synchronised
   /// batch norm and averaged gradients.
-  func prepare(_ trainer: GANTrainer) throws
-  /// The same for a VAE's trainer.
-  func prepare(_ trainer: VAETrainer) throws
+  func prepare(_ trainer: any DataParallelTrainable) throws
   /// The global batch's figures from each process's figures of its shard (the same on every process).
   func average(_ figures: TrainingFigures, shard: BatchShard) throws -> TrainingFigures
 }

@@ -7,7 +7,7 @@
 /// `momentum=0.1` is 0.9 here). In inference mode the running statistics are used.
 ///
 /// - Parameters: `weight` (gamma) and `bias` (beta), `[features]`; buffers `running_mean`, `running_var`.
-public final class BatchNorm: Layer {
+public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
   /// Channels (`C` of `[N, C, H, W]`) or features (`F` of `[N, F]`) normalised separately.
   public let features: Int
   /// The weight of the old running statistics in each update, Keras's meaning: 0.99 keeps 99 %

@@ -1,7 +1,7 @@
 /// Inverted dropout (PyTorch's `nn.Dropout`): in training mode each element is zeroed with
 /// probability `rate` and the survivors are scaled by `1 / (1 - rate)`; in inference mode the
 /// input passes through unchanged. Masks come from the layer's own seeded generator.
-public final class Dropout: Layer {
+public final class Dropout: Layer, BatchShardedLayer {
   /// The probability that an input is zeroed in training mode.
   public let rate: Float
   public var isTraining = true

@@ -32,6 +32,11 @@ public protocol Layer: Module, CustomStringConvertible {
 
 /// Anything that owns named parameters and has a training mode: every ``Layer``, and composite
 /// models such as a VAE's encoder/decoder pair (PyTorch's `nn.Module`).
+///
+/// Modules form a tree. A container lists its direct ``children`` and nothing else: its
+/// parameters, its layers, its random-state layers and the data-parallel settings of its layers are
+/// all found by walking that tree (``namedModules``), so a new container is written in one file and
+/// every walk knows it. A leaf (a layer with weights) lists its own ``namedParameters`` instead.
 public protocol Module: AnyObject {
   /// Training mode (batch statistics, dropout active, caches kept) or inference mode.
   var isTraining: Bool { get set }
@@ -39,13 +44,45 @@ public protocol Module: AnyObject {
   /// Parameters and buffers in a stable order, named as PyTorch's `state_dict` names the
   /// equivalent module's (`weight`, `bias`, `running_mean`, `running_var`; `0.weight` in a
   /// `Sequential`; `encoder.0.weight` in a composite).
+  ///
+  /// Leaves implement it; a container's default is its children's, each prefixed with the
+  /// child's name and a dot.
   var namedParameters: [NamedParameter] { get }
+
+  /// The direct sub-modules with their names (`0`, `1`, ... in a ``Sequential``; `generator` and
+  /// `discriminator` in a ``GAN``): what PyTorch's `named_children()` lists. Leaves have none.
+  var children: [(name: String, module: any Module)] { get }
+}
+
+extension Module {
+  /// None: a leaf.
+  public var children: [(name: String, module: any Module)] { [] }
+
+  /// The children's parameters, each named `<child>.<name>`.
+  public var namedParameters: [NamedParameter] { childParameters }
+
+  /// Every parameter of the children, each named `<child>.<name>`: the default ``namedParameters``
+  /// of a container, for containers that add parameters of their own to it.
+  public var childParameters: [NamedParameter] {
+    children.flatMap { child in
+      child.module.namedParameters.map { NamedParameter(child.name + "." + $0.name, $0.parameter) }
+    }
+  }
+
+  /// This module and every module below it, depth first in ``children`` order, each with its
+  /// path from here (`""` for this module, `"discriminator.2"` for a layer of a GAN's
+  /// discriminator): PyTorch's `named_modules()`.
+  public var namedModules: [(name: String, module: any Module)] {
+    [("", self)] + children.flatMap { child in
+      child.module.namedModules.map { (name: $0.name.isEmpty ? child.name : child.name + "." + $0.name, module: $0.module) }
+    }
+  }
+
+  /// This module and every module below it, depth first (see ``namedModules``).
+  public var modules: [any Module] { namedModules.map(\.module) }
 }
 
 extension Layer {
-  /// None: activations, reshapes and other layers without parameters or buffers.
-  public var namedParameters: [NamedParameter] { [] }
-
   /// Calls ``backward(_:)`` and drops the input gradient; layers with parameters implement it
   /// without computing that gradient.
   public func backwardParametersOnly(_ outputGradient: Tensor) throws {
@@ -78,11 +115,15 @@ extension Module {
     for parameter in trainableParameters { parameter.requiresGradient = enabled }
   }
 
-  /// Switches to training mode.
-  public func train() { isTraining = true }
+  /// Switches this module and everything below it to training mode.
+  public func train() { setTrainingMode(true) }
 
-  /// Switches to inference mode.
-  public func eval() { isTraining = false }
+  /// Switches this module and everything below it to inference mode.
+  public func eval() { setTrainingMode(false) }
+
+  private func setTrainingMode(_ training: Bool) {
+    for module in modules { module.isTraining = training }
+  }
 }
 
 /// A whole network whose parameters can be saved and restored by name.

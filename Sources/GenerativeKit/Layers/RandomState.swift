@@ -7,15 +7,10 @@ public protocol RandomStateLayer: AnyObject {
 
 extension Dropout: RandomStateLayer {}
 
-extension Sequential {
-  /// Every random-state layer inside, with its state-dictionary path (`2`, `3.1`).
+extension Module {
+  /// Every random-state layer in the tree, with its path (`2` in a ``Sequential``,
+  /// `discriminator.2` in a ``GAN``; see ``namedModules``).
   public var randomStateLayers: [(name: String, layer: any RandomStateLayer)] {
-    layers.enumerated().flatMap { index, layer -> [(name: String, layer: any RandomStateLayer)] in
-      if let nested = layer as? Sequential {
-        return nested.randomStateLayers.map { ("\(index).\($0.name)", $0.layer) }
-      }
-      if let random = layer as? any RandomStateLayer { return [("\(index)", random)] }
-      return []
-    }
+    namedModules.compactMap { entry in (entry.module as? any RandomStateLayer).map { (entry.name, $0) } }
   }
 }

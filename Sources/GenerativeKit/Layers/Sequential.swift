@@ -114,10 +114,9 @@ public final class Sequential: Layer, Model {
     for layer in layers { layer.releaseBackwardState() }
   }
 
-  public var namedParameters: [NamedParameter] {
-    layers.enumerated().flatMap { index, layer in
-      layer.namedParameters.map { NamedParameter("\(index).\($0.name)", $0.parameter) }
-    }
+  /// The layers, named by their index (`0`, `1`, ...).
+  public var children: [(name: String, module: any Module)] {
+    layers.enumerated().map { index, layer in ("\(index)", layer) }
   }
 
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] {

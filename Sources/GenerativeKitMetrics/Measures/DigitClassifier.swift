@@ -52,7 +52,8 @@ public final class DigitClassifier: Model {
     set { network.isTraining = newValue }
   }
 
-  public var namedParameters: [NamedParameter] { network.namedParameters }
+  /// The network's layers, named by their index as in ``network``, so parameter names read `0.weight`.
+  public var children: [(name: String, module: any Module)] { network.children }
 
   /// A freshly initialised classifier (Glorot-uniform weights, zero biases), in training mode.
   ///

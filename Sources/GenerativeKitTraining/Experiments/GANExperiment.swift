@@ -185,11 +185,10 @@ public final class GANExperiment {
     generator = model.generator
     discriminator = model.discriminator
     trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: options.noiseDimension,
+      model: model,
       generatorOptimizer: Adam(model: generator, learningRate: options.learningRate, beta1: options.beta1),
       discriminatorOptimizer: Adam(model: discriminator, learningRate: options.learningRate, beta1: options.beta1),
       generatorLoss: options.generatorLoss, seed: options.seed &+ 3)
-    trainer.classCount = options.classes
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
     if let decay = options.generatorAverageDecay {
@@ -222,8 +221,8 @@ public final class GANExperiment {
     checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
     checkpoint.add(optimizer: trainer.discriminatorOptimizer, prefix: "optimizer.discriminator.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
-    for (name, layer) in discriminator.randomStateLayers {
-      checkpoint.setRandomGenerator(layer.generator, named: "rng.discriminator.\(name)")
+    for (name, layer) in model.randomStateLayers {
+      checkpoint.setRandomGenerator(layer.generator, named: "rng.\(name)")
     }
     return checkpoint
   }
@@ -242,8 +241,8 @@ public final class GANExperiment {
           + "was (only the epochs and the reporting may change): start a new run to train with other settings")
     }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
-    let dropouts = try discriminator.randomStateLayers.map {
-      ($0.layer, try checkpoint.randomGenerator(named: "rng.discriminator.\($0.name)"))
+    let dropouts = try model.randomStateLayers.map {
+      ($0.layer, try checkpoint.randomGenerator(named: "rng.\($0.name)"))
     }
     let storedAverage = generatorAverage.flatMap { average in
       checkpoint.names(withPrefix: Self.averagePrefix).isEmpty ? nil : average.average
@@ -305,14 +304,12 @@ public final class GANExperiment {
   /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode, from the
   /// averaged generator when there is one.
   public func samples() throws -> Tensor {
-    let network = samplingModel.generator
-    network.eval()
-    defer { network.train() }
-    guard let classes = options.classes else { return try network.forward(fixedNoise) }
+    let network = samplingModel.conditionalGenerator
+    network.body.eval()
+    defer { network.body.train() }
     // A conditional grid: image i of class i mod classes, so each column of a `classes`-wide grid is one class.
-    let conditional = Conditional(classes: classes, body: network)
-    conditional.labels = (0..<fixedNoise.shape[0]).map { $0 % classes }
-    return try conditional.forward(fixedNoise)
+    let labels = options.classes.map { classes in (0..<fixedNoise.shape[0]).map { $0 % classes } }
+    return try network.forward(fixedNoise, labels: labels)
   }
 
   /// Writes a grid of the fixed-noise samples.

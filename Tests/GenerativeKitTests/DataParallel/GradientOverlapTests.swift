@@ -24,18 +24,18 @@ struct GradientOverlapTests {
     func finishSynchronizing() throws { calls.append(.finish) }
   }
 
-  static func trainer(seed: UInt64) -> GANTrainer {
+  static func trainer(seed: UInt64) throws -> GANTrainer {
     let generator = DCGAN.mnistGenerator(noiseDimension: 8, channels: 1, width: 16, seed: seed)
     let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 4, seed: seed + 1)
     return GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 8,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: SGD(model: generator, learningRate: 0.01), discriminatorOptimizer: SGD(model: discriminator, learningRate: 0.01),
       seed: seed + 2)
   }
 
   @Test("Discriminator first, then the generator's layers from the last in buckets, every parameter once, then one wait")
   func order() throws {
-    let trainer = Self.trainer(seed: 3)
+    let trainer = try Self.trainer(seed: 3)
     let recorder = RecordingSynchronizer()
     trainer.gradientSynchronizer = recorder
     var random = SeededGenerator(seed: 9)
@@ -74,7 +74,7 @@ struct GradientOverlapTests {
       func startSynchronizing(_ parameters: [Parameter], weight: Float) throws { started += parameters; self.weight = weight }
       func finishSynchronizing() throws { try synchronize(started, weight: weight); started = [] }
     }
-    let (overlapped, atEnd) = (Self.trainer(seed: 5), Self.trainer(seed: 5))
+    let (overlapped, atEnd) = (try Self.trainer(seed: 5), try Self.trainer(seed: 5))
     overlapped.gradientSynchronizer = RecordingSynchronizer()
     atEnd.gradientSynchronizer = AtTheEnd()
     var random = SeededGenerator(seed: 2)

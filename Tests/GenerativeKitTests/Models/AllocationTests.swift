@@ -10,7 +10,7 @@ struct AllocationTests {
     let generator = DCGAN.mnistGenerator(noiseDimension: 8, width: 4, seed: 1)
     let discriminator = DCGAN.mnistDiscriminator(width: 4, seed: 2)
     let trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 8,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: Adam(model: generator), discriminatorOptimizer: Adam(model: discriminator), seed: 3)
     var random = SeededGenerator(seed: 4)
     let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)

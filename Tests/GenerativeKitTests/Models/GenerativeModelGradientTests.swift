@@ -46,7 +46,7 @@ struct GenerativeModelGradientTests {
   func ganHandOff(loss: GeneratorLoss) throws {
     let (generator, discriminator) = tinyGAN()
     let trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 3,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 3),
       generatorOptimizer: InspectingOptimizer(generator), discriminatorOptimizer: InspectingOptimizer(discriminator),
       generatorLoss: loss, seed: 6)
     var random = SeededGenerator(seed: 7)
@@ -107,9 +107,8 @@ struct GenerativeModelGradientTests {
       Dense(inFeatures: 2 * 4 * 4, outFeatures: 1, seed: 24)
     }
     let trainer = GANTrainer(
-      generator: generator, discriminator: discriminator, noiseDimension: 3,
+      model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 3, classCount: classes),
       generatorOptimizer: InspectingOptimizer(generator), discriminatorOptimizer: InspectingOptimizer(discriminator), seed: 25)
-    trainer.classCount = classes
     var random = SeededGenerator(seed: 26)
     let real = Tensor.randomUniform(shape: [4, 1, 8, 8], in: -1...1, using: &random)
     let labels = [1, 0, 1, 1]

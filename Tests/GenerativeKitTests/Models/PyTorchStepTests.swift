@@ -52,10 +52,10 @@ struct PyTorchStepTests {
   @Test("the GAN step: both networks' weights, batch-norm statistics and Adam moments, and both losses")
   func ganStep() throws {
     let expected = try Fixture(named: "gan-step.json")
-    let trainer = StepFixture.ganTrainer()
+    let trainer = try StepFixture.ganTrainer()
     let (real, noise, masks) = StepFixture.ganInputs()
     trainer.injectedNoise = noise
-    let dropouts = trainer.discriminator.allLayers.compactMap { $0 as? Dropout }
+    let dropouts = trainer.discriminator.modules.compactMap { $0 as? Dropout }
     try #require(dropouts.count == masks.count)
     for (layer, passes) in zip(dropouts, masks) { layer.injectedMasks = passes }
     let figures = try trainer.step(realImages: real)

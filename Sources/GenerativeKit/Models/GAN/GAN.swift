@@ -16,9 +16,16 @@ public final class GAN: Model {
   public let discriminator: Sequential
   /// The length of each noise vector.
   public let noiseDimension: Int
-  /// For a class-conditional GAN, the number of classes (see ``GANTrainer/classCount``); nil
-  /// for an unconditional one.
+  /// For a class-conditional GAN, the number of classes: the generator takes the noise with a
+  /// one-hot label appended (`[N, noiseDimension + classCount]`), the discriminator the images
+  /// with one label plane per class appended (`[N, C + classCount, H, W]`). Nil: unconditional.
   public let classCount: Int?
+
+  /// The generator as it runs: with the labels joined to the noise for a conditional GAN.
+  public var conditionalGenerator: Conditional { Conditional(classes: classCount, body: generator) }
+
+  /// The discriminator as it runs: with label planes joined to the images for a conditional GAN.
+  public var conditionalDiscriminator: Conditional { Conditional(classes: classCount, body: discriminator) }
 
   public var isTraining: Bool {
     get { generator.isTraining }
@@ -49,9 +56,9 @@ public final class GAN: Model {
     self.classCount = classCount
   }
 
-  public var namedParameters: [NamedParameter] {
-    generator.namedParameters.map { NamedParameter("generator.\($0.name)", $0.parameter) }
-      + discriminator.namedParameters.map { NamedParameter("discriminator.\($0.name)", $0.parameter) }
+  /// `generator` and `discriminator`.
+  public var children: [(name: String, module: any Module)] {
+    [("generator", generator), ("discriminator", discriminator)]
   }
 
   /// Images in [0, 1] for noise `[N, noiseDimension]`. A conditional GAN needs one label per noise
@@ -64,19 +71,13 @@ public final class GAN: Model {
   /// they were. The generator's mode is restored afterwards either way.
   public func generate(_ noise: Tensor, labels: [Int]? = nil, statistics: GenerationStatistics = .running) throws -> Tensor {
     try noise.checkShape([nil, noiseDimension], context: "GAN.generate (noise \(noiseDimension))")
-    var network: any Layer = generator
-    if let classCount {
-      guard let labels, labels.count == noise.shape[0] else {
-        throw GenerativeKitError.invalidArgument(
-          "GAN.generate: a conditional GAN needs one label per noise vector, got \(labels.map { "\($0.count)" } ?? "none") for \(noise.shape[0])")
-      }
-      let conditional = Conditional(classes: classCount, body: generator)
-      conditional.labels = labels
-      network = conditional
+    if classCount != nil, labels?.count != noise.shape[0] {
+      throw GenerativeKitError.invalidArgument(
+        "GAN.generate: a conditional GAN needs one label per noise vector, got \(labels.map { "\($0.count)" } ?? "none") for \(noise.shape[0])")
     }
     let wasTraining = generator.isTraining
-    generator.isTraining = false
-    let normalizations = statistics == .batch ? generator.allLayers.compactMap { $0 as? BatchNorm } : []
+    generator.eval()
+    let normalizations = statistics == .batch ? generator.modules.compactMap { $0 as? BatchNorm } : []
     let saved = normalizations.map { ($0.runningMean.value, $0.runningVariance.value) }
     for layer in normalizations { layer.isTraining = true }
     defer {
@@ -85,9 +86,9 @@ public final class GAN: Model {
         layer.runningMean.value = mean
         layer.runningVariance.value = variance
       }
-      generator.isTraining = wasTraining
+      if wasTraining { generator.train() }
     }
-    return try network.forward(noise).map { ($0 + 1) / 2 }
+    return try conditionalGenerator.forward(noise, labels: labels).map { ($0 + 1) / 2 }
   }
 
   /// `count` images in [0, 1] from noise drawn with `generator`, in inference mode, `batchSize`

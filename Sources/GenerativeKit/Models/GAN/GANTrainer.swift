@@ -26,17 +26,13 @@ public struct GANStepMetrics: Sendable, Equatable {
 /// 4. with D's gradients switched off, backward of the generator loss through D: D's input gradient
 ///    is handed to G's backward (darknet's `train_dcgan` hand-off);
 /// 5. both optimizers step.
-public final class GANTrainer {
-  /// Noise `[N, noiseDimension]` to images.
-  public let generator: any Layer
-  /// Images to logits `[N, 1]`.
-  public let discriminator: any Layer
+public final class GANTrainer: DataParallelTrainable {
+  /// The networks trained; a conditional GAN's ``GAN/classCount`` makes every step take labels.
+  public let model: GAN
   /// Updates the generator's parameters.
   public let generatorOptimizer: any Optimizer
   /// Updates the discriminator's parameters.
   public let discriminatorOptimizer: any Optimizer
-  /// `[noiseDimension]` noise per image.
-  public let noiseDimension: Int
   /// The generator's objective.
   public var generatorLoss: GeneratorLoss
   /// Draws the noise; part of the state a checkpoint saves.
@@ -46,28 +42,28 @@ public final class GANTrainer {
   public var gradientSynchronizer: (any GradientSynchronizer)?
   /// The noise of the next step instead of a draw (tests comparing a step with another framework's).
   var injectedNoise: Tensor?
-  /// For a class-conditional GAN, the number of classes: the generator then takes the noise with
-  /// a one-hot label appended (`[N, noiseDimension + classCount]`), the discriminator the images
-  /// with one label plane per class appended (`[N, C + classCount, H, W]`), and every step needs
-  /// the real images' labels (the fake images' labels are drawn uniformly). Nil: unconditional.
-  public var classCount: Int?
+
+  /// Noise `[N, noiseDimension]` (with a one-hot label for a conditional GAN) to images.
+  public var generator: Sequential { model.generator }
+  /// Images (with label planes for a conditional GAN) to logits `[N, 1]`.
+  public var discriminator: Sequential { model.discriminator }
+  /// `[noiseDimension]` noise per image.
+  public var noiseDimension: Int { model.noiseDimension }
+  /// The whole GAN (``DataParallelTrainable``).
+  public var trainedModel: any Module { model }
 
   /// - Parameters:
-  ///   - generator: noise `[N, noiseDimension]` to images scaled like the real batches.
-  ///   - discriminator: images to logits `[N, 1]`.
-  ///   - noiseDimension: the length of each noise vector.
+  ///   - model: the generator and discriminator to train; their class count (if any) makes the
+  ///     trainer conditional.
   ///   - generatorOptimizer: built over the generator's parameters.
   ///   - discriminatorOptimizer: built over the discriminator's parameters.
   ///   - generatorLoss: non-saturating by default (the report's).
   ///   - seed: seeds ``noiseGenerator``.
   public init(
-    generator: any Layer, discriminator: any Layer, noiseDimension: Int,
-    generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,
+    model: GAN, generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,
     generatorLoss: GeneratorLoss = .nonSaturating, seed: UInt64 = 0
   ) {
-    self.generator = generator
-    self.discriminator = discriminator
-    self.noiseDimension = noiseDimension
+    self.model = model
     self.generatorOptimizer = generatorOptimizer
     self.discriminatorOptimizer = discriminatorOptimizer
     self.generatorLoss = generatorLoss
@@ -88,7 +84,8 @@ public final class GANTrainer {
   /// the weights one process would have after a step on the global batch. The returned figures are
   /// this process's rows'.
   ///
-  /// A conditional GAN (``classCount`` set) takes the real images' `labels`, in `0..<classCount`.
+  /// A conditional GAN (``GAN/classCount`` set) takes the real images' `labels`, in `0..<classCount`;
+  /// an unconditional one takes none.
   @discardableResult
   public func step(realImages: Tensor, labels: [Int]? = nil, shard: BatchShard? = nil) throws -> GANStepMetrics {
     let batch = realImages.shape.first ?? 0
@@ -98,47 +95,35 @@ public final class GANTrainer {
     if let shard, shard.count != batch {
       throw GenerativeKitError.invalidArgument("GANTrainer.step: \(batch) real images for the shard \(shard)")
     }
-    if let classes = classCount {
-      guard let labels, labels.count == batch else {
-        throw GenerativeKitError.invalidArgument(
-          "GANTrainer.step: a conditional GAN needs one label per real image, got \(labels.map { "\($0.count)" } ?? "none") for \(batch)")
-      }
-      if let wrong = labels.first(where: { !(0..<classes).contains($0) }) {
-        throw GenerativeKitError.invalidArgument("GANTrainer.step: label \(wrong) is not one of the \(classes) classes")
-      }
+    do {
+      try model.conditionalDiscriminator.checkLabels(labels, rows: batch)
+    } catch GenerativeKitError.invalidArgument(let message) {
+      throw GenerativeKitError.invalidArgument("GANTrainer.step: real images' labels: \(message)")
     }
-    generator.train()
-    discriminator.train()
-    generator.zeroGradients()
-    discriminator.zeroGradients()
-    generator.setShard(shard)
-    discriminator.setShard(shard)
+    model.train()
+    model.zeroGradients()
+    model.setShard(shard)
 
     let noise = try injectedNoise.take()
       ?? shard.map { try sampleNoise(count: $0.globalCount).rows(of: $0) } ?? sampleNoise(count: batch)
-    // A conditional GAN's networks see the labels through `Conditional` wrappers: one-hot columns
-    // beside the noise, label planes beside the images (their gradient stops at the join).
-    let (generator, discriminator) = classCount.map {
-      (Conditional(classes: $0, body: self.generator) as any Layer, Conditional(classes: $0, body: self.discriminator) as any Layer)
-    } ?? (self.generator, self.discriminator)
-    let fakeLabels = classCount.map { drawFakeLabels(classes: $0, batch: batch, shard: shard) } ?? []
-    (generator as? Conditional)?.labels = fakeLabels
-    let fake = try generator.forward(noise)
+    // A conditional GAN's networks see the labels as one-hot columns beside the noise and label
+    // planes beside the images (their gradient stops at the join).
+    let (generator, discriminator) = (model.conditionalGenerator, model.conditionalDiscriminator)
+    let fakeLabels = model.classCount.map { drawFakeLabels(classes: $0, batch: batch, shard: shard) }
+    let fake = try generator.forward(noise, labels: fakeLabels)
     guard fake.shape == realImages.shape else {
       throw GenerativeKitError.shapeMismatch(
         context: "GANTrainer: real batch (the generator makes \(fake.shapeDescription))",
         expected: fake.shapeDescription, actual: realImages.shape)
     }
 
-    (discriminator as? Conditional)?.labels = labels ?? []
-    let realLogits = try discriminator.forward(realImages)
+    let realLogits = try discriminator.forward(realImages, labels: labels)
     let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
     try discriminator.backwardParametersOnly(realLoss.gradient)
     // The real batch's activations are done with: the fake batch's forward pass reuses their memory.
-    discriminator.releaseBackwardState()
+    model.discriminator.releaseBackwardState()
 
-    (discriminator as? Conditional)?.labels = fakeLabels
-    let fakeLogits = try discriminator.forward(fake)
+    let fakeLogits = try discriminator.forward(fake, labels: fakeLabels)
     let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
     try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
@@ -147,16 +132,16 @@ public final class GANTrainer {
     // backward pass runs; each generator layer's leave as soon as its backward is done.
     let overlap = gradientSynchronizer.map { GradientOverlap(synchronizer: $0, weight: shard?.fraction ?? 1) }
     try overlap?.start(discriminatorOptimizer.parameters)
-    discriminator.setRequiresGradient(false)
-    defer { discriminator.setRequiresGradient(true) }
+    model.discriminator.setRequiresGradient(false)
+    defer { model.discriminator.setRequiresGradient(true) }
     let inputGradient = try discriminator.backward(lossG.gradient)
     if let overlap {
-      try overlap.reportingLayers(of: self.generator) { try generator.backwardParametersOnly(inputGradient) }
+      try overlap.reportingLayers(of: model.generator) { try generator.backwardParametersOnly(inputGradient) }
     } else {
       try generator.backwardParametersOnly(inputGradient)
     }
-    discriminator.releaseBackwardState()
-    generator.releaseBackwardState()
+    model.discriminator.releaseBackwardState()
+    model.generator.releaseBackwardState()
     try overlap?.finish(discriminatorOptimizer.parameters + generatorOptimizer.parameters)
     discriminatorOptimizer.step()
     generatorOptimizer.step()

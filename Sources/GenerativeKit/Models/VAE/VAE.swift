@@ -9,8 +9,8 @@
 ///
 /// A class-conditional VAE (``classCount`` set) shows both networks the label: the encoder gets
 /// label planes beside the images (`[N, C + classes, H, W]`), the decoder a one-hot label beside
-/// the code (`[N, latent + classes]`), through ``Conditional`` wrappers; every call then takes one
-/// label per image.
+/// the code (`[N, latent + classes]`), through ``conditionalEncoder`` and ``conditionalDecoder``;
+/// every call then takes one label per image.
 ///
 /// Parameters are named `encoder.<i>.<name>` and `decoder.<i>.<name>`.
 public final class VAE: Model {
@@ -45,38 +45,21 @@ public final class VAE: Model {
     self.latentDimension = latentDimension
   }
 
-  public var namedParameters: [NamedParameter] {
-    encoder.namedParameters.map { NamedParameter("encoder.\($0.name)", $0.parameter) }
-      + decoder.namedParameters.map { NamedParameter("decoder.\($0.name)", $0.parameter) }
+  /// `encoder` and `decoder`.
+  public var children: [(name: String, module: any Module)] {
+    [("encoder", encoder), ("decoder", decoder)]
   }
 
-  /// The encoder as it runs on a batch with `labels`: itself, or wrapped in ``Conditional``.
-  func encoderNetwork(labels: [Int]?) throws -> any Layer {
-    try conditioned(encoder, labels: labels, role: "encoder")
-  }
+  /// The encoder as it runs: label planes joined to the images for a conditional VAE.
+  public var conditionalEncoder: Conditional { Conditional(classes: classCount, body: encoder) }
 
-  /// The decoder as it runs on a batch with `labels`: itself, or wrapped in ``Conditional``.
-  func decoderNetwork(labels: [Int]?) throws -> any Layer {
-    try conditioned(decoder, labels: labels, role: "decoder")
-  }
-
-  private func conditioned(_ network: Sequential, labels: [Int]?, role: String) throws -> any Layer {
-    guard let classCount else {
-      if labels != nil { throw GenerativeKitError.invalidArgument("VAE \(role): labels given to an unconditional VAE") }
-      return network
-    }
-    guard let labels else {
-      throw GenerativeKitError.invalidArgument("VAE \(role): a conditional VAE (\(classCount) classes) needs one label per image")
-    }
-    let conditional = Conditional(classes: classCount, body: network)
-    conditional.labels = labels
-    return conditional
-  }
+  /// The decoder as it runs: a one-hot label joined to the code for a conditional VAE.
+  public var conditionalDecoder: Conditional { Conditional(classes: classCount, body: decoder) }
 
   /// The posterior parameters for a batch: means and clamped log-variances, each `[N, latent]`.
   /// A conditional VAE needs each image's label.
   public func encode(_ images: Tensor, labels: [Int]? = nil) throws -> (mean: Tensor, logVariance: Tensor) {
-    let statistics = try encoderNetwork(labels: labels).forward(images)
+    let statistics = try conditionalEncoder.forward(images, labels: labels)
     try statistics.checkShape([nil, 2 * latentDimension], context: "VAE encoder output (latent \(latentDimension))")
     let (mean, logVariance) = splitColumns(statistics, at: latentDimension)
     let range = logVarianceRange
@@ -86,7 +69,7 @@ public final class VAE: Model {
   /// Images in [0, 1] for latent codes `[N, latent]` (of classes `labels` for a conditional VAE).
   public func decode(_ codes: Tensor, labels: [Int]? = nil) throws -> Tensor {
     try codes.checkShape([nil, latentDimension], context: "VAE.decode (latent \(latentDimension))")
-    return try decoderNetwork(labels: labels).forward(codes).map(stableSigmoid)
+    return try conditionalDecoder.forward(codes, labels: labels).map(stableSigmoid)
   }
 
   /// Reconstructions in [0, 1] from the posterior means (no sampling noise), in inference mode.

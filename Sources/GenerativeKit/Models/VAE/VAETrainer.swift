@@ -60,9 +60,11 @@ public struct VAEStepMetrics: Sendable, Equatable {
 /// Trains a ``VAE`` by gradient descent on the negative ELBO, `reconstruction + beta * KL`, with
 /// the reparameterisation `z = mu + sigma * eps`, `eps ~ N(0, I)`, so gradients reach the encoder
 /// through both the mean and the log-variance.
-public final class VAETrainer {
+public final class VAETrainer: DataParallelTrainable {
   /// The model trained.
   public let model: VAE
+  /// The VAE (``DataParallelTrainable``).
+  public var trainedModel: any Module { model }
   /// Updates the model's parameters.
   public let optimizer: any Optimizer
   /// How reconstructions are scored.
@@ -118,8 +120,8 @@ public final class VAETrainer {
 
   /// Forward and backward on a batch (gradients accumulate in the model), without an update.
   func lossAndBackward(images: Tensor, labels: [Int]? = nil, shard: BatchShard? = nil) throws -> VAEStepMetrics {
-    let (encoder, decoder) = (try model.encoderNetwork(labels: labels), try model.decoderNetwork(labels: labels))
-    let statistics = try encoder.forward(images)
+    let (encoder, decoder) = (model.conditionalEncoder, model.conditionalDecoder)
+    let statistics = try encoder.forward(images, labels: labels)
     try statistics.checkShape([nil, 2 * model.latentDimension], context: "VAE encoder output (latent \(model.latentDimension))")
     let (mean, rawLogVariance) = splitColumns(statistics, at: model.latentDimension)
     let range = model.logVarianceRange
@@ -130,7 +132,7 @@ public final class VAETrainer {
     let sigma = logVariance.map { expf(0.5 * $0) }
     let codes = mean + sigma * epsilon
 
-    let logits = try decoder.forward(codes)
+    let logits = try decoder.forward(codes, labels: labels)
     guard logits.shape == images.shape else {
       throw GenerativeKitError.shapeMismatch(
         context: "VAETrainer: images (the decoder makes \(logits.shapeDescription))",
@@ -148,8 +150,8 @@ public final class VAETrainer {
     logVarianceGradient = logVarianceGradient.zipWith(kl.logVarianceGradient) { g, k in g + beta * k }
     logVarianceGradient = logVarianceGradient.zipWith(rawLogVariance) { g, raw in range.contains(raw) ? g : 0 }
     try encoder.backwardParametersOnly(joinColumns(meanGradient, logVarianceGradient))
-    encoder.releaseBackwardState()
-    decoder.releaseBackwardState()
+    model.encoder.releaseBackwardState()
+    model.decoder.releaseBackwardState()
     return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
   }
 }
@@ -173,7 +175,7 @@ extension VAETrainer {
     let (mean, logVariance) = try model.encode(images, labels: labels)
     let epsilon = Tensor.randomNormal(shape: mean.shape, using: &generator)
     let codes = mean + logVariance.map { expf(0.5 * $0) } * epsilon
-    let logits = try model.decoderNetwork(labels: labels).forward(codes)
+    let logits = try model.conditionalDecoder.forward(codes, labels: labels)
     let reconstruction = try reconstructionLoss.evaluate(logits: logits, targets: images)
     let kl = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
     return VAEStepMetrics(loss: reconstruction.value + beta * kl.value, reconstruction: reconstruction.value, kl: kl.value)
