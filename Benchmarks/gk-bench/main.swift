@@ -251,8 +251,8 @@ struct GKBench: ParsableCommand {
                imageShape: [Int]) throws {
     let trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 100),
-      generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
-      discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
+      generatorOptimizer: Adam.keras(model: generator, learningRate: 1e-4),
+      discriminatorOptimizer: Adam.keras(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     let real = Tensor.randomUniform(shape: [batch] + imageShape, in: -1...1, using: &random)
     let (all, seconds) = try timings { try trainer.step(realImages: real) }
@@ -265,7 +265,7 @@ struct GKBench: ParsableCommand {
 
   /// One `VAETrainer.step` (Adam 1e-4, MSE + KL) on a batch of random images in [0, 1].
   func vaeStep(key: String, title: String, batch: Int, model: VAE, imageShape: [Int]) throws {
-    let trainer = VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-4), seed: 3)
+    let trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     let images = Tensor.randomUniform(shape: [batch] + imageShape, in: 0...1, using: &random)
     let (all, seconds) = try timings { try trainer.step(images: images) }

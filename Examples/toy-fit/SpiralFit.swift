@@ -30,7 +30,7 @@ struct SpiralFit {
       Tanh()
       Dense(inFeatures: 64, outFeatures: 1)
     }
-    let optimizer = Adam(model: model, learningRate: learningRate)
+    let optimizer = Adam.keras(model: model, learningRate: learningRate)
     report("toy-fit: \(model.parameterCount) parameters, \(2 * points) points, \(threads) threads")
 
     var last: (loss: Float, accuracy: Double) = (.nan, 0)

@@ -124,8 +124,8 @@ struct DistributedCheck {
       channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28, leakySlope: shape.leakySlope, seed: seed + 1)
     return GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: shape.noiseDimension),
-      generatorOptimizer: useSGD ? SGD(model: generator, learningRate: 0.05) : Adam(model: generator, learningRate: 2e-4, beta1: 0.5),
-      discriminatorOptimizer: useSGD ? SGD(model: discriminator, learningRate: 0.05) : Adam(model: discriminator, learningRate: 2e-4, beta1: 0.5),
+      generatorOptimizer: useSGD ? SGD(model: generator, learningRate: 0.05) : Adam.keras(model: generator, learningRate: 2e-4, beta1: 0.5),
+      discriminatorOptimizer: useSGD ? SGD(model: discriminator, learningRate: 0.05) : Adam.keras(model: discriminator, learningRate: 2e-4, beta1: 0.5),
       seed: seed + 2)
   }
 
@@ -185,7 +185,7 @@ struct DistributedCheck {
         }
         model = VAE(encoder: withoutKinks(model.encoder), decoder: withoutKinks(model.decoder), latentDimension: 4)
       }
-      return VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-3), seed: 21)
+      return VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-3), seed: 21)
     }
     let reference = trainer(seed: 17)
     let distributed = trainer(seed: parallel.communicator.rank == 0 ? 17 : 98)

@@ -13,8 +13,8 @@ public enum StepFixture {
     let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 4, seed: 102)
     return GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
-      generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
-      discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4))
+      generatorOptimizer: Adam.keras(model: generator, learningRate: 1e-4),
+      discriminatorOptimizer: Adam.keras(model: discriminator, learningRate: 1e-4))
   }
 
   /// The GAN step's inputs: real images `[4, 1, 28, 28]` in [-1, 1], noise `[4, 8]`, and for each
@@ -36,7 +36,7 @@ public enum StepFixture {
   /// Adam (learning rate 1e-3, Keras betas and epsilon).
   public static func vaeTrainer() -> VAETrainer {
     let model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 8, imageWidth: 8, seed: 201)
-    return VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-3), reconstructionLoss: .meanSquaredError)
+    return VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-3), reconstructionLoss: .meanSquaredError)
   }
 
   /// The VAE step's inputs: images `[4, 1, 8, 8]` in [0, 1] and `eps` `[4, 4]`.

@@ -72,8 +72,8 @@ final class GANStepState {
     let discriminator = DCGAN.mnistDiscriminator(seed: 2)
     trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 100),
-      generatorOptimizer: Adam(model: generator, learningRate: 1e-4),
-      discriminatorOptimizer: Adam(model: discriminator, learningRate: 1e-4), seed: 3)
+      generatorOptimizer: Adam.keras(model: generator, learningRate: 1e-4),
+      discriminatorOptimizer: Adam.keras(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     realImages = Tensor.randomUniform(shape: [Self.batch, 1, 28, 28], in: -1...1, using: &random)
   }
@@ -89,7 +89,7 @@ final class VAEStepState {
 
   init() {
     let model = ConvolutionalVAE.mnist(latentDimension: 16, seed: 1)
-    trainer = VAETrainer(model: model, optimizer: Adam(model: model, learningRate: 1e-4), seed: 3)
+    trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     images = Tensor.randomUniform(shape: [Self.batch, 1, 28, 28], in: 0...1, using: &random)
   }

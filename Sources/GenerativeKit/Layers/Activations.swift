@@ -29,7 +29,8 @@ public final class ReLU: Layer {
   }
 }
 
-/// `x` for `x >= 0`, `slope * x` otherwise. The default slope 0.3 is Keras's (PyTorch's is 0.01).
+/// `x` for `x >= 0`, `slope * x` otherwise: PyTorch's `nn.LeakyReLU(negative_slope)`, default 0.01.
+/// Keras's `LeakyReLU()` defaults to 0.3 (the report's models pass it); DCGAN practice uses 0.2.
 public final class LeakyReLU: Layer {
   /// The factor applied to negative inputs.
   public let slope: Float
@@ -38,8 +39,8 @@ public final class LeakyReLU: Layer {
   private let inputGradients = TensorPool()
   private var cachedInput: Tensor?
 
-  /// `slope` 0.3 is Keras's default; PyTorch's is 0.01.
-  public init(slope: Float = 0.3) { self.slope = slope }
+  /// `slope` defaults to PyTorch's 0.01 (Keras's default is 0.3).
+  public init(slope: Float = 0.01) { self.slope = slope }
   public var description: String { "LeakyReLU(\(slope))" }
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
   public func releaseBackwardState() { cachedInput = nil }

@@ -2,16 +2,18 @@
 /// (`[N, C, H, W]`, `BatchNorm2d`): `y = weight * (x - mean) / sqrt(var + epsilon) + bias`.
 ///
 /// In training mode the mean and (biased) variance come from the batch, and the running statistics
-/// move towards them. `momentum` has the **Keras** meaning:
-/// `running = momentum * running + (1 - momentum) * batch` (Keras default 0.99; PyTorch's
-/// `momentum=0.1` is 0.9 here). In inference mode the running statistics are used.
+/// move towards them. `momentum` has **PyTorch's** meaning, the weight of the new batch:
+/// `running = (1 - momentum) * running + momentum * batch` (default 0.1). Keras's
+/// `BatchNormalization(momentum=0.99)` weighs the old statistics instead;
+/// ``keras(features:momentum:epsilon:)`` takes that meaning and Keras's defaults, as the report's
+/// models use. In inference mode the running statistics are used.
 ///
 /// - Parameters: `weight` (gamma) and `bias` (beta), `[features]`; buffers `running_mean`, `running_var`.
 public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
   /// Channels (`C` of `[N, C, H, W]`) or features (`F` of `[N, F]`) normalised separately.
   public let features: Int
-  /// The weight of the old running statistics in each update, Keras's meaning: 0.99 keeps 99 %
-  /// (PyTorch's `momentum=0.01`).
+  /// The weight of the batch's statistics in each update of the running ones (PyTorch's meaning:
+  /// 0.1 moves them a tenth of the way to the batch's).
   public let momentum: Float
   /// Added to the variance before the square root.
   public let epsilon: Float
@@ -49,8 +51,9 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
-  /// Keras defaults (`momentum` 0.99, `epsilon` 1e-3, biased running variance), as the report's models use.
-  public init(features: Int, momentum: Float = 0.99, epsilon: Float = 1e-3, unbiasedRunningVariance: Bool = false) {
+  /// PyTorch's `BatchNorm1d`/`BatchNorm2d(features, eps, momentum)`: by default `momentum` 0.1
+  /// (the batch's weight), `epsilon` 1e-5 and the unbiased batch variance in the running variance.
+  public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, unbiasedRunningVariance: Bool = true) {
     enforce(features > 0, "BatchNorm: features must be positive, got \(features)")
     enforce((0...1).contains(momentum), "BatchNorm: momentum must be in [0, 1], got \(momentum)")
     enforce(epsilon > 0, "BatchNorm: epsilon must be positive, got \(epsilon)")
@@ -64,10 +67,19 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
     runningVariance = Parameter(Tensor(shape: [features], repeating: 1), isTrainable: false)
   }
 
-  /// PyTorch's defaults: `momentum=0.1` (0.9 in the Keras meaning used here), `eps=1e-5`, unbiased
-  /// running variance.
+  /// PyTorch's defaults spelled out (the same as ``init(features:momentum:epsilon:unbiasedRunningVariance:)``'s).
   public static func pytorch(features: Int) -> BatchNorm {
-    BatchNorm(features: features, momentum: 0.9, epsilon: 1e-5, unbiasedRunningVariance: true)
+    BatchNorm(features: features)
+  }
+
+  /// Keras's `BatchNormalization(momentum, epsilon)`: `momentum` is the weight of the **old**
+  /// running statistics (0.99 by default: `running = 0.99 * running + 0.01 * batch`), `epsilon`
+  /// 1e-3, and the biased batch variance in the running variance. The report's models use it.
+  public static func keras(features: Int, momentum: Float = 0.99, epsilon: Float = 1e-3) -> BatchNorm {
+    enforce((0...1).contains(momentum), "BatchNorm.keras: momentum must be in [0, 1], got \(momentum)")
+    // 1 - (1 - m) is m exactly for m in [0.5, 1], so the update multiplies by the same two
+    // factors as Keras's `m * running + (1 - m) * batch`.
+    return BatchNorm(features: features, momentum: 1 - momentum, epsilon: epsilon, unbiasedRunningVariance: false)
   }
 
   public var description: String { "BatchNorm(\(features), momentum \(momentum), epsilon \(epsilon))" }
@@ -141,8 +153,8 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
     let runVar = runningVariance.value.mutablePointer()
     let correction: Float = unbiasedRunningVariance && count > 1 ? Float(count / (count - 1)) : 1
     for c in 0..<features {
-      runMean[c] = momentum * runMean[c] + (1 - momentum) * means[c]
-      runVar[c] = momentum * runVar[c] + (1 - momentum) * variances[c] * correction
+      runMean[c] = (1 - momentum) * runMean[c] + momentum * means[c]
+      runVar[c] = (1 - momentum) * runVar[c] + momentum * variances[c] * correction
     }
     cachedInput = input
     return output

@@ -1,12 +1,15 @@
 /// Adam (Kingma & Ba 2015, https://arxiv.org/abs/1412.6980) with bias correction.
 ///
 /// `m = beta1 m + (1 - beta1) g`, `v = beta2 v + (1 - beta2) g^2`, then with `t` the step count:
-/// - ``EpsilonPlacement/keras`` (TensorFlow/Keras, default here):
+/// - ``EpsilonPlacement/pytorch`` (PyTorch's `torch.optim.Adam`, the default):
+///   `p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon)`
+/// - ``EpsilonPlacement/keras`` (TensorFlow/Keras):
 ///   `p -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)`
-/// - ``EpsilonPlacement/pytorch``: `p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + epsilon)`
 ///
-/// The two differ only in where epsilon enters. ``init(parameters:names:learningRate:beta1:beta2:epsilon:epsilonPlacement:)``
-/// defaults to Keras (epsilon 1e-7), as the report's code; ``pytorch(parameters:names:learningRate:beta1:beta2:)`` gives PyTorch's.
+/// The two differ only in where epsilon enters. The initializers mean what `torch.optim.Adam`
+/// means (epsilon 1e-8 added to the bias-corrected root); ``keras(model:learningRate:beta1:beta2:epsilon:)``
+/// is `keras.optimizers.Adam` (epsilon 1e-7 added before the bias correction), as the report's code
+/// and the experiments built on it use.
 public final class Adam: Optimizer {
   /// Where epsilon is added to the denominator.
   public enum EpsilonPlacement: Sendable {
@@ -35,7 +38,7 @@ public final class Adam: Optimizer {
   /// Second-moment estimates `v`, one per parameter.
   public private(set) var secondMoments: [Tensor]
 
-  /// Adam over `parameters`, with Keras's defaults.
+  /// Adam over `parameters`, with PyTorch's defaults.
   ///
   /// - Parameters:
   ///   - parameters: the parameters it updates (frozen ones are skipped at each step).
@@ -44,10 +47,10 @@ public final class Adam: Optimizer {
   ///   - beta1: the first moment's decay.
   ///   - beta2: the second moment's decay.
   ///   - epsilon: added to the denominator.
-  ///   - epsilonPlacement: where epsilon is added (Keras by default).
+  ///   - epsilonPlacement: where epsilon is added (PyTorch's place by default).
   public init(
     parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9,
-    beta2: Float = 0.999, epsilon: Float = 1e-7, epsilonPlacement: EpsilonPlacement = .keras
+    beta2: Float = 0.999, epsilon: Float = 1e-8, epsilonPlacement: EpsilonPlacement = .pytorch
   ) {
     enforce(learningRate > 0, "Adam: learningRate must be positive, got \(learningRate)")
     enforce((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1), got \(beta1), \(beta2)")
@@ -66,18 +69,20 @@ public final class Adam: Optimizer {
     secondMoments = parameters.map { Tensor(shape: $0.shape) }
   }
 
-  /// Adam over a model's trainable parameters, with their state-dictionary names.
+  /// Adam over a model's trainable parameters, with their state-dictionary names: PyTorch's
+  /// `torch.optim.Adam(model.parameters(), lr, betas, eps)`.
   public convenience init(
     model: any Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
-    epsilon: Float = 1e-7, epsilonPlacement: EpsilonPlacement = .keras
+    epsilon: Float = 1e-8, epsilonPlacement: EpsilonPlacement = .pytorch
   ) {
     let (parameters, names) = trainableNamedParameters(of: model)
     self.init(parameters: parameters, names: names, learningRate: learningRate, beta1: beta1, beta2: beta2,
               epsilon: epsilon, epsilonPlacement: epsilonPlacement)
   }
 
-  /// PyTorch's `torch.optim.Adam` defaults: epsilon 1e-8 added to the bias-corrected root.
-  /// `beta1` and `beta2` as PyTorch's `betas` (DCGAN's recipe: `learningRate: 2e-4, beta1: 0.5`).
+  /// PyTorch's `torch.optim.Adam` defaults, spelled out: epsilon 1e-8 added to the bias-corrected
+  /// root (the same as the initializer's defaults). `beta1` and `beta2` as PyTorch's `betas`
+  /// (DCGAN's recipe: `learningRate: 2e-4, beta1: 0.5`).
   public static func pytorch(
     parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999
   ) -> Adam {
@@ -89,6 +94,24 @@ public final class Adam: Optimizer {
   /// parameters, with their state-dictionary names.
   public static func pytorch(model: any Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999) -> Adam {
     Adam(model: model, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: 1e-8, epsilonPlacement: .pytorch)
+  }
+
+  /// Keras's `keras.optimizers.Adam(learning_rate, beta_1, beta_2, epsilon)` over a model's
+  /// trainable parameters: epsilon (1e-7 by default) added to `sqrt(v)` before the bias correction
+  /// is folded into the step size. The report's TensorFlow code trains with it.
+  public static func keras(
+    model: any Module, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7
+  ) -> Adam {
+    Adam(model: model, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, epsilonPlacement: .keras)
+  }
+
+  /// Keras's Adam over `parameters` (see ``keras(model:learningRate:beta1:beta2:epsilon:)``).
+  public static func keras(
+    parameters: [Parameter], names: [String]? = nil, learningRate: Float = 1e-3, beta1: Float = 0.9,
+    beta2: Float = 0.999, epsilon: Float = 1e-7
+  ) -> Adam {
+    Adam(parameters: parameters, names: names, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+         epsilonPlacement: .keras)
   }
 
   public func step() {

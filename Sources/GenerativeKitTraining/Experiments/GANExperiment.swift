@@ -186,8 +186,8 @@ public final class GANExperiment {
     discriminator = model.discriminator
     trainer = GANTrainer(
       model: model,
-      generatorOptimizer: Adam(model: generator, learningRate: options.learningRate, beta1: options.beta1),
-      discriminatorOptimizer: Adam(model: discriminator, learningRate: options.learningRate, beta1: options.beta1),
+      generatorOptimizer: Adam.keras(model: generator, learningRate: options.learningRate, beta1: options.beta1),
+      discriminatorOptimizer: Adam.keras(model: discriminator, learningRate: options.learningRate, beta1: options.beta1),
       generatorLoss: options.generatorLoss, seed: options.seed &+ 3)
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)

@@ -115,7 +115,7 @@ public final class VAEExperiment {
     self.outputDirectory = outputDirectory
     model = try options.makeModel()
     trainer = VAETrainer(
-      model: model, optimizer: Adam(model: model, learningRate: options.learningRate),
+      model: model, optimizer: Adam.keras(model: model, learningRate: options.learningRate),
       reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedCodes = Tensor.randomNormal(shape: [options.sampleCount, options.latentDimension], using: &noise)

@@ -78,7 +78,7 @@ extension DigitClassifier {
         "DigitClassifier.train: epochs, batchSize and learningRate must be positive and maximumShift not negative, "
           + "got \(settings)")
     }
-    let optimizer = Adam(model: self, learningRate: settings.learningRate)
+    let optimizer = Adam.keras(model: self, learningRate: settings.learningRate)
     let loader = DataLoader(dataSet, batchSize: settings.batchSize, shuffle: true, seed: settings.seed)
     let loop = TrainingLoop(progress: progress ?? ProgressReporter(style: .silent, totalEpochs: settings.epochs))
     var shifts = SeededGenerator(seed: settings.seed ^ 0x5EED_5417)

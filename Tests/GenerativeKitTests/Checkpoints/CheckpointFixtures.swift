@@ -24,7 +24,7 @@ enum CheckpointFixtures {
   /// the optimizer's moments all hold non-trivial values.
   static func trained(seed: UInt64) throws -> (model: Sequential, optimizer: Adam) {
     let model = model(seed: seed)
-    let optimizer = Adam(model: model, learningRate: 1e-2)
+    let optimizer = Adam.keras(model: model, learningRate: 1e-2)
     var random = SeededGenerator(seed: seed)
     for _ in 0..<3 {
       let input = Tensor.randomNormal(shape: inputShape, using: &random)

@@ -47,7 +47,7 @@ import Testing
     let loaded = try Checkpoint(safetensors: checkpoint.safetensorsBytes())
 
     let fresh = CheckpointFixtures.model(seed: 99)
-    let freshOptimizer = Adam(model: fresh, learningRate: 1e-2)
+    let freshOptimizer = Adam.keras(model: fresh, learningRate: 1e-2)
     var random = SeededGenerator(seed: 5)
     let input = Tensor.randomNormal(shape: CheckpointFixtures.inputShape, using: &random)
     model.eval()
@@ -136,7 +136,7 @@ import Testing
       Flatten()
       Dense(inFeatures: 64, outFeatures: 3, seed: 3)
     }
-    let adam = Adam(model: other)
+    let adam = Adam.keras(model: other)
     let before = snapshot(adam)
     expectCheckpointError(path: "in-memory checkpoint", tensor: "optimizer.generator.exp_avg.2.bias", "missing") {
       try full.restore(optimizer: adam, prefix: "optimizer.generator.")
@@ -157,7 +157,7 @@ import Testing
     checkpoint.set(Tensor(shape: [7]), named: "optimizer.sgd.momentum_buffer.0.weight")
 
     let freshModel = CheckpointFixtures.model(seed: 22)
-    let freshAdam = Adam(model: freshModel)
+    let freshAdam = Adam.keras(model: freshModel)
     let sgd = SGD(model: CheckpointFixtures.model(seed: 23), learningRate: 0.1, momentum: 0.9)
     let (modelBefore, adamBefore) = (snapshot(freshModel), snapshot(freshAdam))
     let reason = expectCheckpointError(path: "in-memory checkpoint", tensor: nil, "optimizer state under 'optimizer.sgd.' rejected") {

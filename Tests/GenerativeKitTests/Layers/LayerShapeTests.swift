@@ -118,7 +118,7 @@ struct LayerShapeTests {
 
   @Test("Inference mode uses running statistics, and dropout becomes the identity")
   func inferenceMode() throws {
-    let norm = BatchNorm(features: 2, momentum: 0, epsilon: 1e-5)  // momentum 0: running = last batch
+    let norm = BatchNorm(features: 2, momentum: 1, epsilon: 1e-5, unbiasedRunningVariance: false)  // running = last batch
     let batch = Tensor(shape: [4, 2], scalars: [1, 10, 3, 20, 5, 30, 7, 40])
     _ = try norm.forward(batch)
     #expect(norm.runningMean.value.isApproximatelyEqual(to: Tensor(shape: [2], scalars: [4, 25])))
@@ -131,6 +131,13 @@ struct LayerShapeTests {
     _ = try pytorchStyle.forward(Tensor(shape: [4, 1], scalars: [1, 3, 5, 7]))
     // running_var = 0.9 * 1 + 0.1 * unbiased variance (20 / 3)
     #expect(abs(pytorchStyle.runningVariance.value[0] - (0.9 + 0.1 * 20 / 3)) < 1e-5)
+    #expect(BatchNorm(features: 1).momentum == pytorchStyle.momentum)
+
+    // Keras's momentum weighs the old statistics: 0.9 * running + 0.1 * batch, biased variance (5).
+    let kerasStyle = BatchNorm.keras(features: 1, momentum: 0.9)
+    _ = try kerasStyle.forward(Tensor(shape: [4, 1], scalars: [1, 3, 5, 7]))
+    #expect(abs(kerasStyle.runningMean.value[0] - 0.1 * 4) < 1e-6)
+    #expect(abs(kerasStyle.runningVariance.value[0] - (0.9 + 0.1 * 5)) < 1e-6)
 
     let dropout = Dropout(rate: 0.5, seed: 1)
     dropout.eval()

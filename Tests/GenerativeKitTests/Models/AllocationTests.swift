@@ -11,7 +11,7 @@ struct AllocationTests {
     let discriminator = DCGAN.mnistDiscriminator(width: 4, seed: 2)
     let trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
-      generatorOptimizer: Adam(model: generator), discriminatorOptimizer: Adam(model: discriminator), seed: 3)
+      generatorOptimizer: Adam.keras(model: generator), discriminatorOptimizer: Adam.keras(model: discriminator), seed: 3)
     var random = SeededGenerator(seed: 4)
     let real = Tensor.randomUniform(shape: [batch, 1, 28, 28], in: -1...1, using: &random)
     for _ in 0..<3 { try trainer.step(realImages: real) }
@@ -32,7 +32,7 @@ extension AllocationTests {
   /// Bytes of tensor memory allocated by the fourth VAE step.
   private func steadyVAEStepBytes(batch: Int) throws -> Int {
     let model = ConvolutionalVAE.mnist(latentDimension: 4, seed: 5)
-    let trainer = VAETrainer(model: model, optimizer: Adam(model: model), seed: 6)
+    let trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model), seed: 6)
     var random = SeededGenerator(seed: 7)
     let images = Tensor.randomUniform(shape: [batch, 1, 28, 28], using: &random)
     for _ in 0..<3 { try trainer.step(images: images) }

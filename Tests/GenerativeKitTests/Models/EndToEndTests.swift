@@ -33,7 +33,7 @@ struct EndToEndTests {
       #expect(named.parameter.gradient.isFinite, "\(named.name)")
       #expect(named.parameter.gradient.max()! != 0 || named.parameter.gradient.min()! != 0, "\(named.name) has no gradient")
     }
-    let optimizer = Adam(model: generator, learningRate: 1e-4)
+    let optimizer = Adam.keras(model: generator, learningRate: 1e-4)
     let before = generator.layers[0].namedParameters[0].parameter.value
     optimizer.step()
     #expect(generator.layers[0].namedParameters[0].parameter.value != before)
@@ -87,7 +87,7 @@ struct EndToEndTests {
       Flatten()
       Dense(inFeatures: 4 * 3 * 3, outFeatures: 1, seed: 6)
     }
-    let optimizer = Adam(model: model, learningRate: 1e-2)
+    let optimizer = Adam.keras(model: model, learningRate: 1e-2)
     var firstLoss: Float = 0
     var lastLoss: Float = 0
     for step in 0..<200 {
@@ -110,7 +110,7 @@ struct EndToEndTests {
   func determinism() throws {
     func train() throws -> [Tensor] {
       let model = DCGAN.mnistDiscriminator(width: 8, seed: 7)
-      let optimizer = Adam(model: model, learningRate: 1e-3)
+      let optimizer = Adam.keras(model: model, learningRate: 1e-3)
       var random = SeededGenerator(seed: 8)
       for _ in 0..<3 {
         model.zeroGradients()

@@ -42,7 +42,7 @@ struct OptimizerTests {
   @Test("Adam's first step moves each weight by the learning rate against the gradient's sign")
   func adamFirstStep() {
     // Bias correction makes the first update lr * g / |g| (up to epsilon).
-    let result = stepped({ Adam(parameters: $0, learningRate: 0.1) }, gradients: [[0.5, -3]])
+    let result = stepped({ Adam.keras(parameters: $0, learningRate: 0.1) }, gradients: [[0.5, -3]])
     #expect(abs(result[0] - 0.9) < 1e-6 && abs(result[1] - (-1.9)) < 1e-6)
   }
 
@@ -50,7 +50,7 @@ struct OptimizerTests {
   func adamSequence() {
     let gradients: [[Float]] = [[0.5, -3], [0.1, 1], [-0.2, 0.5], [1e-4, 2], [0.3, -0.7]]
     let double = gradients.map { $0.map(Double.init) }
-    let keras = stepped({ Adam(parameters: $0, learningRate: 0.01, beta1: 0.8, beta2: 0.9, epsilon: 0.1) }, gradients: gradients)
+    let keras = stepped({ Adam.keras(parameters: $0, learningRate: 0.01, beta1: 0.8, beta2: 0.9, epsilon: 0.1) }, gradients: gradients)
     let kerasExpected = adamReference(double, lr: 0.01, b1: 0.8, b2: 0.9, eps: 0.1, pytorch: false)
     let torch = stepped({ Adam(parameters: $0, learningRate: 0.01, beta1: 0.8, beta2: 0.9, epsilon: 0.1,
                                epsilonPlacement: .pytorch) }, gradients: gradients)
@@ -66,15 +66,15 @@ struct OptimizerTests {
   @Test("Adam's state round-trips, and a mismatched state is rejected without changes")
   func adamState() throws {
     let parameter = Parameter(Tensor(shape: [3], repeating: 1))
-    let adam = Adam(parameters: [parameter], names: ["0.weight"], learningRate: 0.1)
+    let adam = Adam.keras(parameters: [parameter], names: ["0.weight"], learningRate: 0.1)
     parameter.gradient = Tensor(shape: [3], scalars: [1, 2, 3])
     adam.step()
     let saved = adam.state
     #expect(Set(saved.keys) == ["step", "exp_avg.0.weight", "exp_avg_sq.0.weight"])
-    let other = Adam(parameters: [Parameter(Tensor(shape: [3]))], names: ["0.weight"])
+    let other = Adam.keras(parameters: [Parameter(Tensor(shape: [3]))], names: ["0.weight"])
     try other.loadState(saved)
     #expect(other.stepCount == 1 && other.firstMoments == adam.firstMoments && other.secondMoments == adam.secondMoments)
-    let wrong = Adam(parameters: [Parameter(Tensor(shape: [4]))], names: ["0.weight"])
+    let wrong = Adam.keras(parameters: [Parameter(Tensor(shape: [4]))], names: ["0.weight"])
     #expect(throws: GenerativeKitError.self) { try wrong.loadState(saved) }
     #expect(wrong.stepCount == 0)
     for bad: Float in [.nan, -1, 1e30, 2.5] {

@@ -1,8 +1,8 @@
 /// Builders for the report's DCGAN (the TensorFlow DCGAN tutorial's generator and discriminator
 /// for 28 x 28 images) and Radford et al.'s DCGAN for 64 x 64 images.
 ///
-/// Layer defaults reproduce the report's Keras code: LeakyReLU slope 0.3, BatchNorm momentum 0.99
-/// and epsilon 1e-3, Glorot-uniform kernels. "same" padding uses PyTorch-compatible symmetric
+/// The report's builders spell out its Keras code's choices: LeakyReLU slope 0.3,
+/// `BatchNorm.keras` (momentum 0.99 in Keras's meaning, epsilon 1e-3), Glorot-uniform kernels. "same" padding uses PyTorch-compatible symmetric
 /// padding, so a saved generator loads into the equivalent PyTorch `nn.Sequential`.
 public enum DCGAN {
   /// The report's generator: noise `[N, noiseDimension]` -> images `[N, channels, 28, 28]` in [-1, 1]
@@ -21,16 +21,16 @@ public enum DCGAN {
     let (baseHeight, baseWidth) = (imageHeight / 4, imageWidth / 4)
     return Sequential {
       Dense(inFeatures: noiseDimension, outFeatures: baseHeight * baseWidth * 4 * width, bias: false, seed: seeds.next())
-      BatchNorm(features: baseHeight * baseWidth * 4 * width)
+      BatchNorm.keras(features: baseHeight * baseWidth * 4 * width)
       LeakyReLU(slope: leakySlope)
       Reshape([4 * width, baseHeight, baseWidth])
       ConvTranspose2D(inChannels: 4 * width, outChannels: 2 * width, kernelSize: 5, stride: 1, padding: .same,
                       bias: false, seed: seeds.next())
-      BatchNorm(features: 2 * width)
+      BatchNorm.keras(features: 2 * width)
       LeakyReLU(slope: leakySlope)
       ConvTranspose2D(inChannels: 2 * width, outChannels: width, kernelSize: 5, stride: 2, padding: .same,
                       bias: false, seed: seeds.next())
-      BatchNorm(features: width)
+      BatchNorm.keras(features: width)
       LeakyReLU(slope: leakySlope)
       ConvTranspose2D(inChannels: width, outChannels: channels, kernelSize: 5, stride: 2, padding: .same,
                       bias: false, seed: seeds.next())
