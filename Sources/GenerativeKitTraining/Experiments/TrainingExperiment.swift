@@ -2,7 +2,7 @@ import Foundation
 import GenerativeKit
 
 /// A complete training run that writes into a folder and can continue from its checkpoints:
-/// ``GANExperiment`` and ``VAEExperiment``.
+/// every ``Experiment`` (``GANExperiment``, ``VAEExperiment``, or a recipe of your own).
 public protocol TrainingExperiment: AnyObject {
   /// The epochs completed so far (after a resume, the checkpoint's epoch).
   var epoch: Int { get }
@@ -21,6 +21,3 @@ public protocol TrainingExperiment: AnyObject {
   @discardableResult
   func run(progress: ProgressReporter) throws -> [EpochReport]
 }
-
-extension GANExperiment: TrainingExperiment {}
-extension VAEExperiment: TrainingExperiment {}

@@ -3,96 +3,61 @@ import GenerativeKit
 import GenerativeKitData
 import GenerativeKitMetrics
 
-/// Everything that defines a VAE run; saved in every checkpoint's metadata.
-public struct VAEOptions: Codable, Equatable, Sendable {
-  public var channels = 1
-  /// Image sides, multiples of 4 (28 x 28 for MNIST, 28 x 20 for Frey faces).
-  public var imageHeight = 28
-  public var imageWidth = 28
-  public var latentDimension = 16
-  public var epochs = 30
-  public var batchSize = 128
-  public var learningRate: Float = 1e-4
-  /// The KL weight: loss = reconstruction + beta * KL.
-  public var beta: Float = 1
-  public var reconstructionLoss = ReconstructionLoss.meanSquaredError
-  public var seed: UInt64 = 1
-  public var saveEvery = 10
-  public var sampleEvery = 10
-  public var sampleCount = 64
-  /// For a class-conditional VAE, the number of classes (the data set's labels are `0..<classes`):
-  /// the encoder gets one plane per class beside the image, the decoder the label one-hot beside
-  /// the code. Nil: unconditional (the report's).
-  public var classes: Int?
-  /// Trains on binary images drawn afresh for every batch, each pixel 1 with probability its grey
-  /// value (Burda et al.'s dynamic binarization; use with the Bernoulli loss); the test set is
-  /// binarized once, with a fixed seed. Nil or false: the grey images as they are.
-  public var dynamicBinarization: Bool?
-
-  public init() {}
-
-  func architectureMismatch(with other: VAEOptions) -> String? {
-    if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
-    if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
-      return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
-    }
-    if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
-    if classes != other.classes {
-      return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
-    }
-    return nil
-  }
-}
-
-extension VAEOptions {
-  /// The VAE these options describe, initialised from the run's seed.
-  public func makeModel() throws -> VAE {
-    guard let classes else {
-      return ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
-                                    imageWidth: imageWidth, seed: seed &+ 1)
-    }
-    return try ConvolutionalVAE.conditionalMNIST(
-      classes: classes, latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
-      imageWidth: imageWidth, seed: seed &+ 1)
-  }
-}
-
 /// A complete VAE training run: the report's convolutional VAE (for any image size with sides
-/// that are multiples of 4), its Adam
-/// optimizer, the data, and everything written into the run's folder.
+/// that are multiples of 4), its Adam optimizer, the data, and everything written into the run's
+/// folder; an ``Experiment`` of a ``VAERecipe``.
 ///
 /// Folder layout: `checkpoints/` (`latest.safetensors` every epoch, `epoch-NNNN.safetensors`
 /// every `saveEvery`), `samples/epoch-NNNN.png` (decoded prior samples) and
 /// `reconstructions/epoch-NNNN.png` (test images above their reconstructions) every `sampleEvery`
 /// epochs and after the last, `losses.svg`, `log.jsonl`, `log.csv`. When a test set is given its
 /// loss is measured after every epoch (`test_loss`, `test_reconstruction`, `test_kl`).
-public final class VAEExperiment {
+public typealias VAEExperiment = Experiment<VAERecipe>
+
+extension Experiment where Recipe == VAERecipe {
+  /// Builds the VAE for `options` and checks that the data (and the test set) fit it.
+  public convenience init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
+    self.init(recipe: try VAERecipe(options: options, dataSet: dataSet, testSet: testSet), dataSet: dataSet,
+              outputDirectory: outputDirectory)
+  }
+
+  /// The loss on the whole test set (see ``VAERecipe/testMetrics()``).
+  public func testMetrics() throws -> VAEStepMetrics? { try recipe.testMetrics() }
+
+  /// Decoded prior samples from the fixed codes (see ``VAERecipe/samples()``).
+  public func samples() throws -> Tensor { try recipe.samples() }
+
+  /// Writes a grid of the fixed-code samples.
+  public func writeSamples(to url: URL) throws { try recipe.writeSamples(to: url) }
+
+  /// Writes test images above their reconstructions.
+  public func writeReconstructions(to url: URL) throws { try recipe.writeReconstructions(to: url) }
+}
+
+/// How a VAE trains in an ``Experiment``: ``VAETrainer`` with Keras's Adam, optional dynamic
+/// binarization of every global batch, the test loss after every epoch, and grids of prior
+/// samples and reconstructions every `sampleEvery` epochs.
+public final class VAERecipe: ExperimentRecipe {
   public let options: VAEOptions
+  /// The images reconstructions are drawn from when there is no test set, and the name in titles.
   public let dataSet: ImageDataSet
+  /// The test images, measured after every epoch; nil for none.
   public let testSet: ImageDataSet?
-  public let outputDirectory: URL
+  /// The encoder and decoder.
   public let model: VAE
+  /// Trains ``model``.
   public let trainer: VAETrainer
   /// The prior samples behind every sample grid of a run.
   public let fixedCodes: Tensor
-  /// The `format` metadata of this experiment's checkpoints.
+  /// The `format` metadata of this recipe's checkpoints.
   public static let format = "generativekit-vae"
-  /// Whether a fresh run may replace an earlier run found in ``outputDirectory`` (its
-  /// checkpoints, pictures and log are deleted first). False by default: such a run is refused, so
-  /// nothing is overwritten by accident (``resume(from:)`` continues the earlier run instead).
-  public var replacesEarlierRun = false
-  /// Several processes training this run together; see ``TrainingExperiment/parallelism``.
-  public var parallelism: (any DataParallelism)?
-  private var completedEpochs = 0
-  /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
-  private var resumedFrom: RunCheckpoint.ResumePoint?
-  private var steps = 0
   /// Draws the binary training pixels under ``VAEOptions/dynamicBinarization``; saved in checkpoints.
   private var binarizer: SeededGenerator
   /// The test set as the test figures see it: binarized once, with a fixed seed, when training is.
   private let measuredTestSet: ImageDataSet?
 
-  public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil, outputDirectory: URL) throws {
+  /// Builds the VAE for `options` and checks that `dataSet` and `testSet` fit it.
+  public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil) throws {
     try options.check()
     for set in [dataSet] + (testSet.map { [$0] } ?? []) {
       let expected = [options.channels, options.imageHeight, options.imageWidth]
@@ -112,7 +77,6 @@ public final class VAEExperiment {
     self.options = options
     self.dataSet = dataSet
     self.testSet = testSet
-    self.outputDirectory = outputDirectory
     model = try options.makeModel()
     trainer = VAETrainer(
       model: model, optimizer: Adam.keras(model: model, learningRate: options.learningRate),
@@ -128,78 +92,65 @@ public final class VAEExperiment {
     }
   }
 
-  public var epoch: Int { completedEpochs }
-  public var checkpointDirectory: URL { outputDirectory.appendingPathComponent("checkpoints") }
-  public var latestCheckpointURL: URL { checkpointDirectory.appendingPathComponent("latest.safetensors") }
+  public var outputFolders: [String] { ["samples", "reconstructions"] }
+  public var dataParallelTrainer: any DataParallelTrainable { trainer }
 
-  // MARK: - Checkpoints
+  /// Every process draws the same binary pixels for the whole global batch, then takes its rows.
+  public func prepareGlobalBatch(_ batch: DataBatch) throws -> DataBatch {
+    guard options.dynamicBinarization == true else { return batch }
+    return (images: dynamicallyBinarized(batch.images, using: &binarizer), labels: batch.labels)
+  }
 
-  public func checkpoint() throws -> Checkpoint {
-    var checkpoint = try RunCheckpoint.make(format: Self.format, options: options, epoch: completedEpochs, step: steps)
+  public func trainStep(on batch: DataBatch, shard: BatchShard?) throws -> TrainingFigures {
+    try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
+  }
+
+  /// Adds the test figures (`test_loss`, `test_reconstruction`, `test_kl`) when there is a test set.
+  public func finishEpoch(_ report: inout EpochReport, progress: ProgressReporter) throws {
+    guard let test = try testMetrics() else { return }
+    for (name, value) in test.metrics { report.metrics["test_" + name] = value }
+    progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
+                     + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
+  }
+
+  /// The VAE's weights (unprefixed), the optimizer, and the noise and binarization generators.
+  public func save(into checkpoint: inout Checkpoint) throws {
     checkpoint.add(model: model)
     checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
     if options.dynamicBinarization == true { checkpoint.setRandomGenerator(binarizer, named: "rng.binarize") }
-    return checkpoint
   }
 
-  public func resume(from url: URL) throws {
-    let (checkpoint, epoch, step) = try RunCheckpoint.open(
-      url, format: Self.format, as: VAEOptions.self, mismatch: options.architectureMismatch(with:))
-    if let difference = RecipeCheck.difference(stored: try checkpoint.configuration(VAEOptions.self), current: options) {
-      throw GenerativeKitError.file(
-        path: url.path, reason: "the run was trained with another recipe (\(difference)); a resume continues it as it "
-          + "was (only the epochs and the reporting may change): start a new run to train with other settings")
-    }
+  public func restore(from checkpoint: Checkpoint) throws {
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
+    let binarization = options.dynamicBinarization == true ? try checkpoint.randomGenerator(named: "rng.binarize") : nil
     // The model's tensors have no prefix, so the strict check is done here: besides them, only
     // the optimizer's state and the random generators belong in the file.
     let modelNames = Set(model.namedParameters.map(\.name))
     if let extra = checkpoint.names.first(where: { !modelNames.contains($0) && !$0.hasPrefix("optimizer.") && !$0.hasPrefix("rng.") }) {
       throw GenerativeKitError.file(
-        path: url.path, reason: "tensor '\(extra)' is not a parameter or buffer of the VAE, nor optimizer or random state")
+        path: checkpoint.path ?? "checkpoint",
+        reason: "tensor '\(extra)' is not a parameter or buffer of the VAE, nor optimizer or random state")
     }
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
-    if options.dynamicBinarization == true { binarizer = try checkpoint.randomGenerator(named: "rng.binarize") }
-    completedEpochs = epoch
-    resumedFrom = RunCheckpoint.ResumePoint(url: url, checkpoint: checkpoint)
-    steps = step
+    if let binarization { binarizer = binarization }
   }
 
-  // MARK: - Training
-
-  @discardableResult
-  public func run(progress: ProgressReporter) throws -> [EpochReport] {
-    try parallelism?.prepare(trainer)
-    // Every process draws the same binary pixels for the whole global batch, then takes its rows.
-    let binarize: ((DataBatch) throws -> DataBatch)? = options.dynamicBinarization == true
-      ? { [unowned self] batch in
-        let images = dynamicallyBinarized(batch.images, using: &binarizer)
-        return (images: images, labels: batch.labels)
-      } : nil
-    return try ExperimentEpochs.run(
-      folders: ["checkpoints", "samples", "reconstructions"].map { outputDirectory.appendingPathComponent($0) },
-      outputDirectory: outputDirectory, dataSet: dataSet, batchSize: options.batchSize, seed: options.seed,
-      completedEpochs: completedEpochs, totalEpochs: options.epochs, firstStep: steps,
-      replacingEarlierRun: replacesEarlierRun, resumedFrom: resumedFrom, parallelism: parallelism, progress: progress,
-      prepareBatch: binarize,
-      step: { [unowned self] batch, shard in
-        try trainer.step(images: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard).metrics
-      },
-      stepFinished: { [unowned self] in steps = $0 },
-      epochFinished: { [unowned self] report in
-        completedEpochs = report.epoch
-        guard let test = try testMetrics() else { return }
-        for (name, value) in test.metrics { report.metrics["test_" + name] = value }
-        progress.message("epoch \(report.epoch): test loss \(formatMetric(test.loss)) (reconstruction "
-                         + "\(formatMetric(test.reconstruction)), KL \(formatMetric(test.kl)))")
-      },
-      checkpointsWritten: { [unowned self] report in
-        try RunCheckpoint.save(try checkpoint(), report: report, of: options.epochs, saveEvery: options.saveEvery,
-                               in: checkpointDirectory)
-      },
-      filesWritten: { [unowned self] report, log in try epochFinished(report.epoch, log: log) })
+  public func writeFiles(after report: EpochReport, log: RunLog, in directory: URL, progress: ProgressReporter) throws {
+    let epoch = report.epoch
+    if epoch % options.sampleEvery == 0 || epoch == options.epochs {
+      let name = RunCheckpoint.fileName(epoch: epoch, extension: "png")
+      try writeSamples(to: directory.appendingPathComponent("samples").appendingPathComponent(name))
+      try writeReconstructions(to: directory.appendingPathComponent("reconstructions").appendingPathComponent(name))
+    }
+    var plot = LinePlot(title: "VAE losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss per image")
+    for (label, metric) in [("train loss", "loss"), ("train reconstruction", "reconstruction"), ("train KL", "kl"),
+                            ("test loss", "test_loss")] {
+      let (x, y) = log.series(metric)
+      if !x.isEmpty { plot.addSeries(label, x: x, y: y) }
+    }
+    try plot.write(to: directory.appendingPathComponent("losses.svg"))
   }
 
   /// The loss on the whole test set with a fixed noise seed (comparable across epochs).
@@ -219,22 +170,6 @@ public final class VAEExperiment {
     }
     let n = Double(max(testSet.count, 1))
     return VAEStepMetrics(loss: Float(sums.loss / n), reconstruction: Float(sums.reconstruction / n), kl: Float(sums.kl / n))
-  }
-
-  private func epochFinished(_ epoch: Int, log: RunLog) throws {
-    let last = epoch == options.epochs
-    if epoch % options.sampleEvery == 0 || last {
-      let name = RunCheckpoint.fileName(epoch: epoch, extension: "png")
-      try writeSamples(to: outputDirectory.appendingPathComponent("samples").appendingPathComponent(name))
-      try writeReconstructions(to: outputDirectory.appendingPathComponent("reconstructions").appendingPathComponent(name))
-    }
-    var plot = LinePlot(title: "VAE losses (\(dataSet.name))", xLabel: "epoch", yLabel: "loss per image")
-    for (label, metric) in [("train loss", "loss"), ("train reconstruction", "reconstruction"), ("train KL", "kl"),
-                            ("test loss", "test_loss")] {
-      let (x, y) = log.series(metric)
-      if !x.isEmpty { plot.addSeries(label, x: x, y: y) }
-    }
-    try plot.write(to: outputDirectory.appendingPathComponent("losses.svg"))
   }
 
   /// Decoded prior samples from the fixed codes, in [0, 1]; for a conditional VAE image `i` is of

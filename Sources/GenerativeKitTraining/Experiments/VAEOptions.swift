@@ -1,0 +1,60 @@
+import Foundation
+import GenerativeKit
+import GenerativeKitData
+import GenerativeKitMetrics
+
+/// Everything that defines a VAE run; saved in every checkpoint's metadata.
+public struct VAEOptions: ExperimentOptions {
+  public var channels = 1
+  /// Image sides, multiples of 4 (28 x 28 for MNIST, 28 x 20 for Frey faces).
+  public var imageHeight = 28
+  public var imageWidth = 28
+  public var latentDimension = 16
+  public var epochs = 30
+  public var batchSize = 128
+  public var learningRate: Float = 1e-4
+  /// The KL weight: loss = reconstruction + beta * KL.
+  public var beta: Float = 1
+  public var reconstructionLoss = ReconstructionLoss.meanSquaredError
+  public var seed: UInt64 = 1
+  public var saveEvery = 10
+  public var sampleEvery = 10
+  public var sampleCount = 64
+  /// For a class-conditional VAE, the number of classes (the data set's labels are `0..<classes`):
+  /// the encoder gets one plane per class beside the image, the decoder the label one-hot beside
+  /// the code. Nil: unconditional (the report's).
+  public var classes: Int?
+  /// Trains on binary images drawn afresh for every batch, each pixel 1 with probability its grey
+  /// value (Burda et al.'s dynamic binarization; use with the Bernoulli loss); the test set is
+  /// binarized once, with a fixed seed. Nil or false: the grey images as they are.
+  public var dynamicBinarization: Bool?
+
+  public init() {}
+
+  /// The first field where the network of a checkpoint's options (`other`) differs from this
+  /// run's, as "field stored vs current"; nil when the checkpoint fits.
+  public func architectureMismatch(with other: VAEOptions) -> String? {
+    if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
+    if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
+      return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
+    }
+    if latentDimension != other.latentDimension { return "latent dimension \(other.latentDimension) vs \(latentDimension)" }
+    if classes != other.classes {
+      return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
+    }
+    return nil
+  }
+}
+
+extension VAEOptions {
+  /// The VAE these options describe, initialised from the run's seed.
+  public func makeModel() throws -> VAE {
+    guard let classes else {
+      return ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+                                    imageWidth: imageWidth, seed: seed &+ 1)
+    }
+    return try ConvolutionalVAE.conditionalMNIST(
+      classes: classes, latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+      imageWidth: imageWidth, seed: seed &+ 1)
+  }
+}
