@@ -42,13 +42,14 @@ struct GenerativeModelGradientTests {
     return (generator, discriminator)
   }
 
-  @Test("The GAN step's generator gradient is the gradient of the generator loss through D", arguments: GeneratorLoss.allCases)
-  func ganHandOff(loss: GeneratorLoss) throws {
+  @Test("The GAN step's generator gradient is the gradient of the generator loss through D",
+        arguments: GeneratorLoss.allCases.map { $0 as any AdversarialLoss } + [HingeLoss()])
+  func ganHandOff(loss: any AdversarialLoss) throws {
     let (generator, discriminator) = tinyGAN()
     let trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 3),
       generatorOptimizer: InspectingOptimizer(generator), discriminatorOptimizer: InspectingOptimizer(discriminator),
-      generatorLoss: loss, seed: 6)
+      loss: loss, seed: 6)
     var random = SeededGenerator(seed: 7)
     let real = Tensor.randomUniform(shape: [4, 1, 8, 8], in: -1...1, using: &random)
     let noiseState = trainer.noiseGenerator
@@ -58,7 +59,7 @@ struct GenerativeModelGradientTests {
     func generatorObjective() throws -> Double {
       var noise = noiseState
       let z = Tensor.randomNormal(shape: [4, 3], using: &noise)
-      return Double(try loss.evaluate(fakeLogits: try discriminator.forward(try generator.forward(z))).value)
+      return Double(try loss.generatorLoss(fakeLogits: try discriminator.forward(try generator.forward(z))).value)
     }
     #expect(abs(try generatorObjective() - Double(metrics.generatorLoss)) < 1e-5)
     for named in generator.namedParameters where named.parameter.isTrainable {
@@ -75,10 +76,11 @@ struct GenerativeModelGradientTests {
       var noise = noiseState
       let z = Tensor.randomNormal(shape: [4, 3], using: &noise)
       let fake = try generator.forward(z)
-      let realLoss = try binaryCrossEntropy(logits: try discriminator.forward(real), target: 1).value
-      let fakeLoss = try binaryCrossEntropy(logits: try discriminator.forward(fake), target: 0).value
+      let realLoss = try loss.discriminatorLoss(realLogits: try discriminator.forward(real)).value
+      let fakeLoss = try loss.discriminatorLoss(fakeLogits: try discriminator.forward(fake)).value
       return Double(realLoss + fakeLoss)
     }
+    #expect(abs(try discriminatorObjective() - Double(metrics.discriminatorLoss)) < 1e-5)
     for named in discriminator.namedParameters where named.parameter.isTrainable {
       let p = named.parameter
       var g = SeededGenerator(seed: 9)

@@ -101,7 +101,7 @@ public enum DCGAN {
   /// architecture: the generator takes the noise with the label one-hot appended
   /// (`noiseDimension + classes` inputs), the discriminator the image with one constant plane per
   /// class appended (`channels + classes` channels, the image's class plane all ones). Train it
-  /// with ``GANTrainer/init(model:generatorOptimizer:discriminatorOptimizer:generatorLoss:seed:)`` (it reads the GAN's class count), sample with ``GAN/generate(_:labels:statistics:)``.
+  /// with ``GANTrainer/init(model:generatorOptimizer:discriminatorOptimizer:loss:seed:)`` (it reads the GAN's class count), sample with ``GAN/generate(_:labels:statistics:)``.
   public static func conditionalMNIST(
     classes: Int = 10, noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28,
     imageWidth: Int = 28, seed: UInt64? = nil

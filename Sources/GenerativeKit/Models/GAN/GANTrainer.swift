@@ -1,8 +1,9 @@
 /// The figures of one GAN training step.
 public struct GANStepMetrics: Sendable, Equatable {
-  /// L_D = BCE(D(x), 1) + BCE(D(G(z)), 0).
+  /// The discriminator's loss on the real batch plus its loss on the generated batch (with the
+  /// report's objective L_D = BCE(D(x), 1) + BCE(D(G(z)), 0)).
   public var discriminatorLoss: Float
-  /// The generator's loss (``GeneratorLoss``).
+  /// The generator's loss (``AdversarialLoss/generatorLoss(fakeLogits:)``).
   public var generatorLoss: Float
   /// Mean D(x) = sigmoid(logit) on the real batch (1 = judged real).
   public var realScore: Float
@@ -21,8 +22,10 @@ public struct GANStepMetrics: Sendable, Equatable {
 ///
 /// One ``step(realImages:labels:shard:)``:
 /// 1. `z ~ N(0, I)`, `fake = G(z)`;
-/// 2. D on the real batch, backward of BCE(D(x), 1) into D's gradients;
-/// 3. D on the fakes, backward of BCE(D(G(z)), 0) into D's gradients;
+/// 2. D on the real batch, backward of D's loss on it (BCE(D(x), 1) in the report) into D's
+///    gradients; the real batch's backward runs before the fakes' forward pass, because a layer
+///    keeps only its last forward pass;
+/// 3. D on the fakes, backward of D's loss on them (BCE(D(G(z)), 0)) into D's gradients;
 /// 4. with D's gradients switched off, backward of the generator loss through D: D's input gradient
 ///    is handed to G's backward (darknet's `train_dcgan` hand-off);
 /// 5. both optimizers step.
@@ -33,8 +36,9 @@ public final class GANTrainer: DataParallelTrainable {
   public let generatorOptimizer: any Optimizer
   /// Updates the discriminator's parameters.
   public let discriminatorOptimizer: any Optimizer
-  /// The generator's objective.
-  public var generatorLoss: GeneratorLoss
+  /// The objective: the discriminator's losses and the generator's (the report's BCE with the
+  /// non-saturating generator loss by default; ``HingeLoss``, or a loss of your own).
+  public var loss: any AdversarialLoss
   /// Draws the noise; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
   /// In data-parallel training, averages both networks' gradients across processes before the
@@ -57,16 +61,16 @@ public final class GANTrainer: DataParallelTrainable {
   ///     trainer conditional.
   ///   - generatorOptimizer: built over the generator's parameters.
   ///   - discriminatorOptimizer: built over the discriminator's parameters.
-  ///   - generatorLoss: non-saturating by default (the report's).
+  ///   - loss: BCE for the discriminator and the non-saturating generator loss by default (the report's).
   ///   - seed: seeds ``noiseGenerator``.
   public init(
     model: GAN, generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,
-    generatorLoss: GeneratorLoss = .nonSaturating, seed: UInt64 = 0
+    loss: any AdversarialLoss = GeneratorLoss.nonSaturating, seed: UInt64 = 0
   ) {
     self.model = model
     self.generatorOptimizer = generatorOptimizer
     self.discriminatorOptimizer = discriminatorOptimizer
-    self.generatorLoss = generatorLoss
+    self.loss = loss
     self.noiseGenerator = SeededGenerator(seed: seed)
   }
 
@@ -118,16 +122,16 @@ public final class GANTrainer: DataParallelTrainable {
     }
 
     let realLogits = try discriminator.forward(realImages, labels: labels)
-    let realLoss = try binaryCrossEntropy(logits: realLogits, target: 1)
+    let realLoss = try loss.discriminatorLoss(realLogits: realLogits)
     try discriminator.backwardParametersOnly(realLoss.gradient)
     // The real batch's activations are done with: the fake batch's forward pass reuses their memory.
     model.discriminator.releaseBackwardState()
 
     let fakeLogits = try discriminator.forward(fake, labels: fakeLabels)
-    let fakeLoss = try binaryCrossEntropy(logits: fakeLogits, target: 0)
+    let fakeLoss = try loss.discriminatorLoss(fakeLogits: fakeLogits)
     try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
-    let lossG = try generatorLoss.evaluate(fakeLogits: fakeLogits)
+    let lossG = try loss.generatorLoss(fakeLogits: fakeLogits)
     // Data-parallel: the discriminator's gradients are final now and travel while the generator's
     // backward pass runs; each generator layer's leave as soon as its backward is done.
     let overlap = gradientSynchronizer.map { GradientOverlap(synchronizer: $0, weight: shard?.fraction ?? 1) }
