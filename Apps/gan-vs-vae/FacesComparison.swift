@@ -31,7 +31,7 @@ struct FacesComparison {
 
     var ganOptions = GANOptions()
     (ganOptions.imageHeight, ganOptions.imageWidth) = (height, width)
-    ganOptions.architecture = height == 64 && width == 64 ? .dcgan64 : .report
+    ganOptions.architecture = height == 64 && width == 64 ? .dcgan64 : .tensorflowTutorial
     ganOptions.epochs = settings.facesGANEpochs
     ganOptions.batchSize = settings.facesGANBatchSize
     ganOptions.width = settings.ganWidth

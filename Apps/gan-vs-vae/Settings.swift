@@ -29,9 +29,9 @@ struct ComparisonSettings {
   var importanceSamples: Int
   /// The MNIST VAE's settings beyond the numbers above: the report's MSE decoder, or the
   /// likelihood papers' Bernoulli decoder on binarized digits (whose bounds are then test NLLs).
-  var vaePreset: VAEPreset = .report
+  var vaePreset: VAEPreset = .meanSquaredError
   /// The MNIST GAN's settings beyond the numbers above (the dcgan preset keeps a generator average).
-  var ganPreset: GANPreset = .report
+  var ganPreset: GANPreset = .tensorflowTutorial
 
   static let full = ComparisonSettings(
     name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, ganBatchSize: 256, ganWidth: 64, ganLearningRate: 1e-4,

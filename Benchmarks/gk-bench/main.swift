@@ -98,11 +98,11 @@ struct GKBench: ParsableCommand {
     if wanted.contains("layers") { try layerTable(ceiling: ceiling) }
     if wanted.contains("gan") {
       try ganStep(key: "dcgan", title: "DCGAN", batch: batch ?? 256,
-                  generator: DCGAN.mnistGenerator(seed: 1), discriminator: DCGAN.mnistDiscriminator(seed: 2),
+                  generator: DCGAN.tutorialGenerator(seed: 1), discriminator: DCGAN.tutorialDiscriminator(seed: 2),
                   imageShape: [1, 28, 28])
     }
     if wanted.contains("vae") {
-      try vaeStep(key: "vae", title: "VAE", batch: batch ?? 128, model: ConvolutionalVAE.mnist(latentDimension: 16, seed: 1),
+      try vaeStep(key: "vae", title: "VAE", batch: batch ?? 128, model: ConvolutionalVAE.make(latentDimension: 16, seed: 1),
                   imageShape: [1, 28, 28])
     }
     if wanted.contains("gan64") {
@@ -112,13 +112,13 @@ struct GKBench: ParsableCommand {
     }
     if wanted.contains("frey-gan") {
       try ganStep(key: "frey_gan", title: "Frey-faces GAN", batch: batch ?? 64,
-                  generator: DCGAN.mnistGenerator(imageHeight: 28, imageWidth: 20, seed: 1),
-                  discriminator: DCGAN.mnistDiscriminator(imageHeight: 28, imageWidth: 20, seed: 2),
+                  generator: DCGAN.tutorialGenerator(imageHeight: 28, imageWidth: 20, seed: 1),
+                  discriminator: DCGAN.tutorialDiscriminator(imageHeight: 28, imageWidth: 20, seed: 2),
                   imageShape: [1, 28, 20])
     }
     if wanted.contains("frey-vae") {
       try vaeStep(key: "frey_vae", title: "Frey-faces VAE", batch: batch ?? 64,
-                  model: ConvolutionalVAE.mnist(latentDimension: 16, imageHeight: 28, imageWidth: 20, seed: 1),
+                  model: ConvolutionalVAE.make(latentDimension: 16, imageHeight: 28, imageWidth: 20, seed: 1),
                   imageShape: [1, 28, 20])
     }
     report.peakRssMib = peakResidentMiB()

@@ -27,7 +27,7 @@ struct FacesGAN: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
   @Option(parsing: .unconditional, help: "Base width of both networks.") var width = 64
-  @Option(help: "Generator loss: non-saturating or minimax.") var generatorLoss = "non-saturating"
+  @Option(help: "Generator loss: non-saturating or minimax.") var generatorLoss = GeneratorLoss.nonSaturating
   @Option(parsing: .unconditional, help: "Adam beta1.") var beta1: Float = 0.5
   @Option(help: "Print a loss line every N epochs.") var logEvery = 10
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
@@ -39,9 +39,6 @@ struct FacesGAN: ParsableCommand {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
     try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth)
     try ArgumentChecks.checkDecayRate(beta1, "--beta1")
-    guard GeneratorLoss(rawValue: generatorLoss) != nil else {
-      throw ValidationError("--generator-loss must be non-saturating or minimax, got \(generatorLoss)")
-    }
   }
 
   func run() throws {
@@ -52,10 +49,10 @@ struct FacesGAN: ParsableCommand {
       let data = try faces.load(common, pixelRange: .symmetric)
       var options = GANOptions()
       (options.channels, options.imageHeight, options.imageWidth) = (data.imageShape[0], data.imageShape[1], data.imageShape[2])
-      options.architecture = options.imageHeight == 64 && options.imageWidth == 64 ? .dcgan64 : .report
+      options.architecture = options.imageHeight == 64 && options.imageWidth == 64 ? .dcgan64 : .tensorflowTutorial
       options.noiseDimension = noiseDimension
       options.width = width
-      options.generatorLoss = GeneratorLoss(rawValue: generatorLoss)!
+      options.generatorLoss = generatorLoss
       options.beta1 = beta1
       options.epochs = common.epochs ?? 200
       options.batchSize = common.batchSize ?? 64

@@ -26,7 +26,7 @@ struct FacesVAE: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold).") var latentDimension = 16
   @Option(parsing: .unconditional, help: "Weight of the KL term.") var beta: Float = 1
-  @Option(help: "Reconstruction term: mse or bernoulli.") var reconstruction = "mse"
+  @Option(help: "Reconstruction term: mse or bernoulli.") var reconstruction = ReconstructionLoss.meanSquaredError
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 25
   @Flag(help: "Class-conditional on the face set's subjects (olivetti-faces, orl-faces): encoder and decoder see who the face is.")
@@ -35,9 +35,6 @@ struct FacesVAE: ParsableCommand {
   func validate() throws {
     try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension)
     try ArgumentChecks.checkNonNegative(beta, "--beta")
-    guard ReconstructionLoss(rawValue: reconstruction) != nil else {
-      throw ValidationError("--reconstruction must be mse or bernoulli, got \(reconstruction)")
-    }
   }
 
   func run() throws {
@@ -50,7 +47,7 @@ struct FacesVAE: ParsableCommand {
       (options.channels, options.imageHeight, options.imageWidth) = (data.imageShape[0], data.imageShape[1], data.imageShape[2])
       options.latentDimension = latentDimension
       options.beta = beta
-      options.reconstructionLoss = ReconstructionLoss(rawValue: reconstruction)!
+      options.reconstructionLoss = reconstruction
       options.epochs = common.epochs ?? 200
       options.batchSize = common.batchSize ?? 64
       options.learningRate = common.learningRate ?? 1e-3

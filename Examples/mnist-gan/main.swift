@@ -30,9 +30,9 @@ struct MNISTGAN: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
   @Option(help: "Settings: report (the default) or dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs, generator average 0.999).")
-  var preset = "report"
+  var preset = GANPreset.tensorflowTutorial
   @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width: Int?
-  @Option(help: "Generator loss: non-saturating (the report's) or minimax.") var generatorLoss = "non-saturating"
+  @Option(help: "Generator loss: non-saturating (the report's) or minimax.") var generatorLoss = GeneratorLoss.nonSaturating
   @Option(parsing: .unconditional, help: "Adam beta1 (Keras default 0.9, the report's; DCGAN's paper uses 0.5).")
   var beta1: Float?
   @Option(help: "Print the report's loss line every N epochs (report preset: 10).") var logEvery: Int?
@@ -44,23 +44,13 @@ struct MNISTGAN: ParsableCommand {
   @Option(parsing: .unconditional, help: "Keep a moving average of the generator's weights with this decay (0.999 spans about 1,000 steps); grids and sample draw from it. 0: none (the report's).")
   var generatorAverage: Float?
   @Option(help: "Discriminator: report (the TensorFlow tutorial's, with dropout) or batch-norm (Radford et al.'s practice: three stride-2 convolutions with batch norm).")
-  var discriminator = "report"
+  var discriminator = GANDiscriminator.tensorflowTutorial
 
   func validate() throws {
     try ArgumentChecks.check(noiseDimension, "--noise-dimension", in: ArgumentChecks.latentDimension)
     if let width { try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth) }
     if let beta1 { try ArgumentChecks.checkDecayRate(beta1, "--beta1") }
     if let generatorAverage { try ArgumentChecks.checkDecayRate(generatorAverage, "--generator-average") }
-    guard GANPreset(rawValue: preset) != nil else {
-      throw ValidationError("--preset must be one of \(GANPreset.allCases.map(\.rawValue).joined(separator: ", ")), got \(preset)")
-    }
-    guard GANDiscriminator(rawValue: discriminator) != nil else {
-      throw ValidationError(
-        "--discriminator must be one of \(GANDiscriminator.allCases.map(\.rawValue).joined(separator: ", ")), got \(discriminator)")
-    }
-    guard GeneratorLoss(rawValue: generatorLoss) != nil else {
-      throw ValidationError("--generator-loss must be non-saturating or minimax, got \(generatorLoss)")
-    }
     guard ["mnist", "fashion-mnist"].contains(dataSet) else {
       throw ValidationError("--data-set must be mnist or fashion-mnist, got \(dataSet)")
     }
@@ -75,10 +65,10 @@ struct MNISTGAN: ParsableCommand {
       let parallel = distributed ? try DistributedRun.start() : nil
       defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
-      var options = GANOptions(preset: GANPreset(rawValue: preset)!)
+      var options = GANOptions(preset: preset)
       options.noiseDimension = noiseDimension
       options.width = width ?? options.width
-      options.generatorLoss = GeneratorLoss(rawValue: generatorLoss)!
+      options.generatorLoss = generatorLoss
       options.beta1 = beta1 ?? options.beta1
       options.epochs = common.epochs ?? options.epochs
       options.batchSize = common.batchSize ?? options.batchSize
@@ -89,7 +79,7 @@ struct MNISTGAN: ParsableCommand {
       options.sampleEvery = sampleEvery ?? options.sampleEvery
       options.classes = conditional ? 10 : nil
       if let generatorAverage { options.generatorAverageDecay = generatorAverage > 0 ? generatorAverage : nil }
-      options.discriminator = GANDiscriminator(rawValue: discriminator) == .batchNorm ? .batchNorm : nil
+      options.discriminator = discriminator == .batchNorm ? .batchNorm : nil
       if let resume = common.resume {
         options = try ResumedOptions<GANOptions>.continuing(resume, fromFlags: options)
       }
@@ -100,7 +90,7 @@ struct MNISTGAN: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "mnist-gan: generator \(experiment.generator.parameterCount) parameters, "
-            + "\((options.discriminator ?? .report).rawValue) discriminator "
+            + "\((options.discriminator ?? .tensorflowTutorial).rawValue) discriminator "
             + "\(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch \(options.batchSize), "
             + (options.generatorAverageDecay.map { "generator average decay \($0), " } ?? "")
             + "\(common.threads) threads; output in \(output.path)",

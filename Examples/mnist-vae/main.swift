@@ -32,12 +32,12 @@ struct MNISTVAE: ParsableCommand {
   var distributed = false
 
   @Option(help: "Settings: report (the default) or bernoulli (binarized digits, Bernoulli decoder, latent 32, Adam 1e-3, 50 epochs).")
-  var preset = "report"
+  var preset = VAEPreset.meanSquaredError
   @Option(parsing: .unconditional, help: "Dimension of the latent space (2 also writes the decoded manifold; report preset: 16).")
   var latentDimension: Int?
   @Option(parsing: .unconditional, help: "Weight of the KL term: loss = reconstruction + beta * KL.") var beta: Float = 1
   @Option(help: "Reconstruction term: mse (the report's) or bernoulli (cross-entropy, for likelihoods).")
-  var reconstruction: String?
+  var reconstruction: ReconstructionLoss?
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 10
   @Option(help: "Write sample and reconstruction grids every N epochs.") var sampleEvery = 10
   @Option(parsing: .unconditional, help: "After training, estimate the test negative log-likelihood with K importance samples per test digit (binarized digits and a Bernoulli decoder; K = 5,000 as Burda et al.).")
@@ -52,16 +52,10 @@ struct MNISTVAE: ParsableCommand {
   func validate() throws {
     if let latentDimension { try ArgumentChecks.check(latentDimension, "--latent-dimension", in: ArgumentChecks.latentDimension) }
     try ArgumentChecks.checkNonNegative(beta, "--beta")
-    guard let chosen = VAEPreset(rawValue: preset) else {
-      throw ValidationError("--preset must be one of \(VAEPreset.allCases.map(\.rawValue).joined(separator: ", ")), got \(preset)")
-    }
-    if let reconstruction, ReconstructionLoss(rawValue: reconstruction) == nil {
-      throw ValidationError("--reconstruction must be mse or bernoulli, got \(reconstruction)")
-    }
     if let testNll {
       try ArgumentChecks.check(testNll, "--test-nll", in: 1...100_000)
       if let testNllDigits { try ArgumentChecks.check(testNllDigits, "--test-nll-digits", in: 1...10_000) }
-      let loss = reconstruction.flatMap(ReconstructionLoss.init(rawValue:)) ?? VAEOptions(preset: chosen).reconstructionLoss
+      let loss = reconstruction ?? VAEOptions(preset: preset).reconstructionLoss
       // A resumed run's decoder is the checkpoint's: checked in run() once it is read.
       guard loss == .bernoulli && !conditional || common.resume != nil else {
         throw ValidationError("--test-nll needs an unconditional model with the Bernoulli decoder (--preset bernoulli or --reconstruction bernoulli)")
@@ -80,10 +74,10 @@ struct MNISTVAE: ParsableCommand {
       let parallel = distributed ? try DistributedRun.start() : nil
       defer { DistributedRun.finish(parallel) }
       common.configureRuntime()
-      var options = VAEOptions(preset: VAEPreset(rawValue: preset)!)
+      var options = VAEOptions(preset: preset)
       options.latentDimension = latentDimension ?? options.latentDimension
       options.beta = beta
-      options.reconstructionLoss = reconstruction.flatMap(ReconstructionLoss.init(rawValue:)) ?? options.reconstructionLoss
+      options.reconstructionLoss = reconstruction ?? options.reconstructionLoss
       options.epochs = common.epochs ?? options.epochs
       options.batchSize = common.batchSize ?? options.batchSize
       options.learningRate = common.learningRate ?? options.learningRate

@@ -117,10 +117,10 @@ struct DistributedCheck {
   }
 
   static func ganTrainer(_ shape: GANShape, seed: UInt64, useSGD: Bool) throws -> GANTrainer {
-    let generator = DCGAN.mnistGenerator(
+    let generator = DCGAN.tutorialGenerator(
       noiseDimension: shape.noiseDimension, channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28,
       leakySlope: shape.leakySlope, seed: seed)
-    let discriminator = DCGAN.mnistDiscriminator(
+    let discriminator = DCGAN.tutorialDiscriminator(
       channels: 1, width: shape.width, imageHeight: 28, imageWidth: 28, leakySlope: shape.leakySlope, seed: seed + 1)
     return GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: shape.noiseDimension),
@@ -177,7 +177,7 @@ struct DistributedCheck {
     _ parallel: DataParallel, steps: Int, globalBatch: Int, smooth: Bool, perturb: Bool, output: String?
   ) throws -> Report {
     func trainer(seed: UInt64) -> VAETrainer {
-      var model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 28, imageWidth: 28, seed: seed)
+      var model = ConvolutionalVAE.make(latentDimension: 4, channels: 1, imageHeight: 28, imageWidth: 28, seed: seed)
       if smooth {
         // The same VAE with each ReLU made the identity (LeakyReLU of slope 1): no kink.
         func withoutKinks(_ network: Sequential) -> Sequential {

@@ -9,8 +9,8 @@ public enum StepFixture {
   /// The report's DCGAN at width 4 (noise 8) on 28 x 28 images, batch 4, the report's Adam
   /// (learning rate 1e-4, Keras betas and epsilon).
   public static func ganTrainer() throws -> GANTrainer {
-    let generator = DCGAN.mnistGenerator(noiseDimension: 8, channels: 1, width: 4, seed: 101)
-    let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 4, seed: 102)
+    let generator = DCGAN.tutorialGenerator(noiseDimension: 8, channels: 1, width: 4, seed: 101)
+    let discriminator = DCGAN.tutorialDiscriminator(channels: 1, width: 4, seed: 102)
     return GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: Adam.keras(model: generator, learningRate: 1e-4),
@@ -35,7 +35,7 @@ public enum StepFixture {
   /// The report's convolutional VAE (latent 4) on 8 x 8 images, batch 4, the report's MSE loss and
   /// Adam (learning rate 1e-3, Keras betas and epsilon).
   public static func vaeTrainer() -> VAETrainer {
-    let model = ConvolutionalVAE.mnist(latentDimension: 4, channels: 1, imageHeight: 8, imageWidth: 8, seed: 201)
+    let model = ConvolutionalVAE.make(latentDimension: 4, channels: 1, imageHeight: 8, imageWidth: 8, seed: 201)
     return VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-3), reconstructionLoss: .meanSquaredError)
   }
 

@@ -68,8 +68,8 @@ final class GANStepState {
   let realImages: Tensor
 
   init() {
-    let generator = DCGAN.mnistGenerator(seed: 1)
-    let discriminator = DCGAN.mnistDiscriminator(seed: 2)
+    let generator = DCGAN.tutorialGenerator(seed: 1)
+    let discriminator = DCGAN.tutorialDiscriminator(seed: 2)
     trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 100),
       generatorOptimizer: Adam.keras(model: generator, learningRate: 1e-4),
@@ -88,7 +88,7 @@ final class VAEStepState {
   let images: Tensor
 
   init() {
-    let model = ConvolutionalVAE.mnist(latentDimension: 16, seed: 1)
+    let model = ConvolutionalVAE.make(latentDimension: 16, seed: 1)
     trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     images = Tensor.randomUniform(shape: [Self.batch, 1, 28, 28], in: 0...1, using: &random)

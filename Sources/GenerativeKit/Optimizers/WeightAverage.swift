@@ -8,7 +8,7 @@
 /// the last step's. With `decay` 0.999 the average spans about the last 1,000 steps.
 ///
 /// ```swift
-/// let average = try WeightAverage(of: gan.generator, into: DCGAN.mnistGenerator(), decay: 0.999)
+/// let average = try WeightAverage(of: gan.generator, into: DCGAN.tutorialGenerator(), decay: 0.999)
 /// // after each training step:
 /// average.update()
 /// // sample from average.average

@@ -6,14 +6,14 @@ import GenerativeKitData
 public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
   /// The report's DCGAN (TensorFlow's DCGAN tutorial): 28 x 28 images, or any size whose sides
   /// are multiples of 4 (two stride-2 upsamplings from a quarter-size base).
-  case report = "report-dcgan"
+  case tensorflowTutorial = "report-dcgan"
   /// Radford et al.'s DCGAN for 64 x 64 images.
   case dcgan64 = "dcgan-64"
 
   /// Whether the architecture makes `height x width` images.
   public func supports(height: Int, width: Int) -> Bool {
     switch self {
-    case .report: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
+    case .tensorflowTutorial: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
     case .dcgan64: return height == 64 && width == 64
     }
   }
@@ -22,8 +22,8 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
 /// Which discriminator a GAN of the report's architecture uses.
 public enum GANDiscriminator: String, Codable, Sendable, CaseIterable {
   /// The report's (the TensorFlow tutorial's): two 5 x 5 convolutions with dropout
-  /// (`DCGAN.mnistDiscriminator`).
-  case report
+  /// (`DCGAN.tutorialDiscriminator`). `report` on the command line and in checkpoints.
+  case tensorflowTutorial = "report"
   /// Radford et al.'s practice: three stride-2 convolutions with batch norm and LeakyReLU 0.2, no
   /// dropout (`DCGAN.batchNormDiscriminator`).
   case batchNorm = "batch-norm"
@@ -31,7 +31,7 @@ public enum GANDiscriminator: String, Codable, Sendable, CaseIterable {
 
 /// Everything that defines a GAN run; saved in every checkpoint's metadata.
 public struct GANOptions: ExperimentOptions {
-  public var architecture = GANArchitecture.report
+  public var architecture = GANArchitecture.tensorflowTutorial
   public var channels = 1
   public var imageHeight = 28
   public var imageWidth = 28
@@ -59,7 +59,7 @@ public struct GANOptions: ExperimentOptions {
   /// (`WeightAverage` of the core, updated after every step; 0.999 spans about 1,000 steps). Grids and
   /// ``GANExperiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
   public var generatorAverageDecay: Float?
-  /// The discriminator of the report's architecture (``GANArchitecture/report``); nil: the report's.
+  /// The discriminator of the report's architecture (``GANArchitecture/tensorflowTutorial``); nil: the report's.
   /// DCGAN-64 has its own batch-norm discriminator and takes none.
   public var discriminator: GANDiscriminator?
 
@@ -75,8 +75,8 @@ public struct GANOptions: ExperimentOptions {
     }
     if noiseDimension != other.noiseDimension { return "noise dimension \(other.noiseDimension) vs \(noiseDimension)" }
     if width != other.width { return "width \(other.width) vs \(width)" }
-    if (discriminator ?? .report) != (other.discriminator ?? .report) {
-      return "discriminator \((other.discriminator ?? .report).rawValue) vs \((discriminator ?? .report).rawValue)"
+    if (discriminator ?? .tensorflowTutorial) != (other.discriminator ?? .tensorflowTutorial) {
+      return "discriminator \((other.discriminator ?? .tensorflowTutorial).rawValue) vs \((discriminator ?? .tensorflowTutorial).rawValue)"
     }
     if classes != other.classes {
       return "classes \(other.classes.map(String.init) ?? "none (unconditional)") vs \(classes.map(String.init) ?? "none (unconditional)")"
@@ -89,8 +89,8 @@ extension GANOptions {
   /// The generator these options describe, initialised from the run's seed.
   public func makeGenerator() -> Sequential {
     switch architecture {
-    case .report:
-      return DCGAN.mnistGenerator(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width,
+    case .tensorflowTutorial:
+      return DCGAN.tutorialGenerator(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width,
                                   imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
     case .dcgan64:
       return DCGAN.generator64(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width, seed: seed &+ 1)
@@ -100,11 +100,11 @@ extension GANOptions {
   /// The discriminator these options describe, initialised from the run's seed.
   public func makeDiscriminator() -> Sequential {
     switch architecture {
-    case .report where discriminator == .batchNorm:
+    case .tensorflowTutorial where discriminator == .batchNorm:
       return DCGAN.batchNormDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
                                           imageWidth: imageWidth, seed: seed &+ 2)
-    case .report:
-      return DCGAN.mnistDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
+    case .tensorflowTutorial:
+      return DCGAN.tutorialDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
                                       imageWidth: imageWidth, seed: seed &+ 2)
     case .dcgan64: return DCGAN.discriminator64(channels: channels + (classes ?? 0), width: width, seed: seed &+ 2)
     }

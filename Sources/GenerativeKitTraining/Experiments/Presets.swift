@@ -1,8 +1,9 @@
 /// Named sets of GAN training settings.
 public enum GANPreset: String, CaseIterable, Codable, Sendable {
-  /// The report's settings (the defaults of ``GANOptions``): batch 256, Adam 1e-4 with beta1 0.9,
-  /// 50 epochs. They learn slowly: after 5 epochs the samples are strokes rather than digits.
-  case report
+  /// The report's settings, which are the TensorFlow DCGAN tutorial's (the defaults of
+  /// ``GANOptions``): batch 256, Adam 1e-4 with beta1 0.9, 50 epochs. They learn slowly: after 5
+  /// epochs the samples are strokes rather than digits. `report` on the command line.
+  case tensorflowTutorial = "report"
   /// What DCGAN practice recommends for the same networks (Radford et al. 2016): Adam 2e-4 with
   /// beta1 0.5, batch 64, 20 epochs; a checkpoint and a grid every 5 epochs; and a moving average
   /// of the generator's weights with decay 0.999 (Yazici et al. 2019), which samples are drawn from:
@@ -13,8 +14,8 @@ public enum GANPreset: String, CaseIterable, Codable, Sendable {
 /// Named sets of VAE training settings.
 public enum VAEPreset: String, CaseIterable, Codable, Sendable {
   /// The report's settings (the defaults of ``VAEOptions``): MSE reconstruction on grey pixels,
-  /// latent 16, Adam 1e-4, batch 128, 30 epochs.
-  case report
+  /// latent 16, Adam 1e-4, batch 128, 30 epochs. `report` on the command line.
+  case meanSquaredError = "report"
   /// The likelihood papers' protocol (Burda et al. 2015): a Bernoulli decoder trained on
   /// dynamically binarized MNIST (every batch redrawn), latent 32, Adam 1e-3, batch 128, 50 epochs,
   /// so that the test log-likelihood (the importance-weighted bound on binarized test digits) can
@@ -27,7 +28,7 @@ extension GANOptions {
   public init(preset: GANPreset) {
     self.init()
     switch preset {
-    case .report:
+    case .tensorflowTutorial:
       break
     case .dcgan:
       batchSize = 64
@@ -47,7 +48,7 @@ extension VAEOptions {
   public init(preset: VAEPreset) {
     self.init()
     switch preset {
-    case .report:
+    case .meanSquaredError:
       break
     case .bernoulli:
       reconstructionLoss = .bernoulli

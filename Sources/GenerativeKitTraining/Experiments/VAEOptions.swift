@@ -50,10 +50,10 @@ extension VAEOptions {
   /// The VAE these options describe, initialised from the run's seed.
   public func makeModel() throws -> VAE {
     guard let classes else {
-      return ConvolutionalVAE.mnist(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
+      return ConvolutionalVAE.make(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
                                     imageWidth: imageWidth, seed: seed &+ 1)
     }
-    return try ConvolutionalVAE.conditionalMNIST(
+    return try ConvolutionalVAE.makeConditional(
       classes: classes, latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
       imageWidth: imageWidth, seed: seed &+ 1)
   }

@@ -75,7 +75,7 @@ struct MetricsVAEBoundsTests {
 
   @Test("With k = 1 the importance-weighted bound equals the Monte Carlo ELBO for the same noise")
   func singleSample() throws {
-    let vae = ConvolutionalVAE.mnist(latentDimension: 4, seed: 3)
+    let vae = ConvolutionalVAE.make(latentDimension: 4, seed: 3)
     var random = SeededGenerator(seed: 9)
     let images = Tensor.randomUniform(shape: [5, 1, 28, 28], using: &random)
     var first = SeededGenerator(seed: 1)

@@ -25,8 +25,8 @@ struct GradientOverlapTests {
   }
 
   static func trainer(seed: UInt64) throws -> GANTrainer {
-    let generator = DCGAN.mnistGenerator(noiseDimension: 8, channels: 1, width: 16, seed: seed)
-    let discriminator = DCGAN.mnistDiscriminator(channels: 1, width: 4, seed: seed + 1)
+    let generator = DCGAN.tutorialGenerator(noiseDimension: 8, channels: 1, width: 16, seed: seed)
+    let discriminator = DCGAN.tutorialDiscriminator(channels: 1, width: 4, seed: seed + 1)
     return GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: SGD(model: generator, learningRate: 0.01), discriminatorOptimizer: SGD(model: discriminator, learningRate: 0.01),

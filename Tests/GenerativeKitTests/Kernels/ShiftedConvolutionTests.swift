@@ -319,8 +319,8 @@ struct ShiftedConvolutionTests {
     let networks: [(String, () -> Sequential, Tensor)] = [
       ("DCGAN-64 generator", { DCGAN.generator64(width: 16, seed: 43) }, noise),
       ("DCGAN-64 discriminator", { DCGAN.discriminator64(width: 16, seed: 44) }, images),
-      ("DCGAN generator", { DCGAN.mnistGenerator(width: 16, seed: 45) }, noise),
-      ("DCGAN discriminator", { DCGAN.mnistDiscriminator(width: 16, seed: 46) }, digits),
+      ("DCGAN generator", { DCGAN.tutorialGenerator(width: 16, seed: 45) }, noise),
+      ("DCGAN discriminator", { DCGAN.tutorialDiscriminator(width: 16, seed: 46) }, digits),
     ]
     for (name, build, input) in networks {
       let fast = try run(build, input: input, tapByTap: true)

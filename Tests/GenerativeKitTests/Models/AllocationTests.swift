@@ -7,8 +7,8 @@ import Testing
 struct AllocationTests {
   /// Bytes of tensor memory allocated by the fourth GAN step (after three warm-up steps).
   private func steadyStepBytes(batch: Int) throws -> Int {
-    let generator = DCGAN.mnistGenerator(noiseDimension: 8, width: 4, seed: 1)
-    let discriminator = DCGAN.mnistDiscriminator(width: 4, seed: 2)
+    let generator = DCGAN.tutorialGenerator(noiseDimension: 8, width: 4, seed: 1)
+    let discriminator = DCGAN.tutorialDiscriminator(width: 4, seed: 2)
     let trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 8),
       generatorOptimizer: Adam.keras(model: generator), discriminatorOptimizer: Adam.keras(model: discriminator), seed: 3)
@@ -31,7 +31,7 @@ struct AllocationTests {
 extension AllocationTests {
   /// Bytes of tensor memory allocated by the fourth VAE step.
   private func steadyVAEStepBytes(batch: Int) throws -> Int {
-    let model = ConvolutionalVAE.mnist(latentDimension: 4, seed: 5)
+    let model = ConvolutionalVAE.make(latentDimension: 4, seed: 5)
     let trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model), seed: 6)
     var random = SeededGenerator(seed: 7)
     let images = Tensor.randomUniform(shape: [batch, 1, 28, 28], using: &random)

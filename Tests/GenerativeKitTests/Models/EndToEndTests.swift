@@ -7,8 +7,8 @@ import Testing
 struct EndToEndTests {
   @Test("One forward/backward step of the report's DCGAN generator and discriminator")
   func dcganStep() throws {
-    let generator = DCGAN.mnistGenerator(seed: 1)
-    let discriminator = DCGAN.mnistDiscriminator(seed: 2)
+    let generator = DCGAN.tutorialGenerator(seed: 1)
+    let discriminator = DCGAN.tutorialDiscriminator(seed: 2)
     // The TensorFlow tutorial's summary: 2,305,472 trainable, 2,330,944 with BN's moving statistics.
     #expect(generator.parameterCount == 2_305_472)
     #expect(generator.namedParameters.reduce(0) { $0 + $1.parameter.value.count } == 2_330_944)
@@ -109,7 +109,7 @@ struct EndToEndTests {
   @Test("The same seed gives the same weights and the same training run, bit for bit")
   func determinism() throws {
     func train() throws -> [Tensor] {
-      let model = DCGAN.mnistDiscriminator(width: 8, seed: 7)
+      let model = DCGAN.tutorialDiscriminator(width: 8, seed: 7)
       let optimizer = Adam.keras(model: model, learningRate: 1e-3)
       var random = SeededGenerator(seed: 8)
       for _ in 0..<3 {
@@ -124,14 +124,14 @@ struct EndToEndTests {
     let first = try train()
     let second = try train()
     #expect(first == second)
-    let other = DCGAN.mnistDiscriminator(width: 8, seed: 9).stateDict.map(\.value)
-    #expect(other != DCGAN.mnistDiscriminator(width: 8, seed: 7).stateDict.map(\.value))
+    let other = DCGAN.tutorialDiscriminator(width: 8, seed: 9).stateDict.map(\.value)
+    #expect(other != DCGAN.tutorialDiscriminator(width: 8, seed: 7).stateDict.map(\.value))
   }
 
   @Test("loadStateDict restores a model and changes nothing when a tensor is missing or misshaped")
   func stateDictRoundTrip() throws {
-    let source = DCGAN.mnistGenerator(width: 4, seed: 10)
-    let target = DCGAN.mnistGenerator(width: 4, seed: 11)
+    let source = DCGAN.tutorialGenerator(width: 4, seed: 10)
+    let target = DCGAN.tutorialGenerator(width: 4, seed: 11)
     let original = target.stateDict.map(\.value)
     var tensors = Dictionary(uniqueKeysWithValues: source.stateDict.map { ($0.name, $0.value) })
     tensors["4.weight"] = Tensor(shape: [1, 2, 3, 4])

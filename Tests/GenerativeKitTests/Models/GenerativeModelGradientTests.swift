@@ -277,7 +277,7 @@ struct GenerativeModelGradientTests {
 
   @Test("The report's VAE trains: loss falls over a few steps on a fixed batch")
   func vaeSmoke() throws {
-    let model = ConvolutionalVAE.mnist(latentDimension: 4, seed: 17)
+    let model = ConvolutionalVAE.make(latentDimension: 4, seed: 17)
     let trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-3), seed: 18)
     var random = SeededGenerator(seed: 19)
     // Eight images, each a bright 10 x 10 square at a random place.

@@ -6,7 +6,7 @@ import Testing
 @Suite("Weight average")
 struct WeightAverageTests {
   static func tinyGenerator(seed: UInt64) -> Sequential {
-    DCGAN.mnistGenerator(noiseDimension: 4, width: 2, seed: seed)
+    DCGAN.tutorialGenerator(noiseDimension: 4, width: 2, seed: seed)
   }
 
   @Test("Every parameter and buffer follows average = decay * average + (1 - decay) * weights, in Double")
@@ -45,7 +45,7 @@ struct WeightAverageTests {
     for decay: Float in [1, -0.1, .nan] {
       #expect(throws: GenerativeKitError.self) { try WeightAverage(of: source, into: Self.tinyGenerator(seed: 2), decay: decay) }
     }
-    let wider = DCGAN.mnistGenerator(noiseDimension: 4, width: 3, seed: 1)
+    let wider = DCGAN.tutorialGenerator(noiseDimension: 4, width: 3, seed: 1)
     let error = #expect(throws: GenerativeKitError.self) { try WeightAverage(of: source, into: wider, decay: 0.5) }
     #expect("\(error!)".contains("0.weight"))
   }
@@ -53,7 +53,7 @@ struct WeightAverageTests {
   @Test("Generating with batch statistics equals the training-mode forward pass and leaves the running statistics alone")
   func batchStatistics() throws {
     let generator = Self.tinyGenerator(seed: 4)
-    let discriminator = DCGAN.mnistDiscriminator(width: 2, seed: 5)
+    let discriminator = DCGAN.tutorialDiscriminator(width: 2, seed: 5)
     let gan = try GAN(generator: generator, discriminator: discriminator, noiseDimension: 4)
     var random = SeededGenerator(seed: 6)
     let noise = Tensor.randomNormal(shape: [8, 4], using: &random)

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Likelihood evaluation")
 struct LikelihoodEvaluationTests {
-  static func model() -> VAE { ConvolutionalVAE.mnist(latentDimension: 3, seed: 4) }
+  static func model() -> VAE { ConvolutionalVAE.make(latentDimension: 3, seed: 4) }
 
   static func binaryDigits(_ count: Int) -> Tensor {
     var random = SeededGenerator(seed: 8)
@@ -84,7 +84,7 @@ struct LikelihoodEvaluationTests {
     let evaluation = try LikelihoodEvaluation(samples: 3, seed: 1)
     let record = try TestData.temporaryDirectory("nll-weights").appendingPathComponent("record.csv")
     _ = try evaluation.run(model: Self.model(), images: images, modelName: "latest.safetensors epoch 1", record: record)
-    let other = ConvolutionalVAE.mnist(latentDimension: 3, seed: 5)
+    let other = ConvolutionalVAE.make(latentDimension: 3, seed: 5)
     let error = #expect(throws: GenerativeKitError.self) {
       try evaluation.run(model: other, images: images, modelName: "latest.safetensors epoch 1", record: record)
     }

@@ -213,7 +213,7 @@ struct GANExperimentTests {
       try GANExperiment(options: options, dataSet: faces, outputDirectory: try TestData.temporaryDirectory("gan-64"))
     }
     #expect("\(error!)".contains("64 x 64"))
-    let vae = ConvolutionalVAE.mnist(latentDimension: 3, imageHeight: 28, imageWidth: 20, seed: 1)
+    let vae = ConvolutionalVAE.make(latentDimension: 3, imageHeight: 28, imageWidth: 20, seed: 1)
     var sampler = SeededGenerator(seed: 2)
     #expect(try vae.sample(count: 2, using: &sampler).shape == [2, 1, 28, 20])
   }

@@ -11,8 +11,8 @@ import Testing
 struct PresetTests {
   @Test("The report presets are the defaults; the others change what they document")
   func presetValues() throws {
-    #expect(GANOptions(preset: .report) == GANOptions())
-    #expect(VAEOptions(preset: .report) == VAEOptions())
+    #expect(GANOptions(preset: .tensorflowTutorial) == GANOptions())
+    #expect(VAEOptions(preset: .meanSquaredError) == VAEOptions())
     let dcgan = GANOptions(preset: .dcgan)
     #expect(dcgan.batchSize == 64 && dcgan.learningRate == 2e-4 && dcgan.beta1 == 0.5 && dcgan.epochs == 20)
     #expect(dcgan.generatorAverageDecay == 0.999 && GANOptions().generatorAverageDecay == nil)

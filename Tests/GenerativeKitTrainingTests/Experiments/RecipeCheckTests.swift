@@ -25,7 +25,7 @@ struct RecipeCheckTests {
     added.generatorAverageDecay = 0.999
     #expect(RecipeCheck.difference(stored: withoutAverage, current: added) == nil)
     var explicitReport = withoutAverage
-    explicitReport.discriminator = .report
+    explicitReport.discriminator = .tensorflowTutorial
     #expect(RecipeCheck.difference(stored: withoutAverage, current: explicitReport) == nil, "nil means the report's discriminator")
     let message = RecipeCheck.difference(stored: stored, current: { var o = stored; o.learningRate = 1e-4; return o }())
     #expect(message?.contains("learningRate") == true && message?.contains("0.0002") == true, "\(message ?? "")")

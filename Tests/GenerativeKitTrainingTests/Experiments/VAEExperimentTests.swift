@@ -101,7 +101,7 @@ struct VAEExperimentTests {
 
   @Test("Inspection: interpolation endpoints, the 2-D manifold, and clear errors")
   func inspection() throws {
-    let model = ConvolutionalVAE.mnist(latentDimension: 2, seed: 4)
+    let model = ConvolutionalVAE.make(latentDimension: 2, seed: 4)
     let start = Tensor(shape: [2], scalars: [-1, 0])
     let end = Tensor(shape: [2], scalars: [1, 2])
     let decoded = try model.interpolate(from: start, to: end, steps: 5)
@@ -113,7 +113,7 @@ struct VAEExperimentTests {
     let path = try Tensor.interpolation(from: start, to: end, steps: 3)
     #expect(path == Tensor(shape: [3, 2], scalars: [-1, 0, 0, 1, 1, 2]))
     #expect(abs(standardNormalQuantile(0.975) - 1.959964) < 1e-5)
-    #expect(throws: GenerativeKitError.self) { try ConvolutionalVAE.mnist(latentDimension: 3, seed: 5).manifold(side: 3) }
+    #expect(throws: GenerativeKitError.self) { try ConvolutionalVAE.make(latentDimension: 3, seed: 5).manifold(side: 3) }
     #expect(throws: GenerativeKitError.self) { try model.interpolate(from: start, to: Tensor(shape: [3]), steps: 4) }
   }
 

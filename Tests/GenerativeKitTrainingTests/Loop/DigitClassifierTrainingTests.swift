@@ -108,7 +108,7 @@ struct MetricsDigitClassifierTests {
     #expect(checkpoint.names.first == "0.weight")
 
     var vae = Checkpoint()
-    vae.add(model: ConvolutionalVAE.mnist(latentDimension: 2, seed: 1))
+    vae.add(model: ConvolutionalVAE.make(latentDimension: 2, seed: 1))
     do {
       _ = try DigitClassifier(checkpoint: vae)
       Issue.record("a VAE checkpoint was accepted as a classifier")

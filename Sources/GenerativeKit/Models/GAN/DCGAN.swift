@@ -11,12 +11,12 @@ public enum DCGAN {
   /// Dense(noise -> 7*7*4w, no bias) -> BN -> LeakyReLU -> Reshape(4w, 7, 7) ->
   /// ConvT(4w -> 2w, k5, s1) -> BN -> LeakyReLU -> ConvT(2w -> w, k5, s2) -> BN -> LeakyReLU ->
   /// ConvT(w -> channels, k5, s2) -> tanh, with w = `width` (64 in the report).
-  public static func mnistGenerator(
+  public static func tutorialGenerator(
     noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28,
     leakySlope: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
     enforce(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
-                 "DCGAN.mnistGenerator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
+                 "DCGAN.tutorialGenerator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
     let (baseHeight, baseWidth) = (imageHeight / 4, imageWidth / 4)
     return Sequential {
@@ -43,12 +43,12 @@ public enum DCGAN {
   ///
   /// Conv(channels -> w, k5, s2) -> LeakyReLU -> Dropout(0.3) -> Conv(w -> 2w, k5, s2) -> LeakyReLU ->
   /// Dropout(0.3) -> Flatten -> Dense(7*7*2w -> 1), with w = `width` (64 in the report).
-  public static func mnistDiscriminator(
+  public static func tutorialDiscriminator(
     channels: Int = 1, width: Int = 64, imageHeight: Int = 28, imageWidth: Int = 28, leakySlope: Float = 0.3,
     dropout: Float = 0.3, seed: UInt64? = nil
   ) -> Sequential {
     enforce(imageHeight % 4 == 0 && imageWidth % 4 == 0 && imageHeight > 0 && imageWidth > 0,
-                 "DCGAN.mnistDiscriminator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
+                 "DCGAN.tutorialDiscriminator: image sides must be positive multiples of 4, got \(imageHeight) x \(imageWidth)")
     var seeds = SeedSequence(seed)
     return Sequential {
       Conv2D(inChannels: channels, outChannels: width, kernelSize: 5, stride: 2, padding: .same, seed: seeds.next())
@@ -102,16 +102,16 @@ public enum DCGAN {
   /// (`noiseDimension + classes` inputs), the discriminator the image with one constant plane per
   /// class appended (`channels + classes` channels, the image's class plane all ones). Train it
   /// with ``GANTrainer/init(model:generatorOptimizer:discriminatorOptimizer:loss:seed:)`` (it reads the GAN's class count), sample with ``GAN/generate(_:labels:statistics:)``.
-  public static func conditionalMNIST(
+  public static func conditionalTutorial(
     classes: Int = 10, noiseDimension: Int = 100, channels: Int = 1, width: Int = 64, imageHeight: Int = 28,
     imageWidth: Int = 28, seed: UInt64? = nil
   ) throws -> GAN {
-    guard classes >= 1 else { throw GenerativeKitError.invalidArgument("DCGAN.conditionalMNIST: classes must be positive, got \(classes)") }
+    guard classes >= 1 else { throw GenerativeKitError.invalidArgument("DCGAN.conditionalTutorial: classes must be positive, got \(classes)") }
     var seeds = SeedSequence(seed)
-    let generator = mnistGenerator(
+    let generator = tutorialGenerator(
       noiseDimension: noiseDimension + classes, channels: channels, width: width, imageHeight: imageHeight,
       imageWidth: imageWidth, seed: seeds.next())
-    let discriminator = mnistDiscriminator(
+    let discriminator = tutorialDiscriminator(
       channels: channels + classes, width: width, imageHeight: imageHeight, imageWidth: imageWidth, seed: seeds.next())
     return try GAN(generator: generator, discriminator: discriminator, noiseDimension: noiseDimension, classCount: classes)
   }

@@ -8,7 +8,7 @@ public enum ConvolutionalVAE {
   /// -> ReLU -> Flatten -> Dense(6272 -> 2 * latent).
   /// Decoder: Dense(latent -> 7*7*64) -> ReLU -> Reshape(64, 7, 7) -> ConvT(64 -> 64, k3, s2) -> ReLU
   /// -> ConvT(64 -> 32, k3, s2) -> ReLU -> ConvT(32 -> c, k3, s1) (logits; ``VAE/decode(_:labels:)`` applies the sigmoid).
-  public static func mnist(
+  public static func make(
     latentDimension: Int = 16, channels: Int = 1, imageHeight: Int = 28, imageWidth: Int = 28, seed: UInt64? = nil
   ) -> VAE {
     let (encoder, decoder) = networks(
@@ -17,17 +17,17 @@ public enum ConvolutionalVAE {
     return VAE(encoder: encoder, decoder: decoder, latentDimension: latentDimension)
   }
 
-  /// The report's VAE made class-conditional as ``DCGAN/conditionalMNIST(classes:noiseDimension:channels:width:imageHeight:imageWidth:seed:)``
+  /// The report's VAE made class-conditional as ``DCGAN/conditionalTutorial(classes:noiseDimension:channels:width:imageHeight:imageWidth:seed:)``
   /// is: the encoder sees the image with one constant plane per class appended
   /// (`channels + classes` input channels), the decoder the code with the label one-hot appended
   /// (`latentDimension + classes` inputs). Train it with ``VAETrainer/step(images:labels:shard:)``,
   /// sample a class with ``VAE/sample(count:labels:using:batchSize:)``.
-  public static func conditionalMNIST(
+  public static func makeConditional(
     classes: Int = 10, latentDimension: Int = 16, channels: Int = 1, imageHeight: Int = 28, imageWidth: Int = 28,
     seed: UInt64? = nil
   ) throws -> VAE {
     guard classes >= 1 else {
-      throw GenerativeKitError.invalidArgument("ConvolutionalVAE.conditionalMNIST: classes must be positive, got \(classes)")
+      throw GenerativeKitError.invalidArgument("ConvolutionalVAE.makeConditional: classes must be positive, got \(classes)")
     }
     let (encoder, decoder) = networks(
       latentDimension: latentDimension, channels: channels, classes: classes, imageHeight: imageHeight,
