@@ -134,3 +134,25 @@ extension TrainingOptions {
     try experiment.run(progress: progress)
   }
 }
+
+/// The fields of a run's options that the common flags set.
+public protocol TrainingSchedule {
+  var epochs: Int { get set }
+  var batchSize: Int { get set }
+  var learningRate: Float { get set }
+  var seed: UInt64 { get set }
+}
+
+extension GANOptions: TrainingSchedule {}
+extension VAEOptions: TrainingSchedule {}
+
+extension TrainingOptions {
+  /// Sets `options`' epochs, batch size and learning rate from the flags given (the fields keep
+  /// their values otherwise) and its seed from `--seed`.
+  public func applySchedule<Options: TrainingSchedule>(to options: inout Options) {
+    options.epochs = epochs ?? options.epochs
+    options.batchSize = batchSize ?? options.batchSize
+    options.learningRate = learningRate ?? options.learningRate
+    options.seed = seed
+  }
+}

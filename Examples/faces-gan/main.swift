@@ -54,10 +54,8 @@ struct FacesGAN: ParsableCommand {
       options.width = width
       options.generatorLoss = generatorLoss
       options.beta1 = beta1
-      options.epochs = common.epochs ?? 200
-      options.batchSize = common.batchSize ?? 64
-      options.learningRate = common.learningRate ?? 2e-4
-      options.seed = common.seed
+      (options.epochs, options.batchSize, options.learningRate) = (200, 64, 2e-4)
+      common.applySchedule(to: &options)
       options.logEvery = logEvery
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery

@@ -48,10 +48,8 @@ struct FacesVAE: ParsableCommand {
       options.latentDimension = latentDimension
       options.beta = beta
       options.reconstructionLoss = reconstruction
-      options.epochs = common.epochs ?? 200
-      options.batchSize = common.batchSize ?? 64
-      options.learningRate = common.learningRate ?? 1e-3
-      options.seed = common.seed
+      (options.epochs, options.batchSize, options.learningRate) = (200, 64, 1e-3)
+      common.applySchedule(to: &options)
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
       options.classes = conditional ? try data.conditionalClassCount() : nil

@@ -70,10 +70,7 @@ struct MNISTGAN: ParsableCommand {
       options.width = width ?? options.width
       options.generatorLoss = generatorLoss
       options.beta1 = beta1 ?? options.beta1
-      options.epochs = common.epochs ?? options.epochs
-      options.batchSize = common.batchSize ?? options.batchSize
-      options.learningRate = common.learningRate ?? options.learningRate
-      options.seed = common.seed
+      common.applySchedule(to: &options)
       options.logEvery = logEvery ?? options.logEvery
       options.saveEvery = saveEvery ?? options.saveEvery
       options.sampleEvery = sampleEvery ?? options.sampleEvery

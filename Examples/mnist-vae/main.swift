@@ -78,10 +78,7 @@ struct MNISTVAE: ParsableCommand {
       options.latentDimension = latentDimension ?? options.latentDimension
       options.beta = beta
       options.reconstructionLoss = reconstruction ?? options.reconstructionLoss
-      options.epochs = common.epochs ?? options.epochs
-      options.batchSize = common.batchSize ?? options.batchSize
-      options.learningRate = common.learningRate ?? options.learningRate
-      options.seed = common.seed
+      common.applySchedule(to: &options)
       options.saveEvery = saveEvery
       options.sampleEvery = sampleEvery
       options.classes = conditional ? 10 : nil

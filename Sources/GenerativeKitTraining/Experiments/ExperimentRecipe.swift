@@ -27,7 +27,7 @@ public protocol ExperimentOptions: Codable, Equatable, Sendable, CheckedConfigur
 /// data-parallel sharding.
 ///
 /// ``GANRecipe`` and ``VAERecipe`` are the library's; a model of your own is one class conforming
-/// to this protocol (see the *Your own experiment* article).
+/// to this protocol (`docs/YOUR-OWN-RECIPE.md` in the repository walks through one).
 public protocol ExperimentRecipe: AnyObject {
   /// The options that define a run of this recipe.
   associatedtype Options: ExperimentOptions

@@ -2,7 +2,7 @@ import Foundation
 import GenerativeKit
 import GenerativeKitData
 
-/// Which of a checkpoint's generator weights ``GANExperiment/loadModel(from:generator:)`` loads.
+/// Which of a checkpoint's generator weights ``Experiment/loadModel(from:generator:)`` loads.
 public enum GeneratorWeights: String, CaseIterable, Sendable {
   /// The moving average of the weights (``GANOptions/generatorAverageDecay``) when the checkpoint
   /// holds one, else the last step's weights.
@@ -65,7 +65,7 @@ extension Experiment where Recipe == GANRecipe {
 
 }
 
-/// How a GAN trains in an ``Experiment``: the report's loop (``GANTrainer``, one Adam per
+/// How a GAN trains in an ``Experiment``: the report's loop (`GANTrainer`, one Adam per
 /// network), an optional moving average of the generator's weights, and a grid of samples from a
 /// fixed noise batch every `sampleEvery` epochs.
 public final class GANRecipe: ExperimentRecipe {

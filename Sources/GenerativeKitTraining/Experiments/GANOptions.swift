@@ -57,7 +57,7 @@ public struct GANOptions: ExperimentOptions {
   public var classes: Int?
   /// The decay of an exponential moving average of the generator's weights kept beside training
   /// (`WeightAverage` of the core, updated after every step; 0.999 spans about 1,000 steps). Grids and
-  /// ``GANExperiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
+  /// ``Experiment/loadModel(from:generator:)`` draw from the average. Nil: no average (the report's).
   public var generatorAverageDecay: Float?
   /// The discriminator of the report's architecture (``GANArchitecture/tensorflowTutorial``); nil: the report's.
   /// DCGAN-64 has its own batch-norm discriminator and takes none.

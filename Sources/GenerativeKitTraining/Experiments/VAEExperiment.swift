@@ -34,7 +34,7 @@ extension Experiment where Recipe == VAERecipe {
   public func writeReconstructions(to url: URL) throws { try recipe.writeReconstructions(to: url) }
 }
 
-/// How a VAE trains in an ``Experiment``: ``VAETrainer`` with Keras's Adam, optional dynamic
+/// How a VAE trains in an ``Experiment``: `VAETrainer` with Keras's Adam, optional dynamic
 /// binarization of every global batch, the test loss after every epoch, and grids of prior
 /// samples and reconstructions every `sampleEvery` epochs.
 public final class VAERecipe: ExperimentRecipe {
