@@ -1,7 +1,7 @@
 /// One training step's gradient averaging, started bucket by bucket while the backward pass is
 /// still running (PyTorch DDP's and Horovod's overlap): a network's gradients as soon as its
-/// backward pass is done, a ``Sequential``'s layer by layer (through
-/// ``Sequential/layerBackwardFinished``), gathered into buckets of at least ``minimumBucket``
+/// backward pass is done, a ``LayerwiseBackward`` network's (a ``Sequential``'s) layer by layer,
+/// gathered into buckets of at least ``minimumBucket``
 /// floats so that small layers do not each pay a message's latency.
 final class GradientOverlap {
   /// Fewest floats a bucket started mid-pass carries (the last one may carry fewer).
@@ -46,13 +46,20 @@ final class GradientOverlap {
   }
 
   /// Runs `body` (a backward pass through `network`) with `network`'s layers reporting here as
-  /// they finish, when it is a ``Sequential``.
+  /// they finish, when it reports them (``LayerwiseBackward``).
   func reportingLayers<R>(of network: any Layer, _ body: () throws -> R) throws -> R {
-    guard let sequential = network as? Sequential else { return try body() }
-    sequential.layerBackwardFinished = { [unowned self, unowned sequential] index in
-      try layerFinished(sequential.layers[index])
-    }
-    defer { sequential.layerBackwardFinished = nil }
+    guard let network = network as? any LayerwiseBackward else { return try body() }
+    network.layerBackwardFinished = { [unowned self] layer in try layerFinished(layer) }
+    defer { network.layerBackwardFinished = nil }
     return try body()
   }
+}
+
+/// A network whose backward pass runs layer by layer and says when each layer is done
+/// (``Sequential``): data-parallel training starts averaging a layer's gradients then, while the
+/// layers below still compute.
+public protocol LayerwiseBackward: AnyObject {
+  /// Called during a backward pass as soon as a layer's backward is done (its parameter gradients
+  /// are final), from the last layer down.
+  var layerBackwardFinished: ((_ layer: any Layer) throws -> Void)? { get set }
 }

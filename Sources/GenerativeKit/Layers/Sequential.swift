@@ -11,7 +11,7 @@
 ///
 /// Parameters are named `<index>.<name>` (`0.weight`, `3.running_mean`), as PyTorch names the
 /// same `nn.Sequential`'s state dictionary, and nested containers add their index in front.
-public final class Sequential: Layer, Model {
+public final class Sequential: Layer, Model, LayerwiseBackward {
   /// The layers in application order.
   public let layers: [any Layer]
 
@@ -23,10 +23,7 @@ public final class Sequential: Layer, Model {
   /// Turns per-layer timing on (off by default; timing costs two clock reads per layer).
   public var isProfiling = false
 
-  /// Called during a backward pass as soon as a layer's backward is done (its parameter gradients
-  /// are final), with the layer's index, from the last layer down: where data-parallel training
-  /// starts averaging those gradients while the layers below still compute.
-  public var layerBackwardFinished: ((_ index: Int) throws -> Void)?
+  public var layerBackwardFinished: ((_ layer: any Layer) throws -> Void)?
 
   /// Clears the accumulated per-layer times.
   public func resetProfile() {
@@ -90,7 +87,7 @@ public final class Sequential: Layer, Model {
       defer { if isProfiling { backwardSeconds[current] += monotonicSeconds() - start } }
       if index == bottom && parametersOnlyAtBottom {
         try Self.locate(index, layer) { try layer.backwardParametersOnly(gradient) }
-        try layerBackwardFinished?(index)
+        try layerBackwardFinished?(layer)
         return nil
       }
       if index - 1 >= bottom, let fusing = layer as? any ActivationFusingLayer,
@@ -98,12 +95,12 @@ public final class Sequential: Layer, Model {
         gradient = try Self.locate(index, layer) {
           try fusing.backward(gradient, throughPrecedingActivation: derivative)
         }
-        try layerBackwardFinished?(index)
-        try layerBackwardFinished?(index - 1)
+        try layerBackwardFinished?(layer)
+        try layerBackwardFinished?(layers[index - 1])
         index -= 2
       } else {
         gradient = try Self.locate(index, layer) { try layer.backward(gradient) }
-        try layerBackwardFinished?(index)
+        try layerBackwardFinished?(layer)
         index -= 1
       }
     }

@@ -53,7 +53,7 @@ struct GradientOverlapTests {
     let expected = (trainer.discriminatorOptimizer.parameters + trainer.generatorOptimizer.parameters).map(ObjectIdentifier.init)
     #expect(all.count == expected.count && Set(all) == Set(expected), "every trainable parameter exactly once")
     // The generator's buckets follow its layers from the last: the dense layer (layer 0) leaves last.
-    let generator = trainer.generator as! Sequential
+    let generator = trainer.generator
     let denseWeight = ObjectIdentifier(generator.layers[0].trainableParameters[0])
     let lastTransposed = ObjectIdentifier(generator.layers[10].trainableParameters[0])
     let position = { (id: ObjectIdentifier) in starts.firstIndex { $0.contains(id) }! }
