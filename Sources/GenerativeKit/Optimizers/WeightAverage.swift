@@ -7,6 +7,12 @@
 /// trajectory is unchanged, and the averaged generator draws smoother, less jittery images than
 /// the last step's. With `decay` 0.999 the average spans about the last 1,000 steps.
 ///
+/// An average that starts at the initial weights keeps much of them for its first thousand steps
+/// and draws worse images than the trained weights early on. With `warmUp` the decay of update
+/// `t` (counting from 0) is `min(decay, (1 + t) / (10 + t))`: 0.1 at first, so the average
+/// follows the weights closely, reaching `decay` after about `9 / (1 - decay)` updates (9,000 for
+/// 0.999), as TensorFlow's `ExponentialMovingAverage(num_updates:)` does.
+///
 /// ```swift
 /// let average = try WeightAverage(of: gan.generator, into: DCGAN.tutorialGenerator(), decay: 0.999)
 /// // after each training step:
@@ -18,15 +24,23 @@ public final class WeightAverage {
   public let source: any Module
   /// The module holding the averages (same architecture as `source`).
   public let average: any Module
-  /// The weight of the old average in each update, in [0, 1).
+  /// The weight of the old average in each update, in [0, 1) (its ceiling with ``warmUp``).
   public let decay: Float
+  /// Whether early updates use a smaller decay, `min(decay, (1 + t) / (10 + t))`.
+  public let warmUp: Bool
+  /// The updates made since the average was started or reset: `t` of the warm-up. Checkpoints
+  /// save it so that a resumed run continues the same schedule.
+  public var updateCount = 0
   private let pairs: [(average: Parameter, source: Parameter)]
 
   /// Starts the average at `source`'s current weights, copying them into `average`.
   ///
+  /// - Parameters:
+  ///   - decay: the weight of the old average in each update (its ceiling with `warmUp`).
+  ///   - warmUp: smaller decays for the first updates (off by default).
   /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if `decay` is not in [0, 1) or the two
   ///   modules' parameters differ in names or shapes (the first difference is named).
-  public init(of source: any Module, into average: any Module, decay: Float) throws {
+  public init(of source: any Module, into average: any Module, decay: Float, warmUp: Bool = false) throws {
     guard decay >= 0, decay < 1 else {
       throw GenerativeKitError.invalidArgument("WeightAverage: decay must be in [0, 1), got \(decay)")
     }
@@ -43,12 +57,14 @@ public final class WeightAverage {
     self.source = source
     self.average = average
     self.decay = decay
+    self.warmUp = warmUp
     pairs = zip(to, from).map { ($0.parameter, $1.parameter) }
     reset()
   }
 
-  /// Sets the average to the source's current weights.
+  /// Sets the average to the source's current weights and restarts the warm-up.
   public func reset() {
+    updateCount = 0
     for (average, source) in pairs {
       var value = source.value
       _ = value.mutablePointer()  // a copy of its own, not storage shared with the source
@@ -56,10 +72,16 @@ public final class WeightAverage {
     }
   }
 
-  /// Moves the average towards the source's current weights by `1 - decay`.
+  /// The decay the next update uses: ``decay``, or its warm-up value.
+  public var currentDecay: Float {
+    warmUp ? min(decay, Float(1 + updateCount) / Float(10 + updateCount)) : decay
+  }
+
+  /// Moves the average towards the source's current weights by `1 - currentDecay`.
   public func update() {
-    let keep = decay
-    let take = 1 - decay
+    let keep = currentDecay
+    let take = 1 - keep
+    updateCount += 1
     for (average, source) in pairs {
       let a = average.value.mutablePointer()
       let s = source.value.pointer

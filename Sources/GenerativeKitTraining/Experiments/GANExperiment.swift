@@ -77,7 +77,8 @@ public final class GANRecipe: ExperimentRecipe {
   /// The noise the sample grids are drawn from, the same for every grid of a run.
   public let fixedNoise: Tensor
   /// The moving average of the generator's weights, when ``GANOptions/generatorAverageDecay`` is
-  /// set; checkpoints store it under `generator_average.`.
+  /// set, warmed up (see `WeightAverage`) so that early grids are not dominated by the initial
+  /// weights; checkpoints store it under `generator_average.` with its update count.
   public let generatorAverage: WeightAverage?
   /// The model to sample from: ``model`` with the averaged generator in place of the trained one
   /// when the run keeps an average (the discriminator is shared), else ``model`` itself.
@@ -86,6 +87,11 @@ public final class GANRecipe: ExperimentRecipe {
   private let dataSetName: String
   /// The checkpoint prefix of the averaged generator's weights.
   public static let averagePrefix = "generator_average."
+  /// The checkpoint metadata key of the average's update count (the warm-up's position).
+  static let averageUpdatesKey = "generator_average_updates"
+  /// The update count that puts the warm-up out of play: checkpoints written before the warm-up
+  /// existed continue their average with the constant decay they were trained with.
+  static let warmedUp = 1 << 40
   /// The `format` metadata of this recipe's checkpoints.
   public static let format = "generativekit-gan"
 
@@ -120,7 +126,7 @@ public final class GANRecipe: ExperimentRecipe {
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
     if let decay = options.generatorAverageDecay {
       let averaged = options.makeGenerator()
-      generatorAverage = try WeightAverage(of: model.generator, into: averaged, decay: decay)
+      generatorAverage = try WeightAverage(of: model.generator, into: averaged, decay: decay, warmUp: true)
       samplingModel = try GAN(generator: averaged, discriminator: model.discriminator,
                               noiseDimension: options.noiseDimension, classCount: options.classes)
     } else {
@@ -141,7 +147,10 @@ public final class GANRecipe: ExperimentRecipe {
   /// Weights, buffers, both optimizers, the generator average, and the noise and dropout generators.
   public func save(into checkpoint: inout Checkpoint) throws {
     checkpoint.add(model: model)
-    if let generatorAverage { checkpoint.add(model: generatorAverage.average, prefix: Self.averagePrefix) }
+    if let generatorAverage {
+      checkpoint.add(model: generatorAverage.average, prefix: Self.averagePrefix)
+      checkpoint.metadata[Self.averageUpdatesKey] = String(generatorAverage.updateCount)
+    }
     checkpoint.add(optimizer: trainer.generatorOptimizer, prefix: "optimizer.generator.")
     checkpoint.add(optimizer: trainer.discriminatorOptimizer, prefix: "optimizer.discriminator.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
@@ -151,7 +160,8 @@ public final class GANRecipe: ExperimentRecipe {
   }
 
   /// A generator average missing from the file (a run that kept none) starts at the restored
-  /// generator's weights.
+  /// generator's weights, with its warm-up; one saved without an update count (before the warm-up
+  /// existed) continues with its constant decay.
   public func restore(from checkpoint: Checkpoint) throws {
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     let dropouts = try model.randomStateLayers.map {
@@ -160,12 +170,21 @@ public final class GANRecipe: ExperimentRecipe {
     let storedAverage = generatorAverage.flatMap { average in
       checkpoint.names(withPrefix: Self.averagePrefix).isEmpty ? nil : average.average
     }
+    var averageUpdates = Self.warmedUp
+    if storedAverage != nil, let text = checkpoint.metadata[Self.averageUpdatesKey] {
+      guard let count = Int(text), count >= 0 else {
+        throw GenerativeKitError.checkpoint(
+          path: checkpoint.path ?? "checkpoint", tensor: nil,
+          reason: "metadata '\(Self.averageUpdatesKey)' is \(text), not a count of updates")
+      }
+      averageUpdates = count
+    }
     try checkpoint.restore(
       models: [("generator.", model.generator), ("discriminator.", model.discriminator)]
         + (storedAverage.map { [(Self.averagePrefix, $0)] } ?? []),
       optimizers: [("optimizer.generator.", trainer.generatorOptimizer),
                    ("optimizer.discriminator.", trainer.discriminatorOptimizer)])
-    if storedAverage == nil { generatorAverage?.reset() }
+    if storedAverage == nil { generatorAverage?.reset() } else { generatorAverage?.updateCount = averageUpdates }
     trainer.noiseGenerator = noise
     for (layer, state) in dropouts { layer.generator = state }
   }

@@ -39,6 +39,29 @@ struct WeightAverageTests {
     #expect(average.average.namedParameters[0].parameter.value == before)
   }
 
+  @Test("With warm-up, update t uses min(decay, (1 + t) / (10 + t)); a reset restarts it")
+  func warmUp() throws {
+    let source = Sequential { Dense(inFeatures: 1, outFeatures: 1, bias: false, seed: 1) }
+    let weight = source.namedParameters[0].parameter
+    weight.value = Tensor(shape: [1, 1], scalars: [0])
+    let average = try WeightAverage(of: source, into: Sequential { Dense(inFeatures: 1, outFeatures: 1, bias: false) },
+                                    decay: 0.5, warmUp: true)
+    var expected = 0.0
+    for t in 0..<12 {
+      let decay = min(0.5, Double(1 + t) / Double(10 + t))
+      #expect(abs(Double(average.currentDecay) - decay) < 1e-7, "update \(t)")
+      weight.value = Tensor(shape: [1, 1], scalars: [Float(t + 1)])
+      average.update()
+      expected = decay * expected + (1 - decay) * Double(t + 1)
+      #expect(abs(Double(average.average.namedParameters[0].parameter.value[flat: 0]) - expected) < 1e-5, "update \(t)")
+    }
+    #expect(average.updateCount == 12 && average.currentDecay == 0.5)  // (1 + 9) / (10 + 9) > 0.5 from t = 9 on
+    average.reset()
+    #expect(average.updateCount == 0 && abs(average.currentDecay - 0.1) < 1e-7)
+    let constant = try WeightAverage(of: source, into: Sequential { Dense(inFeatures: 1, outFeatures: 1, bias: false) }, decay: 0.5)
+    #expect(constant.currentDecay == 0.5)
+  }
+
   @Test("Refuses a decay outside [0, 1) and a module of another shape, naming the parameter")
   func refusesMismatches() throws {
     let source = Self.tinyGenerator(seed: 1)

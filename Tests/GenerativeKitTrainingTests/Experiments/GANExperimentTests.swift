@@ -127,6 +127,21 @@ struct GANExperimentTests {
     for (a, b) in zip(averaged, try #require(resumed.generatorAverage).average.stateDict) {
       #expect(a.value == b.value, "\(a.name) differs after resuming")
     }
+    #expect(resumed.generatorAverage?.updateCount == straight.steps && straight.steps > 0, "the warm-up continues where it was")
+
+    // A checkpoint from before the warm-up (no update count) continues with the constant decay.
+    var legacy = try Checkpoint(contentsOf: directory.appendingPathComponent("checkpoints/epoch-0002.safetensors"))
+    legacy.metadata["generator_average_updates"] = nil
+    let legacyFile = try TestData.temporaryDirectory("gan-ema-legacy").appendingPathComponent("legacy.safetensors")
+    try legacy.save(to: legacyFile)
+    let continued = try GANExperiment(options: options, dataSet: data, outputDirectory: try TestData.temporaryDirectory("gan-ema-legacy-run"))
+    try continued.resume(from: legacyFile)
+    #expect(continued.generatorAverage?.currentDecay == 0.9)
+    legacy.metadata["generator_average_updates"] = "-3"
+    try legacy.save(to: legacyFile)
+    #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: options, dataSet: data, outputDirectory: try TestData.temporaryDirectory("gan-ema-bad")).resume(from: legacyFile)
+    }
 
     // Sampling loads the average by default, the trained weights on request.
     let file = try Checkpoint(contentsOf: straight.latestCheckpointURL)
