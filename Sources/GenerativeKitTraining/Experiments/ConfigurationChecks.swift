@@ -55,10 +55,10 @@ extension GANOptions: CheckedConfiguration {
         "GAN configuration: imageHeight x imageWidth is \(imageHeight) x \(imageWidth), but \(architecture.rawValue) "
           + (architecture == .dcgan64 ? "makes 64 x 64 images" : "needs sides that are multiples of 4"))
     }
-    if architecture == .dcgan64, let discriminator {
+    if architecture != .tensorflowTutorial, let discriminator {
       throw GenerativeKitError.invalidArgument(
         "GAN configuration: discriminator \(discriminator.rawValue) applies to the report-dcgan architecture; "
-          + "dcgan-64 has its own batch-norm discriminator")
+          + "\(architecture.rawValue) has its own batch-norm discriminator")
     }
     try ConfigurationLimits.require(noiseDimension, in: ConfigurationLimits.vectorDimension, "noiseDimension", of: kind)
     try ConfigurationLimits.require(width, in: ConfigurationLimits.width, "width", of: kind)
@@ -71,7 +71,11 @@ extension GANOptions: CheckedConfiguration {
       try ConfigurationLimits.requireRate(generatorAverageDecay, "generatorAverageDecay", of: kind, below: 1)
     }
     // The generator's first (dense) layer is the largest weight of both architectures.
-    let cells = architecture == .dcgan64 ? 4 * 4 * 8 : (imageHeight / 4) * (imageWidth / 4) * 4
+    let cells = switch architecture {
+    case .dcgan64: 4 * 4 * 8
+    case .tensorflowTutorial: (imageHeight / 4) * (imageWidth / 4) * 4
+    case .light: (imageHeight / 4) * (imageWidth / 4) * 2
+    }
     try ConfigurationLimits.requireWeight([noiseDimension + (classes ?? 0), cells, width], "the generator's dense layer", of: kind)
   }
 }

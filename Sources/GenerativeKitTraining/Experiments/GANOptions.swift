@@ -9,11 +9,15 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
   case tensorflowTutorial = "report-dcgan"
   /// Radford et al.'s DCGAN for 64 x 64 images.
   case dcgan64 = "dcgan-64"
+  /// The light DCGAN PyTorch users write for digits (4 x 4 kernels, 2w then w channels, a
+  /// batch-norm discriminator; `DCGAN.lightGenerator`, `DCGAN.lightDiscriminator`): any size whose
+  /// sides are multiples of 4, about a seventh of the tutorial networks' arithmetic.
+  case light = "dcgan-light"
 
   /// Whether the architecture makes `height x width` images.
   public func supports(height: Int, width: Int) -> Bool {
     switch self {
-    case .tensorflowTutorial: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
+    case .tensorflowTutorial, .light: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
     case .dcgan64: return height == 64 && width == 64
     }
   }
@@ -94,6 +98,9 @@ extension GANOptions {
                                   imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
     case .dcgan64:
       return DCGAN.generator64(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width, seed: seed &+ 1)
+    case .light:
+      return DCGAN.lightGenerator(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width,
+                                  imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
     }
   }
 
@@ -107,6 +114,9 @@ extension GANOptions {
       return DCGAN.tutorialDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
                                       imageWidth: imageWidth, seed: seed &+ 2)
     case .dcgan64: return DCGAN.discriminator64(channels: channels + (classes ?? 0), width: width, seed: seed &+ 2)
+    case .light:
+      return DCGAN.lightDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
+                                      imageWidth: imageWidth, seed: seed &+ 2)
     }
   }
 
