@@ -3,7 +3,7 @@ import Testing
 
 @_spi(Benchmarks) @testable import GenerativeKit
 
-/// Every fast kernel against its naive reference in Kernels/Reference.swift.
+/// Every fast kernel against its naive reference (Reference.swift, beside this file).
 @Suite("Kernels against references")
 struct KernelReferenceTests {
   private static func random(_ count: Int, _ generator: inout SeededGenerator) -> [Float] {

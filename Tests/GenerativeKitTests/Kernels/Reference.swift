@@ -1,8 +1,11 @@
+@testable import GenerativeKit
+
 /// Naive reference kernels: the definitions the fast kernels are tested against.
 ///
-/// Straight loops over the mathematical definitions, written for clarity, not speed. They are
-/// kept beside the fast code (as llm.c keeps `matmul_forward_naive`) so every optimisation has an
-/// independent answer to be compared with.
+/// Straight loops over the mathematical definitions, written for clarity, not speed, so every
+/// optimisation has an independent answer to be compared with (llm.c's `matmul_forward_naive`).
+/// They live with the tests, which are their only users; `im2col`/`col2im` take the library's
+/// internal ``ConvGeometry``, hence the `@testable` import.
 enum Reference {
   /// `C = alpha * op(A) * op(B) + beta * C`, row-major, tight leading dimensions, summed in Double.
   static func gemm(
