@@ -325,11 +325,11 @@ extension ConvTranspose2D {
   /// channel-major, `cols_b[Cout*k*k, H*W] = W^T X_b` and the channel-major col2im; the bias is
   /// added by the caller.
   ///
-  /// The pixel-major col2im adds one tap across all channels per loop, which pays with 32
-  /// channels (v_convT2: 7.2 ms against 8.5-9.4 channel-major, fwd + bwd at batch 128) but with one
-  /// channel is a loop per pixel and tap; channel-major, a tap's contributions to a row are one
-  /// contiguous run: v_convT3's forward pass 3.5 -> 0.6-0.7 ms, g_convT3's 4.8 -> 1.5-1.9 ms
-  /// (batch 128 and 256, Xeon model 207).
+  /// The pixel-major col2im adds one tap across all channels per loop, which pays with many
+  /// channels (the VAE's 32-channel v_convT2) but with one channel is a loop per pixel and tap;
+  /// channel-major, a tap's contributions to a row are one contiguous run, which makes the
+  /// one-channel layers (v_convT3, the DCGAN's g_convT3) several times faster. The measurements
+  /// are in docs/PERFORMANCE.md.
   fileprivate func forwardPerImage(
     _ x: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry,
     columns: TransposedConvolutionForm.ColumnLayout, into y: UnsafeMutablePointer<Float>

@@ -73,30 +73,28 @@ enum TransposedConvolutionForm: Equatable, Sendable {
 /// The thresholds behind ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)``
 /// and ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)``, in one
 /// place. They were set by timing the report's layers (DCGAN, VAE, DCGAN-64) in each form side by
-/// side.
+/// side; the measurements are in docs/PERFORMANCE.md.
 enum ConvolutionFormThresholds {
   /// Whether a layer runs tap by tap (``ShiftedConvolution``): both channel counts wide enough for
   /// the per-tap GEMMs (`N` and `K` are channel counts), and its smaller plane (a ``Conv2D``'s
   /// output, a ``ConvTranspose2D``'s input) small enough that padding is a large share of the
   /// im2col form's work (larger transposed layers run image by image).
   ///
-  /// Planes of 14 x 14 to 16 x 16 take it only with 64 channels or more on each side. Measured
-  /// fwd + bwd side by side (Xeon model 207, SkylakeX kernels, two rounds): DCGAN-64's 16 x 16
-  /// layers at batch 64 ran faster tap by tap (g_convT3, 128 -> 64: 114-137 -> 68-101 ms; d_conv2,
-  /// 64 -> 128: 107-119 -> 92-103 ms), the VAE's v_convT2 (64 -> 32, 14 x 14) slower (25-27 ->
-  /// 31 ms). Larger planes were not measured and keep the other forms.
+  /// Planes of 14 x 14 to 16 x 16 take it only with 64 channels or more on each side: measured
+  /// forward and backward side by side, DCGAN-64's 16 x 16 layers (128 -> 64 and 64 -> 128) ran
+  /// faster tap by tap and the VAE's v_convT2 (64 -> 32 on 14 x 14) slower. Larger planes were not
+  /// measured and keep the other forms.
   static func tapByTap(inChannels: Int, outChannels: Int, smallerPlanePixels pixels: Int) -> Bool {
     let channels = min(inChannels, outChannels)
     return channels >= 16 && (pixels < 196 || (channels >= 64 && pixels <= 256))
   }
 
-  /// Images per chunk of the tap-by-tap form for a batch: 32 (16-32 measured fastest on the
-  /// report's layers at batch 128 and 256) once the batch makes two such chunks, otherwise half
-  /// the batch (at least 8), so that two threads each take a chunk instead of sharing every small
-  /// GEMM: the DCGAN step at batch 32 ran at 203-205 img/s in one chunk of 32 and 241-250 in two
-  /// of 16 (Xeon 6 model 207, SkylakeX kernels). Derived from the batch only, never from the
-  /// thread count, so the weight gradient adds the same partial sums in the same order at any
-  /// thread count.
+  /// Images per chunk of the tap-by-tap form for a batch: 32 (chunks of 16-32 were the fastest on
+  /// the report's layers at batch 128 and 256) once the batch makes two such chunks, otherwise
+  /// half the batch (at least 8), so that two threads each take a chunk instead of sharing every
+  /// small GEMM (at batch 32, two chunks of 16 made the DCGAN step faster than one of 32). Derived
+  /// from the batch only, never from the thread count, so the weight gradient adds the same
+  /// partial sums in the same order at any thread count.
   static func tapByTapImagesPerChunk(batch: Int) -> Int {
     batch >= 64 ? 32 : batch >= 32 ? 16 : 8
   }
