@@ -40,13 +40,13 @@ struct ComparisonSettings {
     facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
     importanceSamples: 50)
 
-  /// About three minutes on two cores (`scripts/main-job.sh`, four with its release build): fewer
-  /// images and epochs, so smaller batches and larger steps (DCGAN's paper's Adam 2e-4 with beta1
-  /// 0.5 for the GAN, 1e-3 for the VAE) to learn something in that time. The GANs take batches of
-  /// 32 and half the report's width (32 base channels, a quarter of the convolution work per
-  /// image): the MNIST GAN takes 2,600 steps in about 100 s, where the full-width model managed
-  /// 564, and its samples turn from broken strokes into digits; the Frey-faces GAN takes 1,240
-  /// steps in 40 s (at 620 steps its faces were noise-covered copies of one face).
+  /// A few minutes on two cores (`scripts/main-job.sh`; its timings are in docs/PERFORMANCE.md,
+  /// "Main job"): fewer images and epochs, so smaller batches and larger steps (DCGAN's paper's
+  /// Adam 2e-4 with beta1 0.5 for the GAN, 1e-3 for the VAE) to learn something in that time. The
+  /// GANs take batches of 32 and half the report's width (32 base channels, a quarter of the
+  /// convolution work per image), so they take several times more steps in the same time: the
+  /// MNIST GAN's samples turn from broken strokes into digits, and the Frey-faces GAN's from
+  /// noise-covered copies of one face into varied faces.
   static let quick = ComparisonSettings(
     name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 32, ganWidth: 32, ganLearningRate: 2e-4,
     ganBeta1: 0.5, vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 12_000, facesGANEpochs: 20,

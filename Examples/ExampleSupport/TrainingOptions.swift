@@ -68,9 +68,9 @@ public struct TrainingOptions: ParsableArguments {
     var data: ImageDataSet
     do {
       data = try ImageDataSet.load(name, split: split, pixelRange: pixelRange, directory: dataDir, downloader: downloader)
-    } catch GenerativeKitError.dataSetNotFound(let setName, _) {
+    } catch DataSetError.notFound(let setName, _) {
       let searched = DataDirectories.searchList(for: name, directory: dataDir).joined(separator: ", ")
-      throw GenerativeKitError.dataSetNotFound(
+      throw DataSetError.notFound(
         name: setName,
         message: "The \(name) files were not found (looked in \(searched), and in a \(name) subfolder of each). "
           + "Run again with --download (needs internet) to fetch them into \(DataDirectories.cacheDirectory()), "
@@ -102,6 +102,9 @@ public func runReportingErrors(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as GenerativeKitError {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    throw ExitCode(1)
+  } catch let error as DataSetError {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     throw ExitCode(1)
   } catch let error as TrainingError {

@@ -305,7 +305,7 @@ struct Sample: ParsableCommand {
     let test: ImageDataSet
     do {
       test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
-    } catch GenerativeKitError.dataSetNotFound {
+    } catch DataSetError.notFound {
       // Absent files are a note; a file that exists and is broken is an error that names it.
       print("note: MNIST not found (use --data-dir or GENERATIVEKIT_DATA); skipping reconstructions.png")
       return

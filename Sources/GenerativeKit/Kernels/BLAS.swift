@@ -114,7 +114,7 @@ public enum BLAS {
   /// OpenBLAS always runs single-threaded; ``sgemm`` splits large products over
   /// ``Threading/threadCount`` threads itself. OpenBLAS's own workers spin for a while after every
   /// call, and on a 2-core machine that spinning thread took a core from the im2col and elementwise
-  /// loops that run between the GEMMs (they ran 2x slower).
+  /// loops that run between the GEMMs.
   static func useSingleThreadedOpenBLAS() {
     prepare()
     openblas_set_num_threads(1)

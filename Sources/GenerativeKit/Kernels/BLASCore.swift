@@ -8,7 +8,8 @@ import COpenBLAS
 ///
 /// A DYNAMIC_ARCH OpenBLAS (Debian's and Ubuntu's) picks its kernels by CPU model number when it
 /// loads. A CPU newer than the OpenBLAS build is unknown to it, and it falls back to its generic SSE3
-/// kernels ("Prescott"), about 6x slower on an AVX-512 machine. Before the first GEMM, GenerativeKit
+/// kernels ("Prescott"), several times slower on an AVX-512 machine (docs/PERFORMANCE.md). Before
+/// the first GEMM, GenerativeKit
 /// compares that choice with what the CPU supports (``CPUFeatures``) and, when OpenBLAS fell back to
 /// a generic core on a capable CPU, switches to the matching one (SkylakeX for AVX-512, Haswell or
 /// Zen for AVX2 + FMA). A user's own `OPENBLAS_CORETYPE` always wins. ``BLAS/configuration`` says what

@@ -1,26 +1,35 @@
-/// The geometry of one 2-D convolution window sweep over a `[channels, height, width]` image.
+/// The geometry of one 2-D convolution, a window sweep over an input image
+/// `[channels, inputHeight, inputWidth]` that produces one output pixel per window position, on an
+/// `outputHeight x outputWidth` grid.
+///
+/// "Input" and "output" are always the convolution's: for a ``ConvTranspose2D``, which is the
+/// adjoint of a convolution from its output back onto its input, this geometry describes that
+/// convolution, whose input is the transposed layer's output (see ``TransposedConvGeometry``,
+/// which names the sizes by the transposed layer's roles).
 ///
 /// `padTop`/`padLeft` zeros are added before the first row/column; the bottom and right padding
 /// follow from the output size (positions past the image read as zero), which also covers
 /// TensorFlow's asymmetric "same" padding.
 struct ConvGeometry: Equatable {
+  /// Channels of the input image (the rows of the column matrix are per channel and tap).
   var channels: Int
-  var height: Int
-  var width: Int
+  var inputHeight: Int
+  var inputWidth: Int
   var kernelHeight: Int
   var kernelWidth: Int
   var strideY: Int
   var strideX: Int
   var padTop: Int
   var padLeft: Int
-  var outHeight: Int
-  var outWidth: Int
+  var outputHeight: Int
+  var outputWidth: Int
 
   /// Rows of the column matrix: one per (channel, kernel row, kernel column).
   var patchSize: Int { channels * kernelHeight * kernelWidth }
   /// Columns of the column matrix per image: one per output position.
-  var outPlane: Int { outHeight * outWidth }
-  var inPlane: Int { height * width }
+  var outputPixels: Int { outputHeight * outputWidth }
+  /// Pixels of one input plane.
+  var inputPixels: Int { inputHeight * inputWidth }
 }
 
 /// Window ranges shared by im2col and col2im: for kernel column `kx`, the output columns whose
@@ -41,7 +50,7 @@ private func validRange(kernelOffset: Int, pad: Int, stride: Int, inputSize: Int
 /// Unfolds `images` (`[batch, C, H, W]`) into `columns` (`[C*kh*kw, batch*OH*OW]`): the batch is
 /// folded into the column dimension so one GEMM covers every image.
 ///
-/// `columns` must hold `patchSize * batch * outPlane` floats; every element is written. Rows are
+/// `columns` must hold `patchSize * batch * outputPixels` floats; every element is written. Rows are
 /// short (7 or 14 floats in the report's models), so the loops are written out rather than calling
 /// memcpy per row; when the window rows and image rows have the same length (stride 1, "same"
 /// padding) a whole plane is copied in one block and the wrapped-around edge columns are re-zeroed,
@@ -50,37 +59,41 @@ func im2col(
   _ images: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
   into columns: UnsafeMutablePointer<Float>
 ) {
-  let rowLength = batch * g.outPlane
-  let (outWidth, outHeight, strideX, strideY, width) = (g.outWidth, g.outHeight, g.strideX, g.strideY, g.width)
-  let imageStride = g.channels * g.inPlane
+  let rowLength = batch * g.outputPixels
+  let (outputWidth, outputHeight, inputWidth) = (g.outputWidth, g.outputHeight, g.inputWidth)
+  let (strideX, strideY) = (g.strideX, g.strideY)
+  let imageStride = g.channels * g.inputPixels
   Threading.parallelRanges(g.patchSize, costPerItem: rowLength) { rows in
     for row in rows {
       let kx = row % g.kernelWidth
       let ky = (row / g.kernelWidth) % g.kernelHeight
       let channel = row / (g.kernelWidth * g.kernelHeight)
-      let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: strideX, inputSize: width, outputSize: outWidth)
-      let ys = validRange(kernelOffset: ky, pad: g.padTop, stride: strideY, inputSize: g.height, outputSize: outHeight)
+      let xs = validRange(
+        kernelOffset: kx, pad: g.padLeft, stride: strideX, inputSize: inputWidth, outputSize: outputWidth)
+      let ys = validRange(
+        kernelOffset: ky, pad: g.padTop, stride: strideY, inputSize: g.inputHeight, outputSize: outputHeight)
       let (x0, x1) = (xs.lowerBound, xs.upperBound)
       // Offset of the input pixel under window (first valid row, column 0) in image 0.
-      let firstSource = channel * g.inPlane + (ys.lowerBound * strideY - g.padTop + ky) * width - g.padLeft + kx
-      let blockCopy = strideX == 1 && strideY == 1 && outWidth == width && !xs.isEmpty && !ys.isEmpty
+      let firstSource = channel * g.inputPixels
+        + (ys.lowerBound * strideY - g.padTop + ky) * inputWidth - g.padLeft + kx
+      let blockCopy = strideX == 1 && strideY == 1 && outputWidth == inputWidth && !xs.isEmpty && !ys.isEmpty
       var plane = columns + row * rowLength
       for b in 0..<batch {
         let source = images + b * imageStride + firstSource
         var out = plane
-        for _ in 0..<(ys.lowerBound * outWidth) { out.pointee = 0; out += 1 }
+        for _ in 0..<(ys.lowerBound * outputWidth) { out.pointee = 0; out += 1 }
         if blockCopy {
-          // Window rows and image rows are both `width` long: one copy from the first valid pixel
-          // to the last (every address in between lies inside the plane), then zero the columns
-          // that wrapped around from the neighbouring row.
-          let last = (ys.count - 1) * outWidth + x1
+          // Window rows and image rows are both `inputWidth` (= `outputWidth`) long: one copy from
+          // the first valid pixel to the last (every address in between lies inside the plane), then
+          // zero the columns that wrapped around from the neighbouring row.
+          let last = (ys.count - 1) * outputWidth + x1
           (out + x0).update(from: source + x0, count: last - x0)
           for line in 0..<ys.count {
-            let row = out + line * outWidth
+            let row = out + line * outputWidth
             for i in 0..<x0 { row[i] = 0 }
-            for i in x1..<outWidth { row[i] = 0 }
+            for i in x1..<outputWidth { row[i] = 0 }
           }
-          out += ys.count * outWidth
+          out += ys.count * outputWidth
         } else {
           var line = source
           for _ in ys {
@@ -91,13 +104,13 @@ func im2col(
             } else {
               while i < x1 { out[i] = line[i &* strideX]; i += 1 }
             }
-            while i < outWidth { out[i] = 0; i += 1 }
-            out += outWidth
-            line += strideY * width
+            while i < outputWidth { out[i] = 0; i += 1 }
+            out += outputWidth
+            line += strideY * inputWidth
           }
         }
-        for _ in (ys.upperBound * outWidth)..<(outHeight * outWidth) { out.pointee = 0; out += 1 }
-        plane += g.outPlane
+        for _ in (ys.upperBound * outputWidth)..<(outputHeight * outputWidth) { out.pointee = 0; out += 1 }
+        plane += g.outputPixels
       }
     }
   }
@@ -116,33 +129,35 @@ func col2im(
   _ columns: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
   into images: UnsafeMutablePointer<Float>, accumulate: Bool, activation: FusedActivation? = nil
 ) {
-  let rowLength = batch * g.outPlane
+  let rowLength = batch * g.outputPixels
   let kernelArea = g.kernelHeight * g.kernelWidth
   let imagesPerBlock = 16
   let blocks = (batch + imagesPerBlock - 1) / imagesPerBlock
-  let (outWidth, strideX, strideY, width) = (g.outWidth, g.strideX, g.strideY, g.width)
-  Threading.parallelRanges(g.channels * blocks, costPerItem: kernelArea * imagesPerBlock * g.outPlane) { items in
+  let (outputWidth, strideX, strideY, inputWidth) = (g.outputWidth, g.strideX, g.strideY, g.inputWidth)
+  Threading.parallelRanges(g.channels * blocks, costPerItem: kernelArea * imagesPerBlock * g.outputPixels) { items in
     for item in items {
       let channel = item / blocks
       let block = item % blocks
       let images0 = block * imagesPerBlock
       let imageRange = images0..<min(batch, images0 + imagesPerBlock)
       @inline(__always) func plane(_ b: Int) -> UnsafeMutablePointer<Float> {
-        images + (b * g.channels + channel) * g.inPlane
+        images + (b * g.channels + channel) * g.inputPixels
       }
       if !accumulate {
-        for b in imageRange { plane(b).update(repeating: 0, count: g.inPlane) }
+        for b in imageRange { plane(b).update(repeating: 0, count: g.inputPixels) }
       }
       for ky in 0..<g.kernelHeight {
-        let ys = validRange(kernelOffset: ky, pad: g.padTop, stride: strideY, inputSize: g.height, outputSize: g.outHeight)
+        let ys = validRange(
+          kernelOffset: ky, pad: g.padTop, stride: strideY, inputSize: g.inputHeight, outputSize: g.outputHeight)
         for kx in 0..<g.kernelWidth {
-          let xs = validRange(kernelOffset: kx, pad: g.padLeft, stride: strideX, inputSize: width, outputSize: outWidth)
+          let xs = validRange(
+            kernelOffset: kx, pad: g.padLeft, stride: strideX, inputSize: inputWidth, outputSize: outputWidth)
           let (x0, x1) = (xs.lowerBound, xs.upperBound)
           let row = columns + ((channel * g.kernelHeight + ky) * g.kernelWidth + kx) * rowLength
           // Offset of the pixel under window (first valid row, column 0).
-          let firstTarget = (ys.lowerBound * strideY - g.padTop + ky) * width - g.padLeft + kx
+          let firstTarget = (ys.lowerBound * strideY - g.padTop + ky) * inputWidth - g.padLeft + kx
           for b in imageRange {
-            var input = row + b * g.outPlane + ys.lowerBound * outWidth
+            var input = row + b * g.outputPixels + ys.lowerBound * outputWidth
             var target = plane(b) + firstTarget
             for _ in ys {
               var i = x0
@@ -151,15 +166,15 @@ func col2im(
               } else {
                 while i < x1 { target[i &* strideX] += input[i]; i += 1 }
               }
-              input += outWidth
-              target += strideY * width
+              input += outputWidth
+              target += strideY * inputWidth
             }
           }
         }
       }
       if let activation {
         for b in imageRange {
-          activation.apply(to: plane(b), offset: (b * g.channels + channel) * g.inPlane, count: g.inPlane)
+          activation.apply(to: plane(b), offset: (b * g.channels + channel) * g.inputPixels, count: g.inputPixels)
         }
       }
     }
@@ -214,29 +229,29 @@ func col2imPixelMajor(
 ) {
   let kernelArea = g.kernelHeight * g.kernelWidth
   let rowLength = g.patchSize
-  Threading.parallelRanges(batch, costPerItem: g.outPlane * rowLength) { range in
+  Threading.parallelRanges(batch, costPerItem: g.outputPixels * rowLength) { range in
     for b in range {
-      let image = images + b * g.channels * g.inPlane
-      image.update(repeating: 0, count: g.channels * g.inPlane)
-      for oy in 0..<g.outHeight {
+      let image = images + b * g.channels * g.inputPixels
+      image.update(repeating: 0, count: g.channels * g.inputPixels)
+      for oy in 0..<g.outputHeight {
         let top = oy * g.strideY - g.padTop
         let kyStart = max(0, -top)
-        let kyEnd = min(g.kernelHeight, g.height - top)
+        let kyEnd = min(g.kernelHeight, g.inputHeight - top)
         guard kyStart < kyEnd else { continue }
-        for ox in 0..<g.outWidth {
+        for ox in 0..<g.outputWidth {
           let left = ox * g.strideX - g.padLeft
           let kxStart = max(0, -left)
-          let kxEnd = min(g.kernelWidth, g.width - left)
+          let kxEnd = min(g.kernelWidth, g.inputWidth - left)
           guard kxStart < kxEnd else { continue }
-          let row = columns + ((b * g.outHeight + oy) * g.outWidth + ox) * rowLength
+          let row = columns + ((b * g.outputHeight + oy) * g.outputWidth + ox) * rowLength
           // One kernel tap at a time across all channels: a long loop (C iterations) instead of
           // C * kh short ones of kw; every pixel still takes its sums in (oy, ox) order.
-          let (channels, inPlane) = (g.channels, g.inPlane)
+          let (channels, inputPixels) = (g.channels, g.inputPixels)
           for ky in kyStart..<kyEnd {
             for kx in kxStart..<kxEnd {
               let source = row + ky * g.kernelWidth + kx
-              let target = image + (top + ky) * g.width + left + kx
-              for channel in 0..<channels { target[channel &* inPlane] += source[channel &* kernelArea] }
+              let target = image + (top + ky) * g.inputWidth + left + kx
+              for channel in 0..<channels { target[channel &* inputPixels] += source[channel &* kernelArea] }
             }
           }
         }

@@ -101,8 +101,8 @@ struct ShiftedConvolution: Equatable {
   static func convolution(_ g: ConvGeometry, inChannels: Int, outChannels: Int) -> ShiftedConvolution {
     enforce(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
     let s = g.strideY
-    let (planes, positions) = phases(height: g.height, width: g.width, stride: s)
-    let target = Plane(start: 0, height: g.outHeight, width: g.outWidth)
+    let (planes, positions) = phases(height: g.inputHeight, width: g.inputWidth, stride: s)
+    let target = Plane(start: 0, height: g.outputHeight, width: g.outputWidth)
     var runs: [Run] = []
     for ky in 0..<g.kernelHeight {
       for kx in 0..<g.kernelWidth {
@@ -113,19 +113,18 @@ struct ShiftedConvolution: Equatable {
       }
     }
     return ShiftedConvolution(
-      inChannels: inChannels, outChannels: outChannels, sourcePixels: g.inPlane, targetPixels: g.outPlane,
+      inChannels: inChannels, outChannels: outChannels, sourcePixels: g.inputPixels, targetPixels: g.outputPixels,
       tapCount: g.kernelHeight * g.kernelWidth, runs: runs, sourcePositions: positions, targetPositions: nil)
   }
 
   /// A ``ConvTranspose2D``: input `i` reaches output `o = i * s - pad + k`, so output phase
   /// `r = o mod s` receives from the taps with `(r + pad - k) mod s == 0`, and pixel `q` of that
-  /// phase reads input `q + (r + pad - k) / s`. `g` is the transposed layer's geometry (the
-  /// equivalent convolution maps its output onto its input).
-  static func transposed(_ g: ConvGeometry, inChannels: Int, outChannels: Int) -> ShiftedConvolution {
-    enforce(g.strideY == g.strideX, "ShiftedConvolution: equal strides expected")
-    let s = g.strideY
-    let (planes, positions) = phases(height: g.height, width: g.width, stride: s)
-    let source = Plane(start: 0, height: g.outHeight, width: g.outWidth)
+  /// phase reads input `q + (r + pad - k) / s`.
+  static func transposed(_ g: TransposedConvGeometry, inChannels: Int, outChannels: Int) -> ShiftedConvolution {
+    enforce(g.adjoint.strideY == g.adjoint.strideX, "ShiftedConvolution: equal strides expected")
+    let s = g.stride
+    let (planes, positions) = phases(height: g.outputHeight, width: g.outputWidth, stride: s)
+    let source = Plane(start: 0, height: g.inputHeight, width: g.inputWidth)
     var runs: [Run] = []
     for ry in 0..<s {
       for rx in 0..<s {
@@ -138,7 +137,7 @@ struct ShiftedConvolution: Equatable {
       }
     }
     return ShiftedConvolution(
-      inChannels: inChannels, outChannels: outChannels, sourcePixels: g.outPlane, targetPixels: g.inPlane,
+      inChannels: inChannels, outChannels: outChannels, sourcePixels: g.inputPixels, targetPixels: g.outputPixels,
       tapCount: g.kernelHeight * g.kernelWidth, runs: runs, sourcePositions: nil, targetPositions: positions)
   }
 
@@ -184,30 +183,18 @@ struct ShiftedConvolution: Equatable {
   }
 }
 
-/// A layer's tap-by-tap plan for the last geometry it ran on.
-struct ShiftedConvolutionCache {
-  private var geometry: ConvGeometry?
+/// A layer's tap-by-tap plan for the last geometry it ran on (a ``ConvGeometry`` for ``Conv2D``,
+/// a ``TransposedConvGeometry`` for ``ConvTranspose2D``).
+struct ShiftedConvolutionCache<Geometry: Equatable> {
+  private var geometry: Geometry?
   private var plan: ShiftedConvolution?
 
-  /// The plan for `g` and the images per chunk for `batch`, or nil when the layer takes another
-  /// form (`imagesPerChunk` nil, or the channels and planes do not
-  /// ``ShiftedConvolution/suits(inChannels:outChannels:pixels:)``). `imagesPerChunk` is the layer's
-  /// setting: ``ShiftedConvolution/automaticChunk`` for ``ShiftedConvolution/imagesPerChunk(batch:)``.
-  /// `transposed` picks ``ConvTranspose2D``'s mapping over ``Conv2D``'s; `g` is the layer's
-  /// geometry, whose `outPlane` is the smaller plane for both.
-  mutating func plan(
-    for g: ConvGeometry, transposed: Bool, inChannels: Int, outChannels: Int, batch: Int, imagesPerChunk: Int?
-  ) -> (ShiftedConvolution, chunk: Int)? {
-    guard let setting = imagesPerChunk,
-          ShiftedConvolution.suits(inChannels: inChannels, outChannels: outChannels, pixels: g.outPlane)
-    else { return nil }
-    let chunk = setting == ShiftedConvolution.automaticChunk ? ShiftedConvolution.imagesPerChunk(batch: batch) : setting
-    if let plan, geometry == g { return (plan, chunk) }
-    let fresh = transposed
-      ? ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels)
-      : ShiftedConvolution.convolution(g, inChannels: inChannels, outChannels: outChannels)
+  /// The plan for `g`: the one kept from the last call when `g` is the same, otherwise `make()`'s.
+  mutating func plan(for g: Geometry, make: () -> ShiftedConvolution) -> ShiftedConvolution {
+    if let plan, geometry == g { return plan }
+    let fresh = make()
     (geometry, plan) = (g, fresh)
-    return (fresh, chunk)
+    return fresh
   }
 }
 
@@ -315,8 +302,8 @@ func pixelMajorToBatch(
 /// in registers, four vector stores), the edges element by element.
 ///
 /// The four rows of a block and the channel planes' current cache lines stay in L1 while the
-/// channels are walked; element by element with a strided read, the layout copies took a fifth
-/// of the tap-by-tap layers' time.
+/// channels are walked; element by element, every read was strided and the layout copies were a
+/// large share of the tap-by-tap layers' time.
 @inline(__always)
 func transposePlanesToRows(
   _ planes: UnsafePointer<Float>, channels: Int, plane: Int, row: (Int) -> UnsafeMutablePointer<Float>
@@ -397,35 +384,8 @@ private func transpose4(
 }
 
 extension ShiftedConvolution {
-  /// The layers' setting that picks ``imagesPerChunk(batch:)``.
-  static let automaticChunk = 0
-
-  /// Images per chunk for a batch: 32 (16-32 measured fastest on the report's layers at batch 128
-  /// and 256) once the batch makes two such chunks, otherwise half the batch (at least 8), so that
-  /// two threads each take a chunk instead of sharing every small GEMM: the DCGAN step at batch 32
-  /// ran at 203-205 img/s in one chunk of 32 and 241-250 in two of 16 (Xeon 6 model 207, SkylakeX
-  /// kernels). Derived from the batch only, never from the thread count, so the weight gradient
-  /// adds the same partial sums in the same order at any thread count.
-  static func imagesPerChunk(batch: Int) -> Int {
-    batch >= 64 ? 32 : batch >= 32 ? 16 : 8
-  }
-
   /// The most partial weight gradients a backward pass keeps (each as large as the weight).
   static let weightGradientGroups = 4
-
-  /// Whether a layer should take this form: both channel counts wide enough for the per-tap GEMMs
-  /// (`N` and `K` are channel counts), and its smaller plane (`pixels`) small enough that padding
-  /// is a large share of the im2col form's work (larger transposed layers run image by image).
-  ///
-  /// Planes of 14 x 14 to 16 x 16 take it only with 64 channels or more on each side. Measured
-  /// fwd + bwd side by side (Xeon model 207, SkylakeX kernels, two rounds): DCGAN-64's 16 x 16
-  /// layers at batch 64 ran faster tap by tap (g_convT3, 128 -> 64: 114-137 -> 68-101 ms; d_conv2,
-  /// 64 -> 128: 107-119 -> 92-103 ms), the VAE's v_convT2 (64 -> 32, 14 x 14) slower (25-27 ->
-  /// 31 ms). Larger planes were not measured and keep the other forms.
-  static func suits(inChannels: Int, outChannels: Int, pixels: Int) -> Bool {
-    let channels = min(inChannels, outChannels)
-    return channels >= 16 && (pixels < 196 || (channels >= 64 && pixels <= 256))
-  }
 
   private func chunks(_ batch: Int, size: Int) -> [Range<Int>] {
     stride(from: 0, to: batch, by: size).map { $0..<min(batch, $0 + size) }

@@ -4,9 +4,8 @@
 /// A plain loop `r[i] = c[i] > 0 ? a[i] : 0` reads `a[i]` only when the condition holds, and the
 /// compiler may not read through a raw pointer that the program does not read, so it emits a
 /// branch per element; on activations about half of the signs are negative in no pattern, and
-/// the branch mispredicts every other element: the fused ReLU derivative of the VAE's last layer
-/// took 9.5 ms for 3.2 M floats (3 ns each). Blending whole vectors by a comparison mask has no
-/// branch. (LeakyReLU's `c >= 0 ? a[i] : slope * a[i]` reads `a[i]` on both arms and already
+/// the branch mispredicts every other element (docs/PERFORMANCE.md has the cost on the VAE's last
+/// layer). Blending whole vectors by a comparison mask has no branch. (LeakyReLU's `c >= 0 ? a[i] : slope * a[i]` reads `a[i]` on both arms and already
 /// compiles to vector selects.) The result has the same bits as the scalar loop, NaN included.
 enum SignSelect {
   typealias Vector = SIMD16<Float>

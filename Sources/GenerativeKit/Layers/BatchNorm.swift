@@ -291,7 +291,7 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
 /// With `S > 1` channels are split across threads, and each plane segment is summed in eight
 /// interleaved lanes (element `i` into lane `i % 8`, the remainder into a ninth), added up in a
 /// fixed order at the end: one running sum per channel made every addition wait for the previous
-/// one (about 2 ns per element). With `S == 1` (features) contiguous feature ranges are split,
+/// one. With `S == 1` (features) contiguous feature ranges are split,
 /// each summed row by row so memory is read in order. Either way every channel is summed in a
 /// fixed order, so results do not depend on the thread count.
 func channelSums(

@@ -28,11 +28,11 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   public var isTraining = true
 
   private var cachedInput: Tensor?
-  /// Images per chunk of the tap-by-tap form of layers on small planes (see
-  /// ``ShiftedConvolution``): ``ShiftedConvolution/automaticChunk`` (the default) picks it from the
-  /// batch; nil uses the other forms for every geometry.
-  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.automaticChunk
-  private var shiftedPlans = ShiftedConvolutionCache()
+  /// The form every pass takes, whatever the geometry; nil (the default) lets
+  /// ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)`` pick it. Tests set it
+  /// to reach and compare every form.
+  var formOverride: ConvolutionForm?
+  private var shiftedPlans = ShiftedConvolutionCache<ConvGeometry>()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -77,19 +77,26 @@ public final class Conv2D: Layer, ActivationFusingLayer {
     [NamedParameter("weight", weight)] + (bias.map { [NamedParameter("bias", $0)] } ?? [])
   }
 
-  /// The window geometry over an input of `height x width`, or an error if the input is too small.
-  func geometry(height: Int, width: Int) throws -> ConvGeometry {
-    let (padTop, outHeight) = Self.resolve(padding, input: height, kernel: kernelSize, stride: stride)
-    let (padLeft, outWidth) = Self.resolve(padding, input: width, kernel: kernelSize, stride: stride)
-    guard outHeight > 0, outWidth > 0 else {
+  /// The window geometry over an input of `inputHeight x inputWidth`, or an error if the input is
+  /// too small.
+  func geometry(inputHeight: Int, inputWidth: Int) throws -> ConvGeometry {
+    let (padTop, outputHeight) = Self.resolve(padding, input: inputHeight, kernel: kernelSize, stride: stride)
+    let (padLeft, outputWidth) = Self.resolve(padding, input: inputWidth, kernel: kernelSize, stride: stride)
+    guard outputHeight > 0, outputWidth > 0 else {
       throw GenerativeKitError.shapeMismatch(
         context: description, expected: "[N, \(inChannels), H, W] with H, W large enough for the kernel",
-        actual: [-1, inChannels, height, width])
+        actual: [-1, inChannels, inputHeight, inputWidth])
     }
     return ConvGeometry(
-      channels: inChannels, height: height, width: width, kernelHeight: kernelSize, kernelWidth: kernelSize,
-      strideY: stride, strideX: stride, padTop: padTop, padLeft: padLeft,
-      outHeight: outHeight, outWidth: outWidth)
+      channels: inChannels, inputHeight: inputHeight, inputWidth: inputWidth,
+      kernelHeight: kernelSize, kernelWidth: kernelSize, strideY: stride, strideX: stride,
+      padTop: padTop, padLeft: padLeft, outputHeight: outputHeight, outputWidth: outputWidth)
+  }
+
+  /// The form of a pass over `batch` inputs of geometry `g`: ``formOverride``, or the one
+  /// ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)`` picks.
+  func form(for g: ConvGeometry, batch: Int) -> ConvolutionForm {
+    formOverride ?? .choose(inChannels: inChannels, outChannels: outChannels, outputPixels: g.outputPixels, batch: batch)
   }
 
   /// Leading padding and output size along one axis.
@@ -113,46 +120,46 @@ public final class Conv2D: Layer, ActivationFusingLayer {
 
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
     try Tensor.check(shape: shape, matches: [nil, inChannels, nil, nil], context: description)
-    let g = try geometry(height: shape[2], width: shape[3])
-    return [shape[0], outChannels, g.outHeight, g.outWidth]
+    let g = try geometry(inputHeight: shape[2], inputWidth: shape[3])
+    return [shape[0], outChannels, g.outputHeight, g.outputWidth]
   }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     try input.checkShape([nil, inChannels, nil, nil], context: description)
     let batch = input.shape[0]
-    let g = try geometry(height: input.shape[2], width: input.shape[3])
-    let output = outputs.make([batch, outChannels, g.outHeight, g.outWidth])
+    let g = try geometry(inputHeight: input.shape[2], inputWidth: input.shape[3])
+    let output = outputs.make([batch, outChannels, g.outputHeight, g.outputWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     cachedInput = isTraining ? input : nil
-    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
-      shifted.forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
-                      imagesPerChunk: chunk)
+    if case .tapByTap(let imagesPerChunk) = form(for: g, batch: batch) {
+      tapByTapPlan(g).forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
+                              imagesPerChunk: imagesPerChunk)
       return output
     }
+    // im2col.
     let scratch = ConvolutionScratch.current
-    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
-      let n = chunk.count * g.outPlane
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outputPixels) {
+      let n = chunk.count * g.outputPixels
       let cols = scratch.columns.buffer(g.patchSize * n)
       let result = scratch.matrix.buffer(outChannels * n)
       KernelProfile.measure("im2col") {
-        im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+        im2col(x + chunk.lowerBound * inChannels * g.inputPixels, batch: chunk.count, geometry: g, into: cols)
       }
       // Y[Cout, chunk*OH*OW] = W[Cout, Cin*k*k] x cols[Cin*k*k, chunk*OH*OW]
       KernelProfile.measure("sgemm") {
         BLAS.sgemm(m: outChannels, n: n, k: g.patchSize, a: w, b: cols, c: result)
       }
       KernelProfile.measure("layout") {
-        channelMajorToBatch(result, batch: chunk.count, channels: outChannels, plane: g.outPlane,
-                            bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outPlane)
+        channelMajorToBatch(result, batch: chunk.count, channels: outChannels, plane: g.outputPixels,
+                            bias: bias?.value.pointer, into: y + chunk.lowerBound * outChannels * g.outputPixels)
       }
     }
     return output
   }
 
-  /// Layers on small planes run tap by tap (no im2col, no products of padding).
-  private func shiftedConvolution(_ g: ConvGeometry, batch: Int) -> (ShiftedConvolution, chunk: Int)? {
-    shiftedPlans.plan(for: g, transposed: false, inChannels: inChannels, outChannels: outChannels,
-                      batch: batch, imagesPerChunk: tapByTapImagesPerChunk)
+  /// The tap-by-tap plan for geometry `g` (kept for the next pass on the same geometry).
+  private func tapByTapPlan(_ g: ConvGeometry) -> ShiftedConvolution {
+    shiftedPlans.plan(for: g) { ShiftedConvolution.convolution(g, inChannels: inChannels, outChannels: outChannels) }
   }
 
   private var tapLayout: TapWeightLayout {
@@ -190,34 +197,36 @@ public final class Conv2D: Layer, ActivationFusingLayer {
     _ outputGradient: Tensor, input: Tensor, inputGradient: Tensor?, activation: ActivationDerivative? = nil
   ) throws {
     let batch = input.shape[0]
-    let g = try geometry(height: input.shape[2], width: input.shape[3])
-    try outputGradient.checkShape([batch, outChannels, g.outHeight, g.outWidth], context: description + " backward")
+    let g = try geometry(inputHeight: input.shape[2], inputWidth: input.shape[3])
+    try outputGradient.checkShape(
+      [batch, outChannels, g.outputHeight, g.outputWidth], context: description + " backward")
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let scratch = ConvolutionScratch.current
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       KernelProfile.measure("bias") {
-        accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outPlane,
+        accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outputPixels,
                               into: bias.gradient.mutablePointer())
       }
     }
-    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
-      shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
-                       inputGradient: inputGradient?.storage.pointer, activation: activation,
-                       imagesPerChunk: chunk)
+    if case .tapByTap(let imagesPerChunk) = form(for: g, batch: batch) {
+      tapByTapPlan(g).backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
+                               inputGradient: inputGradient?.storage.pointer, activation: activation,
+                               imagesPerChunk: imagesPerChunk)
       return
     }
-    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
-      let n = chunk.count * g.outPlane
+    // im2col.
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outputPixels) {
+      let n = chunk.count * g.outputPixels
       let cols = scratch.columns.buffer(g.patchSize * n)
       let dyMatrix = scratch.matrix.buffer(outChannels * n)
       KernelProfile.measure("layout") {
-        batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outPlane, batch: chunk.count,
-                            channels: outChannels, plane: g.outPlane, into: dyMatrix)
+        batchToChannelMajor(dy + chunk.lowerBound * outChannels * g.outputPixels, batch: chunk.count,
+                            channels: outChannels, plane: g.outputPixels, into: dyMatrix)
       }
       if let dw {
         KernelProfile.measure("im2col") {
-          im2col(x + chunk.lowerBound * inChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
+          im2col(x + chunk.lowerBound * inChannels * g.inputPixels, batch: chunk.count, geometry: g, into: cols)
         }
         // dW[Cout, Cin*k*k] += dY[Cout, n] x cols^T[n, Cin*k*k]
         KernelProfile.measure("sgemm") {
@@ -230,7 +239,7 @@ public final class Conv2D: Layer, ActivationFusingLayer {
         BLAS.sgemm(transposeA: true, m: g.patchSize, n: n, k: outChannels, a: w, b: dyMatrix, c: cols)
       }
       KernelProfile.measure("col2im") {
-        let offset = chunk.lowerBound * inChannels * g.inPlane
+        let offset = chunk.lowerBound * inChannels * g.inputPixels
         col2im(cols, batch: chunk.count, geometry: g, into: dx + offset, accumulate: false,
                activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }

@@ -1,8 +1,11 @@
 /// A 2-D transposed convolution (PyTorch's `nn.ConvTranspose2d`): the adjoint of ``Conv2D``, used
-/// to upsample. Computed in the scatter form: one GEMM `W^T x X` makes every input pixel's
-/// weighted kernel copy, and col2im adds them into the output. Layers with at least 16 channels
-/// on each side and an input under 196 pixels (the generators' 7 x 7 layers) instead run tap by
-/// tap (`ShiftedConvolution`), which skips the products that fall on the cropped border.
+/// to upsample. Computed in the scatter form: one GEMM makes every input pixel's weighted kernel
+/// copy, and col2im adds them into the output, with the batch folded into the GEMM or, for inputs
+/// of 14 x 14 pixels and more, image by image. Layers with at least 16 channels on each side and an
+/// input under 196 pixels (the generators' 7 x 7 layers) instead run tap by tap
+/// (`ShiftedConvolution`), which skips the products that fall on the cropped border. One function
+/// chooses the form from the channels, the input size and the batch
+/// (`TransposedConvolutionForm.choose`); the forms differ only in the order of Float sums.
 ///
 /// - Input: `[N, inChannels, H, W]`. Output: `[N, outChannels, OH, OW]` with
 ///   `OH = (H - 1) * stride - 2 * padding + kernelSize + outputPadding` (PyTorch's formula).
@@ -27,21 +30,12 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   public let bias: Parameter?
   public var isTraining = true
 
-  /// Input planes of at least this many pixels are computed image by image, straight on the NCHW
-  /// tensors (one image's `[Cin, H*W]` already is a GEMM operand), in parallel over images;
-  /// smaller ones fold the batch into the GEMM's N, which needs layout copies but makes GEMMs large
-  /// enough for OpenBLAS. 14 x 14 and 28 x 28 inputs (the decoders' last layers) take the first
-  /// path and skip four activation-sized copies per step.
-  var perImageMinimumPixels = 196
-  /// Output channels up to which the image-by-image forward pass builds channel-major columns
-  /// (see `forwardPerImage`); tests set it to reach both layouts.
-  var perImageChannelMajorMaximumChannels = 4
   private var cachedInput: Tensor?
-  /// Images per chunk of the tap-by-tap form of layers on small planes (see
-  /// ``ShiftedConvolution``): ``ShiftedConvolution/automaticChunk`` (the default) picks it from the
-  /// batch; nil uses the other forms for every geometry.
-  var tapByTapImagesPerChunk: Int? = ShiftedConvolution.automaticChunk
-  private var shiftedPlans = ShiftedConvolutionCache()
+  /// The form every pass takes, whatever the geometry; nil (the default) lets
+  /// ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)`` pick it.
+  /// Tests set it to reach and compare every form.
+  var formOverride: TransposedConvolutionForm?
+  private var shiftedPlans = ShiftedConvolutionCache<TransposedConvGeometry>()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
 
@@ -128,71 +122,64 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     }
   }
 
-  /// The geometry of the equivalent convolution that maps the output back onto the input.
-  func geometry(height: Int, width: Int) throws -> ConvGeometry {
-    let (padTop, outHeight) = Self.resolve(padding, outputPadding: outputPadding, input: height, kernel: kernelSize, stride: stride)
-    let (padLeft, outWidth) = Self.resolve(padding, outputPadding: outputPadding, input: width, kernel: kernelSize, stride: stride)
-    guard outHeight > 0, outWidth > 0 else {
+  /// The geometry of a pass over an input of `inputHeight x inputWidth`, or an error if the
+  /// output would be empty.
+  func geometry(inputHeight: Int, inputWidth: Int) throws -> TransposedConvGeometry {
+    let (padTop, outputHeight) = Self.resolve(
+      padding, outputPadding: outputPadding, input: inputHeight, kernel: kernelSize, stride: stride)
+    let (padLeft, outputWidth) = Self.resolve(
+      padding, outputPadding: outputPadding, input: inputWidth, kernel: kernelSize, stride: stride)
+    guard outputHeight > 0, outputWidth > 0 else {
       throw GenerativeKitError.shapeMismatch(
         context: description, expected: "[N, \(inChannels), H, W] with a positive output size",
-        actual: [-1, inChannels, height, width])
+        actual: [-1, inChannels, inputHeight, inputWidth])
     }
-    return ConvGeometry(
-      channels: outChannels, height: outHeight, width: outWidth, kernelHeight: kernelSize, kernelWidth: kernelSize,
-      strideY: stride, strideX: stride, padTop: padTop, padLeft: padLeft, outHeight: height, outWidth: width)
+    // The convolution this layer is the adjoint of runs from this layer's output to its input.
+    return TransposedConvGeometry(adjoint: ConvGeometry(
+      channels: outChannels, inputHeight: outputHeight, inputWidth: outputWidth,
+      kernelHeight: kernelSize, kernelWidth: kernelSize, strideY: stride, strideX: stride,
+      padTop: padTop, padLeft: padLeft, outputHeight: inputHeight, outputWidth: inputWidth))
   }
 
   public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
     try Tensor.check(shape: shape, matches: [nil, inChannels, nil, nil], context: description)
-    let g = try geometry(height: shape[2], width: shape[3])
-    return [shape[0], outChannels, g.height, g.width]
+    let g = try geometry(inputHeight: shape[2], inputWidth: shape[3])
+    return [shape[0], outChannels, g.outputHeight, g.outputWidth]
+  }
+
+  /// The form of a pass over `batch` inputs of geometry `g`: ``formOverride``, or the one
+  /// ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)`` picks.
+  func form(for g: TransposedConvGeometry, batch: Int) -> TransposedConvolutionForm {
+    formOverride ?? .choose(inChannels: inChannels, outChannels: outChannels, inputPixels: g.inputPixels, batch: batch)
   }
 
   public func forward(_ input: Tensor) throws -> Tensor {
     try input.checkShape([nil, inChannels, nil, nil], context: description)
     let batch = input.shape[0]
-    let g = try geometry(height: input.shape[2], width: input.shape[3])
-    let output = outputs.make([batch, outChannels, g.height, g.width])
-    let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
+    let g = try geometry(inputHeight: input.shape[2], inputWidth: input.shape[3])
+    let output = outputs.make([batch, outChannels, g.outputHeight, g.outputWidth])
+    let (x, y) = (input.pointer, output.storage.pointer)
     cachedInput = isTraining ? input : nil
-    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
-      shifted.forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
-                      imagesPerChunk: chunk)
+    switch form(for: g, batch: batch) {
+    case .tapByTap(let imagesPerChunk):
+      // Adds the bias itself.
+      tapByTapPlan(g).forward(x, weight: weight.value.pointer, layout: tapLayout, batch: batch,
+                              bias: bias?.value.pointer, into: y, imagesPerChunk: imagesPerChunk)
       return output
+    case .perImage(let columns):
+      KernelProfile.measure("per-image") { forwardPerImage(x, batch: batch, geometry: g, columns: columns, into: y) }
+    case .batchFolded:
+      forwardBatchFolded(x, batch: batch, geometry: g, into: y)
     }
-    let scratch = ConvolutionScratch.current
-    if g.outPlane >= perImageMinimumPixels {
-      KernelProfile.measure("per-image") { forwardPerImage(x, batch: batch, geometry: g, into: y) }
+    if let bias {
+      addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
     }
-    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane)
-    where g.outPlane < perImageMinimumPixels {
-      let n = chunk.count * g.outPlane
-      let xMatrix = scratch.matrix.buffer(inChannels * n)
-      let cols = scratch.columns.buffer(g.patchSize * n)
-      KernelProfile.measure("layout") {
-        batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
-                            channels: inChannels, plane: g.outPlane, into: xMatrix)
-      }
-      let target = y + chunk.lowerBound * outChannels * g.inPlane
-      // cols[n, Cout*k*k] = X^T[n, Cin] x W[Cin, Cout*k*k]: the pixels as M is the faster GEMM
-      // shape for these layers (a wide, shallow product) than the channel-major W^T X, and col2im
-      // then reads rows in order.
-      KernelProfile.measure("sgemm") {
-        BLAS.sgemm(transposeA: true, m: n, n: g.patchSize, k: inChannels, a: xMatrix, b: w, c: cols)
-      }
-      KernelProfile.measure("col2im") {
-        col2imPixelMajor(cols, batch: chunk.count, geometry: g, into: target)
-      }
-    }
-    if let bias { addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.inPlane) }
     return output
   }
 
-  /// Layers on small planes run tap by tap (no col2im, no products that fall on the cropped
-  /// border).
-  private func shiftedConvolution(_ g: ConvGeometry, batch: Int) -> (ShiftedConvolution, chunk: Int)? {
-    shiftedPlans.plan(for: g, transposed: true, inChannels: inChannels, outChannels: outChannels,
-                      batch: batch, imagesPerChunk: tapByTapImagesPerChunk)
+  /// The tap-by-tap plan for geometry `g` (kept for the next pass on the same geometry).
+  private func tapByTapPlan(_ g: TransposedConvGeometry) -> ShiftedConvolution {
+    shiftedPlans.plan(for: g) { ShiftedConvolution.transposed(g, inChannels: inChannels, outChannels: outChannels) }
   }
 
   private var tapLayout: TapWeightLayout {
@@ -230,58 +217,31 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     _ outputGradient: Tensor, input: Tensor, inputGradient: Tensor?, activation: ActivationDerivative? = nil
   ) throws {
     let batch = input.shape[0]
-    let g = try geometry(height: input.shape[2], width: input.shape[3])
-    try outputGradient.checkShape([batch, outChannels, g.height, g.width], context: description + " backward")
-    let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
-    let scratch = ConvolutionScratch.current
+    let g = try geometry(inputHeight: input.shape[2], inputWidth: input.shape[3])
+    try outputGradient.checkShape(
+      [batch, outChannels, g.outputHeight, g.outputWidth], context: description + " backward")
+    let (x, dy) = (input.pointer, outputGradient.pointer)
     let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
+    let dx = inputGradient?.storage.pointer
     if let bias, bias.requiresGradient {
       KernelProfile.measure("bias") {
-        accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.inPlane,
+        accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outputPixels,
                               into: bias.gradient.mutablePointer())
       }
     }
-    if let (shifted, chunk) = shiftedConvolution(g, batch: batch) {
-      shifted.backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
-                       inputGradient: inputGradient?.storage.pointer, activation: activation,
-                       imagesPerChunk: chunk)
-      return
-    }
-    if g.outPlane >= perImageMinimumPixels {
+    switch form(for: g, batch: batch) {
+    case .tapByTap(let imagesPerChunk):
+      tapByTapPlan(g).backward(x, dy, weight: weight.value.pointer, layout: tapLayout, batch: batch,
+                               weightGradient: dw, inputGradient: dx, activation: activation,
+                               imagesPerChunk: imagesPerChunk)
+    case .perImage:
       KernelProfile.measure("per-image") {
-        backwardPerImage(x, dy, batch: batch, geometry: g, weightGradient: dw,
-                         inputGradient: inputGradient?.storage.pointer, activation: activation)
+        backwardPerImage(x, dy, batch: batch, geometry: g, weightGradient: dw, inputGradient: dx,
+                         activation: activation)
       }
-      return
-    }
-    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outPlane) {
-      let n = chunk.count * g.outPlane
-      let xMatrix = scratch.matrix.buffer(inChannels * n)
-      let cols = scratch.columns.buffer(g.patchSize * n)
-      KernelProfile.measure("im2col") {
-        im2col(dy + chunk.lowerBound * outChannels * g.inPlane, batch: chunk.count, geometry: g, into: cols)
-      }
-      if let dw {
-        KernelProfile.measure("layout") {
-          batchToChannelMajor(x + chunk.lowerBound * inChannels * g.outPlane, batch: chunk.count,
-                              channels: inChannels, plane: g.outPlane, into: xMatrix)
-        }
-        // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
-        KernelProfile.measure("sgemm") {
-          BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
-        }
-      }
-      guard let dx = inputGradient?.storage.pointer else { continue }
-      // dX[Cin, n] = W[Cin, Cout*k*k] x cols, written over X's copy, which is no longer needed.
-      KernelProfile.measure("sgemm") {
-        BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
-      }
-      KernelProfile.measure("layout") {
-        let offset = chunk.lowerBound * inChannels * g.outPlane
-        channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.outPlane, bias: nil,
-                            into: dx + offset,
-                            activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
-      }
+    case .batchFolded:
+      backwardBatchFolded(x, dy, batch: batch, geometry: g, weightGradient: dw, inputGradient: dx,
+                          activation: activation)
     }
   }
 }
@@ -291,34 +251,108 @@ extension ConvTranspose2D {
   /// separately and the blocks are added in order, so results do not depend on the thread count.
   static let imagesPerGradientBlock = 8
 
-  /// Forward pass image by image: `cols_b[H*W, Cout*k*k] = X_b^T W`, then the pixel-major col2im;
-  /// with at most ``perImageChannelMajorMaximumChannels`` output channels (the decoders' last
-  /// layers) `cols_b[Cout*k*k, H*W] = W^T X_b` and the channel-major col2im instead.
-  ///
-  /// The pixel-major col2im adds one tap across all channels per loop, which pays with 32
-  /// channels (v_convT2: 7.2 ms against 8.5-9.4 channel-major, fwd + bwd at batch 128) but with one
-  /// channel is a loop per pixel and tap; channel-major, a tap's contributions to a row are one
-  /// contiguous run: v_convT3's forward pass 3.5 -> 0.6-0.7 ms, g_convT3's 4.8 -> 1.5-1.9 ms
-  /// (batch 128 and 256, Xeon model 207).
-  fileprivate func forwardPerImage(
-    _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
+  /// Forward pass with the batch folded into the GEMM, chunk by chunk (see
+  /// ``TransposedConvolutionForm/batchFolded``); the bias is added by the caller.
+  fileprivate func forwardBatchFolded(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry, into y: UnsafeMutablePointer<Float>
   ) {
     let w = weight.value.pointer
-    let channelMajor = outChannels <= perImageChannelMajorMaximumChannels
-    Threading.parallelRanges(batch, costPerItem: g.outPlane * g.patchSize * inChannels) { images in
-      let cols = ConvolutionScratch.current.columns.buffer(g.outPlane * g.patchSize)
+    let scratch = ConvolutionScratch.current
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.inputPixels) {
+      let n = chunk.count * g.inputPixels
+      let xMatrix = scratch.matrix.buffer(inChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
+      KernelProfile.measure("layout") {
+        batchToChannelMajor(x + chunk.lowerBound * inChannels * g.inputPixels, batch: chunk.count,
+                            channels: inChannels, plane: g.inputPixels, into: xMatrix)
+      }
+      let target = y + chunk.lowerBound * outChannels * g.outputPixels
+      // cols[n, Cout*k*k] = X^T[n, Cin] x W[Cin, Cout*k*k]: the pixels as M is the faster GEMM
+      // shape for these layers (a wide, shallow product) than the channel-major W^T X, and col2im
+      // then reads rows in order.
+      KernelProfile.measure("sgemm") {
+        BLAS.sgemm(transposeA: true, m: n, n: g.patchSize, k: inChannels, a: xMatrix, b: w, c: cols)
+      }
+      KernelProfile.measure("col2im") {
+        col2imPixelMajor(cols, batch: chunk.count, geometry: g.adjoint, into: target)
+      }
+    }
+  }
+
+  /// Backward pass with the batch folded into the GEMMs, chunk by chunk: `cols = im2col(dY)`,
+  /// `dW += X cols^T`, `dX = W cols`, with the preceding activation's derivative applied to dX.
+  fileprivate func backwardBatchFolded(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry,
+    weightGradient dw: UnsafeMutablePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>?,
+    activation: ActivationDerivative?
+  ) {
+    let w = weight.value.pointer
+    let scratch = ConvolutionScratch.current
+    for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.inputPixels) {
+      let n = chunk.count * g.inputPixels
+      let xMatrix = scratch.matrix.buffer(inChannels * n)
+      let cols = scratch.columns.buffer(g.patchSize * n)
+      KernelProfile.measure("im2col") {
+        im2col(dy + chunk.lowerBound * outChannels * g.outputPixels, batch: chunk.count, geometry: g.adjoint,
+               into: cols)
+      }
+      if let dw {
+        KernelProfile.measure("layout") {
+          batchToChannelMajor(x + chunk.lowerBound * inChannels * g.inputPixels, batch: chunk.count,
+                              channels: inChannels, plane: g.inputPixels, into: xMatrix)
+        }
+        // dW[Cin, Cout*k*k] += X[Cin, n] x cols^T[n, Cout*k*k]
+        KernelProfile.measure("sgemm") {
+          BLAS.sgemm(transposeB: true, m: inChannels, n: g.patchSize, k: n, a: xMatrix, b: cols, beta: 1, c: dw)
+        }
+      }
+      guard let dx = inputGradient else { continue }
+      // dX[Cin, n] = W[Cin, Cout*k*k] x cols, written over X's copy, which is no longer needed.
+      KernelProfile.measure("sgemm") {
+        BLAS.sgemm(m: inChannels, n: n, k: g.patchSize, a: w, b: cols, c: xMatrix)
+      }
+      KernelProfile.measure("layout") {
+        let offset = chunk.lowerBound * inChannels * g.inputPixels
+        channelMajorToBatch(xMatrix, batch: chunk.count, channels: inChannels, plane: g.inputPixels, bias: nil,
+                            into: dx + offset,
+                            activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
+      }
+    }
+  }
+
+  /// Forward pass image by image (see ``TransposedConvolutionForm/perImage(columns:)``), with
+  /// `columns` pixel-major, `cols_b[H*W, Cout*k*k] = X_b^T W` and the pixel-major col2im, or
+  /// channel-major, `cols_b[Cout*k*k, H*W] = W^T X_b` and the channel-major col2im; the bias is
+  /// added by the caller.
+  ///
+  /// The pixel-major col2im adds one tap across all channels per loop, which pays with many
+  /// channels (the VAE's 32-channel v_convT2) but with one channel is a loop per pixel and tap;
+  /// channel-major, a tap's contributions to a row are one contiguous run, which makes the
+  /// one-channel layers (v_convT3, the DCGAN's g_convT3) several times faster. The measurements
+  /// are in docs/PERFORMANCE.md.
+  fileprivate func forwardPerImage(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry,
+    columns: TransposedConvolutionForm.ColumnLayout, into y: UnsafeMutablePointer<Float>
+  ) {
+    let w = weight.value.pointer
+    let (inputPixels, outputPixels, patch) = (g.inputPixels, g.outputPixels, g.patchSize)
+    Threading.parallelRanges(batch, costPerItem: inputPixels * patch * inChannels) { images in
+      let cols = ConvolutionScratch.current.columns.buffer(inputPixels * patch)
       for b in images {
-        let (image, output) = (x + b * inChannels * g.outPlane, y + b * outChannels * g.inPlane)
-        if channelMajor {
+        let (image, output) = (x + b * inChannels * inputPixels, y + b * outChannels * outputPixels)
+        switch columns {
+        case .channelMajor:
           KernelProfile.measure("sgemm") {
-            BLAS.sgemm(transposeA: true, m: g.patchSize, n: g.outPlane, k: inChannels, a: w, b: image, c: cols)
+            BLAS.sgemm(transposeA: true, m: patch, n: inputPixels, k: inChannels, a: w, b: image, c: cols)
           }
-          KernelProfile.measure("col2im") { col2im(cols, batch: 1, geometry: g, into: output, accumulate: false) }
-        } else {
+          KernelProfile.measure("col2im") {
+            col2im(cols, batch: 1, geometry: g.adjoint, into: output, accumulate: false)
+          }
+        case .pixelMajor:
           KernelProfile.measure("sgemm") {
-            BLAS.sgemm(transposeA: true, m: g.outPlane, n: g.patchSize, k: inChannels, a: image, b: w, c: cols)
+            BLAS.sgemm(transposeA: true, m: inputPixels, n: patch, k: inChannels, a: image, b: w, c: cols)
           }
-          KernelProfile.measure("col2im") { col2imPixelMajor(cols, batch: 1, geometry: g, into: output) }
+          KernelProfile.measure("col2im") { col2imPixelMajor(cols, batch: 1, geometry: g.adjoint, into: output) }
         }
       }
     }
@@ -327,12 +361,12 @@ extension ConvTranspose2D {
   /// Backward pass image by image: `cols_b = im2col(dY_b)`, `dW += X_b cols_b^T` (per block of
   /// images), `dX_b = W cols_b`, written straight into the NCHW input gradient.
   fileprivate func backwardPerImage(
-    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry,
     weightGradient dw: UnsafeMutablePointer<Float>?, inputGradient dx: UnsafeMutablePointer<Float>?,
     activation: ActivationDerivative?
   ) {
     let w = weight.value.pointer
-    let (pixels, patch, inputSize) = (g.outPlane, g.patchSize, inChannels * g.outPlane)
+    let (pixels, patch, inputSize) = (g.inputPixels, g.patchSize, inChannels * g.inputPixels)
     let weightCount = inChannels * patch
     let blockSize = Self.imagesPerGradientBlock
     let blocks = (batch + blockSize - 1) / blockSize
@@ -345,7 +379,9 @@ extension ConvTranspose2D {
         let partial = partials + block * weightCount
         if dw != nil { partial.update(repeating: 0, count: weightCount) }
         for b in (block * blockSize)..<min(batch, (block + 1) * blockSize) {
-          KernelProfile.measure("im2col") { im2col(dy + b * outChannels * g.inPlane, batch: 1, geometry: g, into: cols) }
+          KernelProfile.measure("im2col") {
+            im2col(dy + b * outChannels * g.outputPixels, batch: 1, geometry: g.adjoint, into: cols)
+          }
           let xImage = x + b * inputSize
           if dw != nil {
             KernelProfile.measure("sgemm") {
@@ -366,6 +402,37 @@ extension ConvTranspose2D {
       BLAS.saxpy(count: weightCount, alpha: 1, x: partials + block * weightCount, y: dw)
     }
   }
+}
+
+/// The sizes of a ``ConvTranspose2D`` pass named by the layer's roles, and the convolution the
+/// layer is the adjoint of.
+///
+/// The layer scatters every input pixel's weighted kernel copy into its output; the kernels
+/// (im2col, col2im) describe that as the convolution running the other way, from the layer's output
+/// back onto its input: ``adjoint``'s input is this layer's output and its output this layer's
+/// input. The properties here say which is which, so the layer never reads the swapped names.
+struct TransposedConvGeometry: Equatable {
+  /// The convolution from the layer's output `[outChannels, outputHeight, outputWidth]` back onto
+  /// its input `[inChannels, inputHeight, inputWidth]`, as im2col and col2im take it.
+  var adjoint: ConvGeometry
+
+  var inputHeight: Int { adjoint.outputHeight }
+  var inputWidth: Int { adjoint.outputWidth }
+  var outputHeight: Int { adjoint.inputHeight }
+  var outputWidth: Int { adjoint.inputWidth }
+  /// Pixels of one input plane (the smaller plane).
+  var inputPixels: Int { adjoint.outputPixels }
+  /// Pixels of one output plane.
+  var outputPixels: Int { adjoint.inputPixels }
+  /// The rows and columns cropped from the top and left of the output (PyTorch's `padding`).
+  var padTop: Int { adjoint.padTop }
+  var padLeft: Int { adjoint.padLeft }
+  /// `outChannels * kernelHeight * kernelWidth`: one input pixel's weighted kernel copy, a row of
+  /// the pixel-major column matrix.
+  var patchSize: Int { adjoint.patchSize }
+  var stride: Int { adjoint.strideY }
+  var kernelHeight: Int { adjoint.kernelHeight }
+  var kernelWidth: Int { adjoint.kernelWidth }
 }
 
 /// Adds `bias[c]` to every element of channel `c` of `values` (`[N, C, S]`).

@@ -12,11 +12,6 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
   /// The checkpoint at `path` (a file, or a label such as `"in-memory checkpoint"`) is malformed or
   /// does not fit what it is loaded into; `tensor` names the first tensor at fault, if any.
   case checkpoint(path: String, tensor: String?, reason: String)
-  /// The files of data set `name` were not found; `message` lists the places searched and how
-  /// to get the files.
-  case dataSetNotFound(name: String, message: String)
-  /// Downloading `url` failed for `reason`.
-  case download(url: String, reason: String)
 
   public var description: String {
     switch self {
@@ -32,10 +27,6 @@ public enum GenerativeKitError: Error, Equatable, CustomStringConvertible {
       return "\(path): tensor '\(tensor)': \(reason)"
     case .checkpoint(let path, nil, let reason):
       return "\(path): \(reason)"
-    case .dataSetNotFound(_, let message):
-      return message
-    case .download(let url, let reason):
-      return "download of \(url) failed: \(reason)"
     }
   }
 }

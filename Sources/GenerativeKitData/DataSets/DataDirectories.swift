@@ -77,7 +77,7 @@ struct LocatedSplit {
   /// Finds the split's files: the first folder (in search order) holding the images file, and
   /// the labels file in that same folder.
   ///
-  /// - Throws: ``GenerativeKitError/dataSetNotFound(name:message:)`` listing the folders searched
+  /// - Throws: ``DataSetError/notFound(name:message:)`` listing the folders searched
   ///   and how to get the files; ``GenerativeKitError/file(path:reason:)`` when the images are
   ///   found but their labels file is missing beside them.
   static func locate(
@@ -102,6 +102,6 @@ struct LocatedSplit {
       "Data set \"\(spec.name)\" not found: looked for \(split.images.fileName) (or its uncompressed form) in "
       + searched.joined(separator: ", ") + ". To get the files, " + spec.howToGet.replacingOccurrences(of: "{cache}", with: cache)
       + ". A folder of your own can also be passed as `directory:` or set in \(DataDirectories.environmentVariable)."
-    throw GenerativeKitError.dataSetNotFound(name: spec.name.rawValue, message: message)
+    throw DataSetError.notFound(name: spec.name.rawValue, message: message)
   }
 }

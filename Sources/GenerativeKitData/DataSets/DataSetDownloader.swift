@@ -58,7 +58,7 @@ public struct DataSetDownloader: Sendable {
   /// Downloads every file of `name` that is not already in place, and returns the folder holding
   /// them (`<directory>/<folder>`). Files already there are checked, not fetched again.
   ///
-  /// - Throws: `GenerativeKitError/download(url:reason:)` when a transfer fails after all
+  /// - Throws: ``DataSetError/download(url:reason:)`` when a transfer fails after all
   ///   attempts or the server answers with an error; `GenerativeKitError/file(path:reason:)`
   ///   when a downloaded or existing file fails its checks (a failed download leaves no file under
   ///   the final name); `GenerativeKitError/invalidArgument(_:)` for sets without a download.
@@ -121,7 +121,7 @@ public struct DataSetDownloader: Sendable {
   /// dropped connections, up to ``attempts`` times.
   private func transfer(_ url: String, into part: String) throws {
     guard let address = URL(string: url), address.scheme == "http" || address.scheme == "https" else {
-      throw GenerativeKitError.download(url: url, reason: "not an http or https URL")
+      throw DataSetError.download(url: url, reason: "not an http or https URL")
     }
     var lastProblem = ""
     for attempt in 1...attempts {
@@ -135,7 +135,7 @@ public struct DataSetDownloader: Sendable {
         unlink(part)
         lastProblem = "the server did not resume at byte \(offset); starting over"
       case .httpError(let status) where (400..<500).contains(status):
-        throw GenerativeKitError.download(
+        throw DataSetError.download(
           url: url, reason: "the server answered HTTP \(status) (\(HTTPURLResponse.localizedString(forStatusCode: status)))")
       case .httpError(let status):
         lastProblem = "the server answered HTTP \(status)"
@@ -146,7 +146,7 @@ public struct DataSetDownloader: Sendable {
       }
     }
     let kept = (FileBytes.fingerprint(part)?.size ?? 0) > 0
-    throw GenerativeKitError.download(
+    throw DataSetError.download(
       url: url,
       reason: "\(lastProblem) (after \(attempts) attempt\(attempts == 1 ? "" : "s")). Check the network connection"
         + " or pass a reachable mirror as baseURL; or copy the file into \(part.dropLast(5)) yourself."

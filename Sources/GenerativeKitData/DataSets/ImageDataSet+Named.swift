@@ -29,7 +29,7 @@ extension ImageDataSet {
   ///   - environment: the environment to read `GENERATIVEKIT_DATA`, `XDG_CACHE_HOME` and `HOME` from.
   ///   - verifyChecksums: whether each file's SHA-256 is checked against the catalogue (once per
   ///     unchanged file and process).
-  /// - Throws: `GenerativeKitError/dataSetNotFound(name:message:)` listing where it looked;
+  /// - Throws: ``DataSetError/notFound(name:message:)`` listing where it looked;
   ///   `GenerativeKitError/file(path:reason:)` naming the file that is corrupt, has the wrong
   ///   shape or checksum; `GenerativeKitError/invalidArgument(_:)` for a split the set lacks.
   public static func load(
@@ -46,9 +46,9 @@ extension ImageDataSet {
     let located: LocatedSplit
     do {
       located = try LocatedSplit.locate(spec, split: splitSpec, directory: directory, environment: environment)
-    } catch GenerativeKitError.dataSetNotFound(let setName, let message) {
+    } catch DataSetError.notFound(let setName, let message) {
       guard let downloader, spec.downloadBaseURL != nil else {
-        throw GenerativeKitError.dataSetNotFound(name: setName, message: message)
+        throw DataSetError.notFound(name: setName, message: message)
       }
       try downloader.download(name)
       located = try LocatedSplit.locate(spec, split: splitSpec, directory: downloader.directory, environment: environment)

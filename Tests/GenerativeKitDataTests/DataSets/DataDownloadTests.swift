@@ -159,10 +159,10 @@ struct DataDownloadTests {
     let target = folder.appendingPathComponent("small-idx3-ubyte.gz").path
     let loader = DataSetDownloader(directory: folder.path, baseURL: "http://127.0.0.1:\(port)/", attempts: 2,
                                    retryDelay: 0, timeout: 10)
-    var thrown: GenerativeKitError?
+    var thrown: DataSetError?
     do {
       try loader.downloadFile(from: url, to: target, expecting: spec)
-    } catch let error as GenerativeKitError {
+    } catch let error as DataSetError {
       thrown = error
     }
     let error = try #require(thrown)

@@ -163,16 +163,16 @@ struct DataNamedSetTests {
   func notFound() throws {
     let empty = try TestData.temporaryDirectory("empty")
     defer { try? FileManager.default.removeItem(at: empty) }
-    var thrown: GenerativeKitError?
+    var thrown: DataSetError?
     do {
       _ = try ImageDataSet.load(.mnist, directory: empty.path,
                                 environment: ["GENERATIVEKIT_DATA": "/env/data", "HOME": "/home/nobody"])
-    } catch let error as GenerativeKitError {
+    } catch let error as DataSetError {
       thrown = error
     }
     let error = try #require(thrown)
-    guard case .dataSetNotFound(let name, let message) = error else {
-      Issue.record("expected dataSetNotFound, got \(error)")
+    guard case .notFound(let name, let message) = error else {
+      Issue.record("expected notFound, got \(error)")
       return
     }
     #expect(name == "mnist")

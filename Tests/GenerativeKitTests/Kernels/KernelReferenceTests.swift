@@ -3,7 +3,7 @@ import Testing
 
 @_spi(Benchmarks) @testable import GenerativeKit
 
-/// Every fast kernel against its naive reference in Kernels/Reference.swift.
+/// Every fast kernel against its naive reference (Reference.swift, beside this file).
 @Suite("Kernels against references")
 struct KernelReferenceTests {
   private static func random(_ count: Int, _ generator: inout SeededGenerator) -> [Float] {
@@ -164,26 +164,26 @@ struct KernelReferenceTests {
   }
 
   static let geometries: [ConvGeometry] = [
-    // channels, height, width, kh, kw, strideY, strideX, padTop, padLeft, outHeight, outWidth
-    ConvGeometry(channels: 2, height: 5, width: 6, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
-                 padTop: 1, padLeft: 1, outHeight: 5, outWidth: 6),
-    ConvGeometry(channels: 1, height: 7, width: 7, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
-                 padTop: 0, padLeft: 0, outHeight: 7, outWidth: 7),
-    ConvGeometry(channels: 3, height: 9, width: 8, kernelHeight: 2, kernelWidth: 2, strideY: 3, strideX: 3,
-                 padTop: 0, padLeft: 0, outHeight: 3, outWidth: 3),
-    ConvGeometry(channels: 2, height: 8, width: 8, kernelHeight: 5, kernelWidth: 5, strideY: 2, strideX: 2,
-                 padTop: 1, padLeft: 1, outHeight: 4, outWidth: 4),
-    ConvGeometry(channels: 2, height: 6, width: 5, kernelHeight: 3, kernelWidth: 4, strideY: 2, strideX: 1,
-                 padTop: 2, padLeft: 0, outHeight: 4, outWidth: 3),
-    ConvGeometry(channels: 1, height: 3, width: 3, kernelHeight: 5, kernelWidth: 5, strideY: 1, strideX: 1,
-                 padTop: 2, padLeft: 2, outHeight: 3, outWidth: 3),
+    // channels, input height and width, kh, kw, strideY, strideX, padTop, padLeft, output height and width
+    ConvGeometry(channels: 2, inputHeight: 5, inputWidth: 6, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                 padTop: 1, padLeft: 1, outputHeight: 5, outputWidth: 6),
+    ConvGeometry(channels: 1, inputHeight: 7, inputWidth: 7, kernelHeight: 1, kernelWidth: 1, strideY: 1, strideX: 1,
+                 padTop: 0, padLeft: 0, outputHeight: 7, outputWidth: 7),
+    ConvGeometry(channels: 3, inputHeight: 9, inputWidth: 8, kernelHeight: 2, kernelWidth: 2, strideY: 3, strideX: 3,
+                 padTop: 0, padLeft: 0, outputHeight: 3, outputWidth: 3),
+    ConvGeometry(channels: 2, inputHeight: 8, inputWidth: 8, kernelHeight: 5, kernelWidth: 5, strideY: 2, strideX: 2,
+                 padTop: 1, padLeft: 1, outputHeight: 4, outputWidth: 4),
+    ConvGeometry(channels: 2, inputHeight: 6, inputWidth: 5, kernelHeight: 3, kernelWidth: 4, strideY: 2, strideX: 1,
+                 padTop: 2, padLeft: 0, outputHeight: 4, outputWidth: 3),
+    ConvGeometry(channels: 1, inputHeight: 3, inputWidth: 3, kernelHeight: 5, kernelWidth: 5, strideY: 1, strideX: 1,
+                 padTop: 2, padLeft: 2, outputHeight: 3, outputWidth: 3),
   ]
 
   @Test("im2col and col2im match their definitions", arguments: geometries, [1, 3, 17])
   func im2colAndCol2im(geometry g: ConvGeometry, batch: Int) {
     var generator = SeededGenerator(seed: 2)
-    let images = Self.random(batch * g.channels * g.inPlane, &generator)
-    let columns = Self.random(g.patchSize * batch * g.outPlane, &generator)
+    let images = Self.random(batch * g.channels * g.inputPixels, &generator)
+    let columns = Self.random(g.patchSize * batch * g.outputPixels, &generator)
     var fastColumns = [Float](repeating: .nan, count: columns.count)
     images.withUnsafeBufferPointer { src in
       fastColumns.withUnsafeMutableBufferPointer { im2col(src.baseAddress!, batch: batch, geometry: g, into: $0.baseAddress!) }
@@ -228,30 +228,33 @@ struct KernelReferenceTests {
                        padding: c.padding, biasInitializer: .normal(std: 1), seed: 4)
     let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
     let output = try layer.forward(input)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.conv2d(input: input, weight: layer.weight.value, bias: layer.bias?.value,
                                     stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft),
-                                    outputSize: (g.outHeight, g.outWidth))
+                                    outputSize: (g.outputHeight, g.outputWidth))
     #expect(output.shape == expected.shape)
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
   }
 
-  enum TransposeForward: String, Sendable, CaseIterable { case batchFolded, perImage }
+  /// The GEMM forms of ConvTranspose2D (the tap-by-tap form is checked in ShiftedConvolutionTests).
+  static let transposedForms: [TransposedConvolutionForm] = [
+    .batchFolded, .perImage(columns: .pixelMajor), .perImage(columns: .channelMajor),
+  ]
 
   @Test("ConvTranspose2D forward equals the direct scatter, batch-folded or image by image",
-        arguments: convCases, TransposeForward.allCases)
-  func transposedConvolution(_ c: ConvCase, path: TransposeForward) throws {
+        arguments: convCases, transposedForms)
+  func transposedConvolution(_ c: ConvCase, form: TransposedConvolutionForm) throws {
     var generator = SeededGenerator(seed: 5)
     let layer = ConvTranspose2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel,
                                 stride: c.stride, padding: c.padding, outputPadding: c.outputPadding,
                                 biasInitializer: .normal(std: 1), seed: 6)
-    layer.perImageMinimumPixels = path == .perImage ? 1 : .max
+    layer.formOverride = form
     let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
     let output = try layer.forward(input)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.convTranspose2d(input: input, weight: layer.weight.value, bias: layer.bias?.value,
                                              stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft),
-                                             outputSize: (g.height, g.width))
+                                             outputSize: (g.outputHeight, g.outputWidth))
     #expect(output.shape == expected.shape)
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
   }
@@ -272,7 +275,7 @@ struct KernelReferenceTests {
     let output = try layer.forward(input)
     let upstream = Tensor.randomNormal(shape: output.shape, using: &generator)
     let inputGradient = try layer.backward(upstream)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.conv2dBackward(input: input, weight: layer.weight.value, outputGradient: upstream,
                                             stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
     #expect(Self.scaledDifference(inputGradient, expected.input) < 1e-5, "input gradient")
@@ -281,18 +284,18 @@ struct KernelReferenceTests {
   }
 
   @Test("ConvTranspose2D backward equals the chain rule on the direct scatter, batch-folded or image by image",
-        arguments: convCases, TransposeForward.allCases)
-  func transposedConvolutionBackward(_ c: ConvCase, path: TransposeForward) throws {
+        arguments: convCases, transposedForms)
+  func transposedConvolutionBackward(_ c: ConvCase, form: TransposedConvolutionForm) throws {
     var generator = SeededGenerator(seed: 9)
     let layer = ConvTranspose2D(inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel,
                                 stride: c.stride, padding: c.padding, outputPadding: c.outputPadding,
                                 biasInitializer: .normal(std: 1), seed: 10)
-    layer.perImageMinimumPixels = path == .perImage ? 1 : .max
+    layer.formOverride = form
     let input = Tensor.randomNormal(shape: [c.batch, c.inChannels, c.height, c.width], using: &generator)
     let output = try layer.forward(input)
     let upstream = Tensor.randomNormal(shape: output.shape, using: &generator)
     let inputGradient = try layer.backward(upstream)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.convTranspose2dBackward(
       input: input, weight: layer.weight.value, outputGradient: upstream, stride: (c.stride, c.stride),
       padding: (g.padTop, g.padLeft))

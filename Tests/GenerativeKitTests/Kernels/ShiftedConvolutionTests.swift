@@ -88,14 +88,14 @@ struct ShiftedConvolutionTests {
   func runsCoverValidProducts(_ c: Case) throws {
     func sorted(_ triples: [[Int]]) -> [[Int]] { triples.sorted { $0.lexicographicallyPrecedes($1) } }
     // Conv2D: output pixel a reads input pixel b.
-    let g = try c.convolution(seed: 1).geometry(height: c.height, width: c.width)
-    let reads = Self.windowPairs(from: (g.outHeight, g.outWidth), to: (c.height, c.width), kernel: c.kernel,
+    let g = try c.convolution(seed: 1).geometry(inputHeight: c.height, inputWidth: c.width)
+    let reads = Self.windowPairs(from: (g.outputHeight, g.outputWidth), to: (c.height, c.width), kernel: c.kernel,
                                  stride: c.stride, pad: (g.padTop, g.padLeft))
     let plan = ShiftedConvolution.convolution(g, inChannels: 1, outChannels: 1)
     #expect(Self.coveredProducts(plan) == sorted(reads.map { [$0.tap, $0.a, $0.b] }))
     // ConvTranspose2D: input pixel a reaches output pixel b.
-    let t = try c.transposed(seed: 1).geometry(height: c.height, width: c.width)
-    let scatters = Self.windowPairs(from: (c.height, c.width), to: (t.height, t.width), kernel: c.kernel,
+    let t = try c.transposed(seed: 1).geometry(inputHeight: c.height, inputWidth: c.width)
+    let scatters = Self.windowPairs(from: (c.height, c.width), to: (t.outputHeight, t.outputWidth), kernel: c.kernel,
                                     stride: c.stride, pad: (t.padTop, t.padLeft))
     let transposedPlan = ShiftedConvolution.transposed(t, inChannels: 1, outChannels: 1)
     #expect(Self.coveredProducts(transposedPlan) == sorted(scatters.map { [$0.tap, $0.b, $0.a] }))
@@ -104,7 +104,7 @@ struct ShiftedConvolutionTests {
   @Test("Whole rows of a tap merge into one run; padding is skipped")
   func runCounts() throws {
     let layer = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, padding: .same)
-    let plan = ShiftedConvolution.transposed(try layer.geometry(height: 7, width: 6), inChannels: 1, outChannels: 1)
+    let plan = ShiftedConvolution.transposed(try layer.geometry(inputHeight: 7, inputWidth: 6), inChannels: 1, outChannels: 1)
     // 29 of the 35 (tap, pixel) pairs along the 7 rows are inside, 24 of 30 along the 6 columns.
     #expect(plan.multiplyAddsPerImage == 29 * 24)
     // The 5 taps with dx = 0: one run each; the other 20: one per row inside (5 + 6 + 7 + 6 + 5 per dx).
@@ -114,7 +114,7 @@ struct ShiftedConvolutionTests {
   @Test("Chunks follow the batch alone: two or more for two threads from 16 images, 32 at most")
   func chunkSizes() {
     for batch in [1, 7, 8, 15, 16, 31, 32, 48, 63, 64, 100, 128, 256, 1000] {
-      let chunk = ShiftedConvolution.imagesPerChunk(batch: batch)
+      let chunk = ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: batch)
       #expect((8...32).contains(chunk))
       if batch >= 16 { #expect((batch + chunk - 1) / chunk >= 2, "batch \(batch) in chunks of \(chunk)") }
     }
@@ -147,14 +147,41 @@ struct ShiftedConvolutionTests {
   }
 
   @Test("Which layers run tap by tap: small planes from 16 channels, 16 x 16 planes from 64")
+  func tapByTapThresholds() {
+    func tapByTap(_ inChannels: Int, _ outChannels: Int, pixels: Int) -> Bool {
+      ConvolutionFormThresholds.tapByTap(inChannels: inChannels, outChannels: outChannels, smallerPlanePixels: pixels)
+    }
+    #expect(tapByTap(256, 128, pixels: 49))   // DCGAN g_convT1
+    #expect(tapByTap(32, 64, pixels: 49))     // VAE e_conv2
+    #expect(!tapByTap(64, 1, pixels: 196))    // one channel
+    #expect(!tapByTap(64, 32, pixels: 196))   // VAE v_convT2
+    #expect(tapByTap(128, 64, pixels: 256))   // DCGAN-64 g_convT3
+    #expect(tapByTap(64, 128, pixels: 256))   // DCGAN-64 d_conv2
+    #expect(!tapByTap(128, 128, pixels: 1024))
+  }
+
+  /// The report's layers at their own batch sizes: DCGAN at 256 and VAE at 128.
+  @Test("Each layer's form: tap by tap, image by image (with its column layout) or batch-folded")
   func formChoice() {
-    #expect(ShiftedConvolution.suits(inChannels: 256, outChannels: 128, pixels: 49))   // DCGAN g_convT1
-    #expect(ShiftedConvolution.suits(inChannels: 32, outChannels: 64, pixels: 49))     // VAE e_conv2
-    #expect(!ShiftedConvolution.suits(inChannels: 64, outChannels: 1, pixels: 196))    // one channel
-    #expect(!ShiftedConvolution.suits(inChannels: 64, outChannels: 32, pixels: 196))   // VAE v_convT2
-    #expect(ShiftedConvolution.suits(inChannels: 128, outChannels: 64, pixels: 256))   // DCGAN-64 g_convT3
-    #expect(ShiftedConvolution.suits(inChannels: 64, outChannels: 128, pixels: 256))   // DCGAN-64 d_conv2
-    #expect(!ShiftedConvolution.suits(inChannels: 128, outChannels: 128, pixels: 1024))
+    // Conv2D: DCGAN d_conv1 (1 -> 64, 14 x 14 output), d_conv2 (64 -> 128, 7 x 7).
+    #expect(ConvolutionForm.choose(inChannels: 1, outChannels: 64, outputPixels: 196, batch: 256) == .im2col)
+    #expect(ConvolutionForm.choose(inChannels: 64, outChannels: 128, outputPixels: 49, batch: 256)
+      == .tapByTap(imagesPerChunk: 32))
+    // ConvTranspose2D: DCGAN g_convT1 (7 x 7 input), g_convT3 (64 -> 1 on 14 x 14); VAE v_convT1
+    // (64 -> 64 on 7 x 7 at batch 16), v_convT2 (64 -> 32 on 14 x 14), v_convT3 (32 -> 1 on 28 x 28).
+    #expect(TransposedConvolutionForm.choose(inChannels: 256, outChannels: 128, inputPixels: 49, batch: 256)
+      == .tapByTap(imagesPerChunk: 32))
+    #expect(TransposedConvolutionForm.choose(inChannels: 64, outChannels: 1, inputPixels: 196, batch: 256)
+      == .perImage(columns: .channelMajor))
+    #expect(TransposedConvolutionForm.choose(inChannels: 64, outChannels: 64, inputPixels: 49, batch: 16)
+      == .tapByTap(imagesPerChunk: 8))
+    #expect(TransposedConvolutionForm.choose(inChannels: 64, outChannels: 32, inputPixels: 196, batch: 128)
+      == .perImage(columns: .pixelMajor))
+    #expect(TransposedConvolutionForm.choose(inChannels: 32, outChannels: 1, inputPixels: 784, batch: 128)
+      == .perImage(columns: .channelMajor))
+    // Few channels on a small plane: the batch folded into the GEMM.
+    #expect(TransposedConvolutionForm.choose(inChannels: 8, outChannels: 8, inputPixels: 49, batch: 128)
+      == .batchFolded)
   }
 
   @Test("The automatic chunk gives the same outputs and gradients as the same chunk set by hand")
@@ -162,9 +189,12 @@ struct ShiftedConvolutionTests {
     var random = SeededGenerator(seed: 21)
     let input = Tensor.randomNormal(shape: [40, 16, 7, 7], using: &random)
     var results: [[Tensor]] = []
-    for setting in [ShiftedConvolution.automaticChunk, ShiftedConvolution.imagesPerChunk(batch: 40)] {
+    let byHand = TransposedConvolutionForm.tapByTap(
+      imagesPerChunk: ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: 40))
+    for override in [nil, byHand] {
       let layer = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, stride: 2, padding: .same, seed: 22)
-      layer.tapByTapImagesPerChunk = setting
+      layer.formOverride = override
+      #expect(layer.form(for: try layer.geometry(inputHeight: 7, inputWidth: 7), batch: 40) == byHand)
       let output = try layer.forward(input)
       let inputGradient = try layer.backward(output)
       results.append([output, inputGradient, layer.weight.gradient])
@@ -175,14 +205,14 @@ struct ShiftedConvolutionTests {
   @Test("Conv2D forward matches the direct reference", arguments: cases)
   func convolutionForward(_ c: Case) throws {
     let layer = c.convolution(seed: 3)
-    layer.tapByTapImagesPerChunk = 2
+    layer.formOverride = .tapByTap(imagesPerChunk: 2)
     var random = SeededGenerator(seed: 4)
     let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
     let output = try layer.forward(input)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.conv2d(input: input, weight: layer.weight.value, bias: layer.bias!.value,
                                     stride: (c.stride, c.stride),
-                                    padding: (g.padTop, g.padLeft), outputSize: (g.outHeight, g.outWidth))
+                                    padding: (g.padTop, g.padLeft), outputSize: (g.outputHeight, g.outputWidth))
     #expect(output.shape == expected.shape)
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
   }
@@ -190,19 +220,20 @@ struct ShiftedConvolutionTests {
   @Test("ConvTranspose2D forward matches the direct reference", arguments: cases)
   func transposedForward(_ c: Case) throws {
     let layer = c.transposed(seed: 5)
-    layer.tapByTapImagesPerChunk = 2
+    layer.formOverride = .tapByTap(imagesPerChunk: 2)
     var random = SeededGenerator(seed: 6)
     let input = Tensor.randomNormal(shape: [5, c.inChannels, c.height, c.width], using: &random)
     let output = try layer.forward(input)
-    let g = try layer.geometry(height: c.height, width: c.width)
+    let g = try layer.geometry(inputHeight: c.height, inputWidth: c.width)
     let expected = Reference.convTranspose2d(
       input: input, weight: layer.weight.value, bias: layer.bias!.value, stride: (c.stride, c.stride),
-      padding: (g.padTop, g.padLeft), outputSize: (g.height, g.width))
+      padding: (g.padTop, g.padLeft), outputSize: (g.outputHeight, g.outputWidth))
     #expect(output.shape == expected.shape)
     #expect(output.maxAbsoluteDifference(to: expected) < 1e-4)
   }
 
-  /// Both forms through a fused ReLU derivative, on 5 images in chunks of 2.
+  /// Both forms through a fused ReLU derivative, on 5 images in chunks of 2 (the other form is
+  /// im2col for Conv2D and batch-folded for ConvTranspose2D, as these planes are small).
   @Test("Backward passes match the im2col form", arguments: cases)
   func backwardMatchesIm2col(_ c: Case) throws {
     var random = SeededGenerator(seed: 11)
@@ -212,11 +243,11 @@ struct ShiftedConvolutionTests {
         let layer: any Layer
         if transposed {
           let convT = c.transposed(seed: 12)
-          convT.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+          convT.formOverride = tapByTap ? .tapByTap(imagesPerChunk: 2) : .batchFolded
           layer = convT
         } else {
           let conv = c.convolution(seed: 12)
-          conv.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+          conv.formOverride = tapByTap ? .tapByTap(imagesPerChunk: 2) : .im2col
           layer = conv
         }
         let model = Sequential([ReLU(), layer])
@@ -245,21 +276,23 @@ struct ShiftedConvolutionTests {
       let name = transposed ? "ConvTranspose2D" : "Conv2D"
       let layer: any Layer
       let weight: Parameter, bias: Parameter
-      let g: ConvGeometry
+      let padding: (top: Int, left: Int)
       if transposed {
         let convT = c.transposed(seed: 15)
-        convT.tapByTapImagesPerChunk = 2
+        convT.formOverride = .tapByTap(imagesPerChunk: 2)
         layer = convT
         weight = convT.weight
         bias = try #require(convT.bias)
-        g = try convT.geometry(height: c.height, width: c.width)
+        let g = try convT.geometry(inputHeight: c.height, inputWidth: c.width)
+        padding = (g.padTop, g.padLeft)
       } else {
         let conv = c.convolution(seed: 15)
-        conv.tapByTapImagesPerChunk = 2
+        conv.formOverride = .tapByTap(imagesPerChunk: 2)
         layer = conv
         weight = conv.weight
         bias = try #require(conv.bias)
-        g = try conv.geometry(height: c.height, width: c.width)
+        let g = try conv.geometry(inputHeight: c.height, inputWidth: c.width)
+        padding = (g.padTop, g.padLeft)
       }
       let model = Sequential([ReLU(), layer])
       let output = try model.forward(input)
@@ -267,9 +300,9 @@ struct ShiftedConvolutionTests {
       let inputGradient = try model.backward(upstream)
       let expected = transposed
         ? Reference.convTranspose2dBackward(input: activated, weight: weight.value, outputGradient: upstream,
-                                           stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
+                                           stride: (c.stride, c.stride), padding: padding)
         : Reference.conv2dBackward(input: activated, weight: weight.value, outputGradient: upstream,
-                                   stride: (c.stride, c.stride), padding: (g.padTop, g.padLeft))
+                                   stride: (c.stride, c.stride), padding: padding)
       // ReLU's derivative: the gradient passes where the input was positive.
       var expectedInput = expected.input
       for i in 0..<input.count where input[flat: i] <= 0 { expectedInput[flat: i] = 0 }
@@ -282,30 +315,31 @@ struct ShiftedConvolutionTests {
   @Test("Finite differences agree with the tap-by-tap backward")
   func gradients() throws {
     let strided = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, stride: 2, padding: .same, seed: 25)
-    strided.tapByTapImagesPerChunk = 1
+    strided.formOverride = .tapByTap(imagesPerChunk: 1)
     try GradCheck.checkLayer(strided, input: GradientCheck.awayFromZero(shape: [2, 16, 5, 6], seed: 26))
     let stridedT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, stride: 2, padding: .same, seed: 27)
-    stridedT.tapByTapImagesPerChunk = 1
+    stridedT.formOverride = .tapByTap(imagesPerChunk: 1)
     try GradCheck.checkLayer(stridedT, input: GradientCheck.awayFromZero(shape: [2, 16, 3, 4], seed: 28))
     let conv = Conv2D(inChannels: 16, outChannels: 16, kernelSize: 3, padding: .same,
                       biasInitializer: .normal(std: 0.5), seed: 21)
-    conv.tapByTapImagesPerChunk = 1
+    conv.formOverride = .tapByTap(imagesPerChunk: 1)
     try GradCheck.checkLayer(conv, input: GradientCheck.awayFromZero(shape: [2, 16, 5, 4], seed: 22))
     let convT = ConvTranspose2D(inChannels: 16, outChannels: 16, kernelSize: 5, padding: .same,
                                 biasInitializer: .normal(std: 0.5), seed: 23)
-    convT.tapByTapImagesPerChunk = 1
+    convT.formOverride = .tapByTap(imagesPerChunk: 1)
     try GradCheck.checkLayer(convT, input: GradientCheck.awayFromZero(shape: [2, 16, 4, 5], seed: 24))
   }
 
-  /// Whole networks whose layers take either form: DCGAN-64 (k = 4, stride 2, padding 1 on 4 x 4
-  /// to 64 x 64 planes) at width 16, and the report's DCGAN at width 16.
+  /// Whole networks whose convolutions all run tap by tap (in chunks of 2) or all in the GEMM
+  /// forms with the batch folded: DCGAN-64 (k = 4, stride 2, padding 1 on 4 x 4 to 64 x 64
+  /// planes) at width 16, and the report's DCGAN at width 16.
   @Test("DCGAN-64 and the report's DCGAN give the same outputs and gradients in both forms")
   func wholeNetworks() throws {
     func run(_ build: () -> Sequential, input: Tensor, tapByTap: Bool) throws -> [Tensor] {
       let model = build()
       for layer in model.layers {
-        (layer as? Conv2D)?.tapByTapImagesPerChunk = tapByTap ? 2 : nil
-        (layer as? ConvTranspose2D)?.tapByTapImagesPerChunk = tapByTap ? 2 : nil
+        (layer as? Conv2D)?.formOverride = tapByTap ? .tapByTap(imagesPerChunk: 2) : .im2col
+        (layer as? ConvTranspose2D)?.formOverride = tapByTap ? .tapByTap(imagesPerChunk: 2) : .batchFolded
       }
       let output = try model.forward(input)
       var random = SeededGenerator(seed: 41)
@@ -341,7 +375,7 @@ struct ShiftedConvolutionTests {
     func run(threads: Int) throws -> [Tensor] {
       try Threading.withThreadCount(threads) {
         let layer = ConvTranspose2D(inChannels: 16, outChannels: 24, kernelSize: 5, padding: .same, seed: 32)
-        layer.tapByTapImagesPerChunk = 1
+        layer.formOverride = .tapByTap(imagesPerChunk: 1)
         let output = try layer.forward(input)
         var upstreamRandom = SeededGenerator(seed: 33)
         let inputGradient = try layer.backward(Tensor.randomNormal(shape: output.shape, using: &upstreamRandom))

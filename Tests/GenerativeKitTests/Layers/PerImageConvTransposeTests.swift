@@ -12,10 +12,9 @@ struct PerImageConvTransposeTests {
     let layer = ConvTranspose2D(
       inChannels: c.inChannels, outChannels: c.outChannels, kernelSize: c.kernel, stride: c.stride,
       padding: c.padding, outputPadding: outputPadding, biasInitializer: .normal(std: 0.5), seed: 7)
-    layer.perImageMinimumPixels = 1
     // Both column layouts of the forward pass: channel-major (few output channels) and pixel-major.
-    for maximum in [Int.max, 0] {
-      layer.perImageChannelMajorMaximumChannels = maximum
+    for columns in [TransposedConvolutionForm.ColumnLayout.channelMajor, .pixelMajor] {
+      layer.formOverride = .perImage(columns: columns)
       try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [c.batch, c.inChannels, c.height, c.width], seed: 8))
     }
   }
@@ -29,8 +28,7 @@ struct PerImageConvTransposeTests {
     func run(perImage: Bool, threads: Int, channelMajor: Bool = true) throws -> (Tensor, Tensor, Tensor, Tensor) {
       try Threading.withThreadCount(threads) {
         let layer = ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 3, stride: 2, padding: .same, seed: 10)
-        layer.perImageMinimumPixels = perImage ? 1 : .max
-        layer.perImageChannelMajorMaximumChannels = channelMajor ? .max : 0
+        layer.formOverride = perImage ? .perImage(columns: channelMajor ? .channelMajor : .pixelMajor) : .batchFolded
         let model = Sequential([ReLU(), layer])
         let y = try model.forward(input)
         let dx = try model.backward(upstream)

@@ -1,8 +1,11 @@
+@testable import GenerativeKit
+
 /// Naive reference kernels: the definitions the fast kernels are tested against.
 ///
-/// Straight loops over the mathematical definitions, written for clarity, not speed. They are
-/// kept beside the fast code (as llm.c keeps `matmul_forward_naive`) so every optimisation has an
-/// independent answer to be compared with.
+/// Straight loops over the mathematical definitions, written for clarity, not speed, so every
+/// optimisation has an independent answer to be compared with (llm.c's `matmul_forward_naive`).
+/// They live with the tests, which are their only users; `im2col`/`col2im` take the library's
+/// internal ``ConvGeometry``, hence the `@testable` import.
 enum Reference {
   /// `C = alpha * op(A) * op(B) + beta * C`, row-major, tight leading dimensions, summed in Double.
   static func gemm(
@@ -193,21 +196,21 @@ enum Reference {
 
   /// im2col by its definition: column `b*OH*OW + oy*OW + ox`, row `(c*kh + ky)*kw + kx`.
   static func im2col(_ images: [Float], batch: Int, geometry g: ConvGeometry) -> [Float] {
-    let columnsPerImage = g.outPlane
+    let columnsPerImage = g.outputPixels
     var columns = [Float](repeating: 0, count: g.patchSize * batch * columnsPerImage)
     for c in 0..<g.channels {
       for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
           let row = (c * g.kernelHeight + ky) * g.kernelWidth + kx
           for b in 0..<batch {
-            for oy in 0..<g.outHeight {
-              for ox in 0..<g.outWidth {
+            for oy in 0..<g.outputHeight {
+              for ox in 0..<g.outputWidth {
                 let iy = oy * g.strideY - g.padTop + ky
                 let ix = ox * g.strideX - g.padLeft + kx
                 let value: Float =
-                  (iy >= 0 && iy < g.height && ix >= 0 && ix < g.width)
-                  ? images[((b * g.channels + c) * g.height + iy) * g.width + ix] : 0
-                columns[row * batch * columnsPerImage + b * columnsPerImage + oy * g.outWidth + ox] = value
+                  (iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth)
+                  ? images[((b * g.channels + c) * g.inputHeight + iy) * g.inputWidth + ix] : 0
+                columns[row * batch * columnsPerImage + b * columnsPerImage + oy * g.outputWidth + ox] = value
               }
             }
           }
@@ -219,19 +222,19 @@ enum Reference {
 
   /// col2im by its definition: the adjoint of ``im2col(_:batch:geometry:)``.
   static func col2im(_ columns: [Float], batch: Int, geometry g: ConvGeometry) -> [Float] {
-    var images = [Float](repeating: 0, count: batch * g.channels * g.inPlane)
+    var images = [Float](repeating: 0, count: batch * g.channels * g.inputPixels)
     for c in 0..<g.channels {
       for ky in 0..<g.kernelHeight {
         for kx in 0..<g.kernelWidth {
           let row = (c * g.kernelHeight + ky) * g.kernelWidth + kx
           for b in 0..<batch {
-            for oy in 0..<g.outHeight {
-              for ox in 0..<g.outWidth {
+            for oy in 0..<g.outputHeight {
+              for ox in 0..<g.outputWidth {
                 let iy = oy * g.strideY - g.padTop + ky
                 let ix = ox * g.strideX - g.padLeft + kx
-                if iy >= 0 && iy < g.height && ix >= 0 && ix < g.width {
-                  images[((b * g.channels + c) * g.height + iy) * g.width + ix] +=
-                    columns[row * batch * g.outPlane + b * g.outPlane + oy * g.outWidth + ox]
+                if iy >= 0 && iy < g.inputHeight && ix >= 0 && ix < g.inputWidth {
+                  images[((b * g.channels + c) * g.inputHeight + iy) * g.inputWidth + ix] +=
+                    columns[row * batch * g.outputPixels + b * g.outputPixels + oy * g.outputWidth + ox]
                 }
               }
             }

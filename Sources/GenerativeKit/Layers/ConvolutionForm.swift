@@ -1,0 +1,113 @@
+/// How a ``Conv2D`` computes its forward and backward passes, as chosen by
+/// ``choose(inChannels:outChannels:outputPixels:batch:)``. Every form gives the same results up to
+/// the order of Float sums.
+enum ConvolutionForm: Equatable, Sendable {
+  /// im2col, then one `W[Cout, Cin*k*k] x cols[Cin*k*k, images*OH*OW]` GEMM per chunk of images,
+  /// the batch folded into the GEMM's N (darknet's recipe); backward: the weight- and
+  /// column-gradient GEMMs, then col2im.
+  case im2col
+  /// One GEMM per kernel tap and run of pixels (``ShiftedConvolution``), on chunks of
+  /// `imagesPerChunk` images: no column matrix, no products of padding.
+  case tapByTap(imagesPerChunk: Int)
+
+  /// The form of a layer with `inChannels -> outChannels` channels whose output planes have
+  /// `outputPixels` pixels, for a batch of `batch` images: tap by tap where
+  /// ``ConvolutionFormThresholds/tapByTap(inChannels:outChannels:smallerPlanePixels:)`` holds,
+  /// otherwise im2col.
+  static func choose(inChannels: Int, outChannels: Int, outputPixels: Int, batch: Int) -> ConvolutionForm {
+    if ConvolutionFormThresholds.tapByTap(
+      inChannels: inChannels, outChannels: outChannels, smallerPlanePixels: outputPixels) {
+      return .tapByTap(imagesPerChunk: ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: batch))
+    }
+    return .im2col
+  }
+}
+
+/// How a ``ConvTranspose2D`` computes its forward and backward passes, as chosen by
+/// ``choose(inChannels:outChannels:inputPixels:batch:)``. Every form gives the same results up to
+/// the order of Float sums.
+enum TransposedConvolutionForm: Equatable, Sendable {
+  /// The scatter form with the batch folded into the GEMMs: per chunk of images, the input is
+  /// copied channel-major, one `X^T[images*H*W, Cin] x W[Cin, Cout*k*k]` GEMM makes every input
+  /// pixel's weighted kernel copy and col2im adds them into the output; backward: im2col of the
+  /// output gradient and two GEMMs. The layout copies pay for GEMMs large enough for OpenBLAS.
+  case batchFolded
+  /// The scatter form image by image, straight on the NCHW tensors (one image's `[Cin, H*W]`
+  /// already is a GEMM operand), in parallel over images: no layout copies. `columns` is the
+  /// layout of the forward pass's column matrix (the backward pass has one layout).
+  case perImage(columns: ColumnLayout)
+  /// One GEMM per kernel tap and run of pixels (``ShiftedConvolution``), on chunks of
+  /// `imagesPerChunk` images: no col2im, no products that fall on the cropped border.
+  case tapByTap(imagesPerChunk: Int)
+
+  /// The column matrix of the image-by-image forward pass.
+  enum ColumnLayout: Equatable, Sendable {
+    /// `cols[H*W, Cout*k*k] = X_b^T W`, folded by a col2im that adds one tap across all channels
+    /// per loop: a long loop when there are many output channels.
+    case pixelMajor
+    /// `cols[Cout*k*k, H*W] = W^T X_b`, folded by a col2im that adds one contiguous run per tap and
+    /// row: for few output channels, where the pixel-major loop over channels would be short.
+    case channelMajor
+  }
+
+  /// The form of a layer with `inChannels -> outChannels` channels whose input planes have
+  /// `inputPixels` pixels, for a batch of `batch` images: tap by tap where
+  /// ``ConvolutionFormThresholds/tapByTap(inChannels:outChannels:smallerPlanePixels:)`` holds;
+  /// otherwise image by image from
+  /// ``ConvolutionFormThresholds/perImageMinimumInputPixels`` input pixels (channel-major columns
+  /// up to ``ConvolutionFormThresholds/channelMajorMaximumOutChannels`` output channels);
+  /// otherwise batch-folded.
+  static func choose(inChannels: Int, outChannels: Int, inputPixels: Int, batch: Int) -> TransposedConvolutionForm {
+    if ConvolutionFormThresholds.tapByTap(
+      inChannels: inChannels, outChannels: outChannels, smallerPlanePixels: inputPixels) {
+      return .tapByTap(imagesPerChunk: ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: batch))
+    }
+    if inputPixels >= ConvolutionFormThresholds.perImageMinimumInputPixels {
+      let channelMajor = outChannels <= ConvolutionFormThresholds.channelMajorMaximumOutChannels
+      return .perImage(columns: channelMajor ? .channelMajor : .pixelMajor)
+    }
+    return .batchFolded
+  }
+}
+
+/// The thresholds behind ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)``
+/// and ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)``, in one
+/// place. They were set by timing the report's layers (DCGAN, VAE, DCGAN-64) in each form side by
+/// side; the measurements are in docs/PERFORMANCE.md.
+enum ConvolutionFormThresholds {
+  /// Whether a layer runs tap by tap (``ShiftedConvolution``): both channel counts wide enough for
+  /// the per-tap GEMMs (`N` and `K` are channel counts), and its smaller plane (a ``Conv2D``'s
+  /// output, a ``ConvTranspose2D``'s input) small enough that padding is a large share of the
+  /// im2col form's work (larger transposed layers run image by image).
+  ///
+  /// Planes of 14 x 14 to 16 x 16 take it only with 64 channels or more on each side: measured
+  /// forward and backward side by side, DCGAN-64's 16 x 16 layers (128 -> 64 and 64 -> 128) ran
+  /// faster tap by tap and the VAE's v_convT2 (64 -> 32 on 14 x 14) slower. Larger planes were not
+  /// measured and keep the other forms.
+  static func tapByTap(inChannels: Int, outChannels: Int, smallerPlanePixels pixels: Int) -> Bool {
+    let channels = min(inChannels, outChannels)
+    return channels >= 16 && (pixels < 196 || (channels >= 64 && pixels <= 256))
+  }
+
+  /// Images per chunk of the tap-by-tap form for a batch: 32 (chunks of 16-32 were the fastest on
+  /// the report's layers at batch 128 and 256) once the batch makes two such chunks, otherwise
+  /// half the batch (at least 8), so that two threads each take a chunk instead of sharing every
+  /// small GEMM (at batch 32, two chunks of 16 made the DCGAN step faster than one of 32). Derived
+  /// from the batch only, never from the thread count, so the weight gradient adds the same
+  /// partial sums in the same order at any thread count.
+  static func tapByTapImagesPerChunk(batch: Int) -> Int {
+    batch >= 64 ? 32 : batch >= 32 ? 16 : 8
+  }
+
+  /// Input planes of at least this many pixels make a ``ConvTranspose2D`` that does not run tap by
+  /// tap compute image by image, straight on the NCHW tensors, in parallel over images; smaller
+  /// ones fold the batch into the GEMM's N, which needs layout copies but makes GEMMs large enough
+  /// for OpenBLAS. 14 x 14 and 28 x 28 inputs (the decoders' last layers) take the first path and
+  /// skip four activation-sized copies per step.
+  static let perImageMinimumInputPixels = 196
+
+  /// Output channels up to which the image-by-image forward pass of a ``ConvTranspose2D`` builds
+  /// channel-major columns (the decoders' last layers, 1 to 3 channels); with more, pixel-major
+  /// ones (see ``TransposedConvolutionForm/ColumnLayout``).
+  static let channelMajorMaximumOutChannels = 4
+}
