@@ -14,6 +14,7 @@ extension ResumedOptions where Options == GANOptions {
   /// The fields of a GAN run and the flags of `mnist-gan` and `faces-gan` that set them.
   public static var fields: [Field] {
     [
+      .field(\.architecture, "architecture", flags: ["--preset"]),
       .field(\.noiseDimension, "noise dimension", flags: ["--noise-dimension"]),
       .field(\.width, "width", flags: ["--width"]),
       .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),

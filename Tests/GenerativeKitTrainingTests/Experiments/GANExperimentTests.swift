@@ -213,6 +213,49 @@ struct GANExperimentTests {
     #expect("\(refusal!)".contains("dcgan-64"), "\(refusal!)")
   }
 
+  @Test("The fast preset's light networks: sizes of any multiple of 4, conditional, every parameter trained, resumed bit for bit; no discriminator option")
+  func lightArchitecture() throws {
+    var options = GANOptions(preset: .fast)
+    #expect(options.architecture == .light && options.batchSize == 64 && options.generatorAverageDecay == 0.999)
+    options.width = 4
+    options.noiseDimension = 8
+    options.batchSize = 16
+    options.epochs = 2
+    options.sampleCount = 9
+    options.classes = 3
+    for (height, width) in [(28, 28), (28, 20), (12, 8)] {
+      var sized = options
+      (sized.imageHeight, sized.imageWidth) = (height, width)
+      let model = try sized.makeModel()
+      var random = SeededGenerator(seed: 1)
+      let images = try model.generate(Tensor.randomNormal(shape: [2, 8], using: &random), labels: [0, 2])
+      #expect(images.shape == [2, 1, height, width])
+      #expect(try model.discriminator.outputShape(forInputShape: [2, 1 + 3, height, width]) == [2, 1])
+    }
+    let labels = (0..<40).map { $0 % 3 }
+    let data = ImageDataSet(name: "synthetic", images: Self.syntheticDigits().images, labels: labels, pixelRange: .symmetric)
+    let straight = try GANExperiment(options: options, dataSet: data, outputDirectory: try TestData.temporaryDirectory("gan-light"))
+    let initial = straight.model.stateDict
+    try straight.run(progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    for (before, after) in zip(initial, straight.model.stateDict) where !before.name.hasSuffix("num_batches_tracked") {
+      #expect(before.value != after.value, "\(before.name) did not change in training")
+    }
+    var first = options
+    first.epochs = 1
+    let directory = try TestData.temporaryDirectory("gan-light-resumed")
+    try GANExperiment(options: first, dataSet: data, outputDirectory: directory).run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    let resumed = try GANExperiment(options: options, dataSet: data, outputDirectory: directory)
+    try resumed.resume(from: directory.appendingPathComponent("checkpoints/latest.safetensors"))
+    try resumed.run(progress: ProgressReporter(style: .silent, totalEpochs: 2))
+    for (a, b) in zip(straight.model.stateDict + straight.generatorAverage!.average.stateDict,
+                      resumed.model.stateDict + resumed.generatorAverage!.average.stateDict) {
+      #expect(a.value == b.value, "\(a.name) differs after resuming")
+    }
+    options.discriminator = .batchNorm
+    let refusal = #expect(throws: GenerativeKitError.self) { try options.check() }
+    #expect("\(refusal!)".contains("dcgan-light has its own"), "\(refusal!)")
+  }
+
   @Test("Non-square images (Frey faces' 28 x 20) get networks of their size; DCGAN-64 refuses other sizes")
   func otherSizes() throws {
     var options = Self.tinyOptions(epochs: 1)
