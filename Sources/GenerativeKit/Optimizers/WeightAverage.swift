@@ -36,6 +36,8 @@ public final class WeightAverage {
   /// Starts the average at `source`'s current weights, copying them into `average`.
   ///
   /// - Parameters:
+  ///   - source: the module whose weights are averaged.
+  ///   - average: a module of the same architecture that holds the average.
   ///   - decay: the weight of the old average in each update (its ceiling with `warmUp`).
   ///   - warmUp: smaller decays for the first updates (off by default).
   /// - Throws: ``GenerativeKitError/invalidArgument(_:)`` if `decay` is not in [0, 1) or the two
