@@ -8,6 +8,7 @@
 /// The gradient of `max(0, 1 - d)` is taken as 0 at the hinge (`d = 1`), as PyTorch's autograd of
 /// `relu(1 - d)` does.
 public struct HingeLoss: AdversarialLoss {
+  /// The hinge objective (it has no settings).
   public init() {}
 
   public func discriminatorLoss(realLogits: Tensor) throws -> LossResult {
