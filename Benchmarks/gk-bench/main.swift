@@ -211,6 +211,11 @@ struct GKBench: ParsableCommand {
       conv("dcgan64.d_conv2", 64, 128, 4, 2, 32, batch: 64, padding: padding64),
       conv("dcgan64.d_conv3", 128, 256, 4, 2, 16, batch: 64, padding: padding64),
       conv("dcgan64.d_conv4", 256, 512, 4, 2, 8, batch: 64, padding: padding64),
+      // The fast preset's light DCGAN for digits (DCGAN.lightGenerator / lightDiscriminator).
+      convT("light.g_convT1", 128, 64, 4, 2, 7, batch: 64, padding: padding64),
+      convT("light.g_convT2", 64, 1, 4, 2, 14, batch: 64, padding: padding64),
+      conv("light.d_conv1", 1, 64, 4, 2, 28, batch: 64, padding: padding64),
+      conv("light.d_conv2", 64, 128, 4, 2, 14, batch: 64, padding: padding64),
     ].filter { layerFilter == nil || $0.name.contains(layerFilter!) }
   }
 

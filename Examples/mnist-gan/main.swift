@@ -21,7 +21,7 @@ struct MNISTGAN: ParsableCommand {
       loss lines every 10 epochs, weights every 20, a grid every 30. --preset dcgan uses what DCGAN \
       practice recommends instead (Adam 2e-4 with beta1 0.5, batch 64, 20 epochs, a moving average of the generator's weights with decay 0.999); \
       --preset fast trains the light networks PyTorch users write for digits (4 x 4 kernels, a batch-norm \
-      discriminator, a seventh of the arithmetic) that way for 10 epochs. Options given explicitly override the preset.
+      discriminator, a quarter of the arithmetic) that way for 10 epochs. Options given explicitly override the preset.
       """)
 
   @OptionGroup var common: TrainingOptions

@@ -11,7 +11,7 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
   case dcgan64 = "dcgan-64"
   /// The light DCGAN PyTorch users write for digits (4 x 4 kernels, 2w then w channels, a
   /// batch-norm discriminator; `DCGAN.lightGenerator`, `DCGAN.lightDiscriminator`): any size whose
-  /// sides are multiples of 4, about a seventh of the tutorial networks' arithmetic.
+  /// sides are multiples of 4, about a quarter of the tutorial networks' arithmetic.
   case light = "dcgan-light"
 
   /// Whether the architecture makes `height x width` images.

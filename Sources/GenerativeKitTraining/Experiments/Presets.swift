@@ -10,7 +10,7 @@ public enum GANPreset: String, CaseIterable, Codable, Sendable {
   /// (what it does to the samples' FID is in docs/RESULTS.md).
   case dcgan
   /// The light networks PyTorch users write for digits (``GANArchitecture/light``: 4 x 4 kernels,
-  /// a batch-norm discriminator, about a seventh of the tutorial networks' arithmetic) with the
+  /// a batch-norm discriminator, about a quarter of the tutorial networks' arithmetic) with the
   /// dcgan preset's training: Adam 2e-4 with beta1 0.5, batch 64, the warmed-up generator average
   /// (decay 0.999); 10 epochs, a checkpoint and a grid after every epoch.
   case fast
