@@ -9,4 +9,5 @@ extension GANPreset: ExpressibleByArgument {}
 extension VAEPreset: ExpressibleByArgument {}
 extension GANDiscriminator: ExpressibleByArgument {}
 extension GeneratorLoss: ExpressibleByArgument {}
+extension DiscriminatorLoss: ExpressibleByArgument {}
 extension ReconstructionLoss: ExpressibleByArgument {}

@@ -18,6 +18,7 @@ extension ResumedOptions where Options == GANOptions {
       .field(\.noiseDimension, "noise dimension", flags: ["--noise-dimension"]),
       .field(\.width, "width", flags: ["--width"]),
       .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),
+      .field(\.discriminatorLoss, "discriminator loss", flags: ["--discriminator-loss"]),
       .field(\.beta1, "beta1", flags: ["--beta1", "--preset"]),
       .field(\.batchSize, "batch size", flags: ["--batch-size", "--preset"]),
       .field(\.learningRate, "learning rate", flags: ["--learning-rate", "--preset"]),

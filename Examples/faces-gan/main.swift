@@ -27,7 +27,7 @@ struct FacesGAN: ParsableCommand {
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
   @Option(parsing: .unconditional, help: "Base width of both networks.") var width = 64
-  @Option(help: "Generator loss: non-saturating or minimax.") var generatorLoss = GeneratorLoss.nonSaturating
+  @Option(help: "Generator loss: non-saturating, minimax, or hinge (-mean D(G(z))).") var generatorLoss = GeneratorLoss.nonSaturating
   @Option(parsing: .unconditional, help: "Adam beta1.") var beta1: Float = 0.5
   @Option(help: "Print a loss line every N epochs.") var logEvery = 10
   @Option(help: "Save a numbered checkpoint every N epochs.") var saveEvery = 50

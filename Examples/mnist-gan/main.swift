@@ -33,7 +33,9 @@ struct MNISTGAN: ParsableCommand {
   @Option(help: "Settings: report (the default), dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs, generator average 0.999), or fast (the light 4 x 4-kernel networks with dcgan's training, 10 epochs).")
   var preset = GANPreset.tensorflowTutorial
   @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width: Int?
-  @Option(help: "Generator loss: non-saturating (the report's) or minimax.") var generatorLoss = GeneratorLoss.nonSaturating
+  @Option(help: "Generator loss: non-saturating (the report's), minimax, or hinge (-mean D(G(z)), with --discriminator-loss hinge).")
+  var generatorLoss = GeneratorLoss.nonSaturating
+  @Option(help: "Discriminator loss: bce (the report's) or hinge.") var discriminatorLoss = DiscriminatorLoss.binaryCrossEntropy
   @Option(parsing: .unconditional, help: "Adam beta1 (Keras default 0.9, the report's; DCGAN's paper uses 0.5).")
   var beta1: Float?
   @Option(help: "Print the report's loss line every N epochs (report preset: 10).") var logEvery: Int?
@@ -70,6 +72,7 @@ struct MNISTGAN: ParsableCommand {
       options.noiseDimension = noiseDimension
       options.width = width ?? options.width
       options.generatorLoss = generatorLoss
+      options.discriminatorLoss = discriminatorLoss == .binaryCrossEntropy ? nil : discriminatorLoss
       options.beta1 = beta1 ?? options.beta1
       common.applySchedule(to: &options)
       options.logEvery = logEvery ?? options.logEvery

@@ -121,7 +121,8 @@ public final class GANRecipe: ExperimentRecipe {
       model: model,
       generatorOptimizer: Adam.keras(model: model.generator, learningRate: options.learningRate, beta1: options.beta1),
       discriminatorOptimizer: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1),
-      loss: options.generatorLoss, seed: options.seed &+ 3)
+      loss: GANObjective(discriminator: options.discriminatorLoss ?? .binaryCrossEntropy, generator: options.generatorLoss),
+      seed: options.seed &+ 3)
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
     if let decay = options.generatorAverageDecay {

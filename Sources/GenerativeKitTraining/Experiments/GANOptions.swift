@@ -48,6 +48,8 @@ public struct GANOptions: ExperimentOptions {
   /// Adam's beta1 (Keras default 0.9, as the report; DCGAN's paper uses 0.5).
   public var beta1: Float = 0.9
   public var generatorLoss = GeneratorLoss.nonSaturating
+  /// The discriminator's loss; nil: binary cross-entropy (the report's).
+  public var discriminatorLoss: DiscriminatorLoss?
   public var seed: UInt64 = 1
   /// Epochs between the report's loss lines, checkpoints and sample grids.
   public var logEvery = 10

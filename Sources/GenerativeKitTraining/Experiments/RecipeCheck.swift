@@ -6,7 +6,9 @@ enum RecipeCheck {
   /// Fields that may go from absent in the checkpoint to present now, not the other way.
   static let addableFields: Set<String> = ["generatorAverageDecay"]
   /// What an absent optional means for fields whose absence is a value.
-  static let absentMeans: [String: String] = ["dynamicBinarization": "false", "discriminator": "report"]
+  static let absentMeans: [String: String] = [
+    "dynamicBinarization": "false", "discriminator": "report", "discriminatorLoss": "bce",
+  ]
 
   /// The first recipe field where `stored` (a checkpoint's options) and `current` differ, as
   /// "name: stored vs current"; nil when the recipes agree.

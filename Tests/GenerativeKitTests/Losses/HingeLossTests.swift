@@ -28,6 +28,21 @@ struct HingeLossTests {
     }
   }
 
+  @Test("GANObjective(discriminator: .hinge, generator: .hinge) is HingeLoss; GANObjective() is BCE with the non-saturating loss")
+  func objectives() throws {
+    let hinge = GANObjective(discriminator: .hinge, generator: .hinge)
+    let reference = HingeLoss()
+    for (a, b) in [(try hinge.discriminatorLoss(realLogits: Self.tensor), try reference.discriminatorLoss(realLogits: Self.tensor)),
+                   (try hinge.discriminatorLoss(fakeLogits: Self.tensor), try reference.discriminatorLoss(fakeLogits: Self.tensor)),
+                   (try hinge.generatorLoss(fakeLogits: Self.tensor), try reference.generatorLoss(fakeLogits: Self.tensor))] {
+      #expect(a.value == b.value && a.gradient == b.gradient)
+    }
+    let report = GANObjective()
+    #expect(try report.discriminatorLoss(realLogits: Self.tensor).value == binaryCrossEntropy(logits: Self.tensor, target: 1).value)
+    #expect(try report.discriminatorLoss(fakeLogits: Self.tensor).value == binaryCrossEntropy(logits: Self.tensor, target: 0).value)
+    #expect(try report.generatorLoss(fakeLogits: Self.tensor).value == GeneratorLoss.nonSaturating.evaluate(fakeLogits: Self.tensor).value)
+  }
+
   @Test("Each gradient matches central differences (logits away from the hinges)")
   func finiteDifferences() throws {
     let loss = HingeLoss()

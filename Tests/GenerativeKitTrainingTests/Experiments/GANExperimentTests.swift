@@ -256,6 +256,26 @@ struct GANExperimentTests {
     #expect("\(refusal!)".contains("dcgan-light has its own"), "\(refusal!)")
   }
 
+  @Test("A hinge-loss run trains, saves its losses, and a resume with the report's BCE is refused by name")
+  func hingeObjective() throws {
+    var options = Self.tinyOptions(epochs: 1)
+    options.discriminatorLoss = .hinge
+    options.generatorLoss = .hinge
+    let data = Self.syntheticDigits(count: 16)
+    let directory = try TestData.temporaryDirectory("gan-hinge")
+    let experiment = try GANExperiment(options: options, dataSet: data, outputDirectory: directory)
+    #expect(experiment.trainer.loss as? GANObjective == GANObjective(discriminator: .hinge, generator: .hinge))
+    let reports = try experiment.run(progress: ProgressReporter(style: .silent, totalEpochs: 1))
+    #expect(reports.first?.metrics["d_loss"].map(\.isFinite) == true)
+    var bce = Self.tinyOptions(epochs: 2)
+    bce.generatorLoss = .hinge
+    let error = #expect(throws: GenerativeKitError.self) {
+      try GANExperiment(options: bce, dataSet: data, outputDirectory: directory)
+        .resume(from: directory.appendingPathComponent("checkpoints/latest.safetensors"))
+    }
+    #expect("\(error!)".contains("discriminatorLoss hinge in the checkpoint, bce now"), "\(error!)")
+  }
+
   @Test("Non-square images (Frey faces' 28 x 20) get networks of their size; DCGAN-64 refuses other sizes")
   func otherSizes() throws {
     var options = Self.tinyOptions(epochs: 1)

@@ -65,7 +65,7 @@ public final class GANTrainer: DataParallelTrainable {
   ///   - seed: seeds ``noiseGenerator``.
   public init(
     model: GAN, generatorOptimizer: any Optimizer, discriminatorOptimizer: any Optimizer,
-    loss: any AdversarialLoss = GeneratorLoss.nonSaturating, seed: UInt64 = 0
+    loss: any AdversarialLoss = GANObjective(), seed: UInt64 = 0
   ) {
     self.model = model
     self.generatorOptimizer = generatorOptimizer
