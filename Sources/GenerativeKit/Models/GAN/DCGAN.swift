@@ -81,13 +81,7 @@ public enum DCGAN {
     // A k3, s2, p1 convolution takes a side s to (s - 1) / 2 + 1.
     let (lastHeight, lastWidth) = ((imageHeight / 4 - 1) / 2 + 1, (imageWidth / 4 - 1) / 2 + 1)
     return Sequential {
-      Conv2D(inChannels: channels, outChannels: width, kernelSize: 4, stride: 2, padding: .explicit(1),
-             weightInitializer: init_, seed: seeds.next())
-      LeakyReLU(slope: 0.2)
-      Conv2D(inChannels: width, outChannels: 2 * width, kernelSize: 4, stride: 2, padding: .explicit(1), bias: false,
-             weightInitializer: init_, seed: seeds.next())
-      BatchNorm.pytorch(features: 2 * width)
-      LeakyReLU(slope: 0.2)
+      radfordStem(channels: channels, width: width, seeds: &seeds)
       Conv2D(inChannels: 2 * width, outChannels: 4 * width, kernelSize: 3, stride: 2, padding: .explicit(1), bias: false,
              weightInitializer: init_, seed: seeds.next())
       BatchNorm.pytorch(features: 4 * width)
@@ -145,13 +139,7 @@ public enum DCGAN {
     var seeds = SeedSequence(seed)
     let init_ = Initializer.normal(std: 0.02)
     return Sequential {
-      Conv2D(inChannels: channels, outChannels: width, kernelSize: 4, stride: 2, padding: .explicit(1),
-             weightInitializer: init_, seed: seeds.next())
-      LeakyReLU(slope: 0.2)
-      Conv2D(inChannels: width, outChannels: 2 * width, kernelSize: 4, stride: 2, padding: .explicit(1), bias: false,
-             weightInitializer: init_, seed: seeds.next())
-      BatchNorm.pytorch(features: 2 * width)
-      LeakyReLU(slope: 0.2)
+      radfordStem(channels: channels, width: width, seeds: &seeds)
       Flatten()
       Dense(inFeatures: 2 * width * (imageHeight / 4) * (imageWidth / 4), outFeatures: 1, weightInitializer: init_,
             seed: seeds.next())
@@ -228,6 +216,24 @@ public enum DCGAN {
       Flatten()
       Dense(inFeatures: 8 * width * 4 * 4, outFeatures: 1, weightInitializer: init_, seed: seeds.next())
     }
+  }
+}
+
+extension DCGAN {
+  /// The first two stages of Radford et al.'s discriminator, shared by the light and batch-norm
+  /// discriminators: Conv(channels -> w, k4, s2, p1) -> LeakyReLU(0.2) -> Conv(w -> 2w, k4, s2, p1,
+  /// no bias) -> BN -> LeakyReLU(0.2), weights N(0, 0.02); halves each side twice.
+  fileprivate static func radfordStem(channels: Int, width: Int, seeds: inout SeedSequence) -> [any Layer] {
+    let init_ = Initializer.normal(std: 0.02)
+    return [
+      Conv2D(inChannels: channels, outChannels: width, kernelSize: 4, stride: 2, padding: .explicit(1),
+             weightInitializer: init_, seed: seeds.next()),
+      LeakyReLU(slope: 0.2),
+      Conv2D(inChannels: width, outChannels: 2 * width, kernelSize: 4, stride: 2, padding: .explicit(1), bias: false,
+             weightInitializer: init_, seed: seeds.next()),
+      BatchNorm.pytorch(features: 2 * width),
+      LeakyReLU(slope: 0.2),
+    ]
   }
 }
 
