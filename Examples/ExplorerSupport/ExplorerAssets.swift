@@ -130,7 +130,17 @@ function gridColumns() {
   return classes && classes <= 16 && $("class-select").value === "" ? classes : 8;
 }
 
+// Requests of one kind may answer out of order (a class chosen quickly after another): each
+// answer is shown only if no later request of its kind has been made since.
+const latestRequest = {};
+function startRequest(kind) {
+  const number = (latestRequest[kind] || 0) + 1;
+  latestRequest[kind] = number;
+  return () => latestRequest[kind] === number;
+}
+
 async function loadGrid() {
+  const isLatest = startRequest("grid");
   const seed = Math.max(0, parseInt($("seed").value, 10) || 0);
   const columns = gridColumns();
   const body = { count: 8 * columns, seed: seed };
@@ -139,6 +149,7 @@ async function loadGrid() {
   if (chosen !== "") { body.label = parseInt(chosen, 10); }
   try {
     const answer = await api("/api/grid", body);
+    if (!isLatest()) { return; }
     state.codes = answer.codes;
     state.labels = answer.labels || null;
     const grid = $("grid");
@@ -155,7 +166,7 @@ async function loadGrid() {
     clearStatus();
     pick(Math.min(Math.max(state.picked, 0), answer.images.length - 1));
     document.body.dataset.gridSeed = String(seed) + ":" + chosen;
-  } catch (error) { showError("samples: " + error.message); }
+  } catch (error) { if (isLatest()) { showError("samples: " + error.message); } }
 }
 
 function pick(index) {
@@ -212,25 +223,29 @@ async function interpolate() {
   if (!state.start || !state.end) { return; }
   const body = { from: state.start.code, to: state.end.code, steps: 10 };
   if (state.start.label !== null) { body.label = state.start.label; }
+  const isLatest = startRequest("interpolate");
   try {
     const answer = await api("/api/interpolate", body);
+    if (!isLatest()) { return; }
     $("strip").replaceChildren(...answer.images.map((src, i) => {
       const image = document.createElement("img");
       image.src = src;
       image.alt = "step " + i;
       return image;
     }));
-  } catch (error) { showError("interpolation: " + error.message); }
+  } catch (error) { if (isLatest()) { showError("interpolation: " + error.message); } }
 }
 
 async function reconstruct(body) {
+  const isLatest = startRequest("reconstruct");
   try {
     const answer = await api("/api/reconstruct", body);
+    if (!isLatest()) { return; }
     $("recon-original").src = answer.original;
     $("recon-output").src = answer.reconstruction;
     clearStatus(answer.label === undefined || answer.label === null ? "" : "reconstructed as class " + answer.label +
       (answer.labelInferred ? " (the class under which it fits best)" : ""));
-  } catch (error) { showError("reconstruction: " + error.message); }
+  } catch (error) { if (isLatest()) { showError("reconstruction: " + error.message); } }
 }
 
 // An uploaded picture, scaled to the model's image size; dark-on-light pictures are inverted
