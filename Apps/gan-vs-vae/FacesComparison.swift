@@ -34,7 +34,7 @@ struct FacesComparison {
     ganOptions.architecture = height == 64 && width == 64 ? .dcgan64 : .tensorflowTutorial
     ganOptions.epochs = settings.facesGANEpochs
     ganOptions.batchSize = settings.facesGANBatchSize
-    ganOptions.width = settings.ganWidth
+    ganOptions.width = settings.facesGANWidth
     ganOptions.learningRate = 2e-4
     ganOptions.beta1 = 0.5
     ganOptions.seed = seed
@@ -133,7 +133,7 @@ struct FacesComparison {
       : "the \(Format.count(faces.count)) Olivetti faces (ten photos of each of 40 people; the GAN is DCGAN-64)"
     return ComparisonReport.Section(
       title: "Faces (\(dataSet == .freyFaces ? "Frey" : "Olivetti"), \(height) x \(width))",
-      summary: "Both model families sized for \(source)\(settings.ganWidth == 64 ? "" : " (GAN width \(settings.ganWidth))"). Nearest-neighbour "
+      summary: "Both model families sized for \(source)\(settings.facesGANWidth == 64 ? "" : " (GAN width \(settings.facesGANWidth))"). Nearest-neighbour "
         + "panels show each sample (left) beside its closest training face (right), so memorisation would be visible.",
       rows: rows,
       figures: [

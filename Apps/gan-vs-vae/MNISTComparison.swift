@@ -197,7 +197,10 @@ struct MNISTComparison {
     typealias Figure = ComparisonReport.Figure
     return ComparisonReport.Section(
       title: "MNIST",
-      summary: "The report's DCGAN and convolutional VAE trained on \(Format.count(trainingSet.count)) MNIST digits "
+      summary: (settings.ganPreset == .fast
+          ? "The fast GAN recipe (mnist-gan --preset fast: light 4 x 4-kernel networks, a batch-norm discriminator, a "
+            + "generator average) and the report's convolutional VAE"
+          : "The report's DCGAN and convolutional VAE") + " trained on \(Format.count(trainingSet.count)) MNIST digits "
         + "(GAN: width \(settings.ganWidth)\(settings.ganWidth == 64 ? " as the report's" : " instead of the report's 64"), "
         + "batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
         + "\(settings.vaeBatchSize), Adam \(settings.vaeLearningRate)); "

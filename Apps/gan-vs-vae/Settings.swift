@@ -8,7 +8,7 @@ struct ComparisonSettings {
   var mnistVAEEpochs: Int
   /// MNIST batch sizes and step sizes (the report's: 256 / 1e-4 for the GAN, 128 / 1e-4 for the VAE).
   var ganBatchSize: Int
-  /// Base width of both GANs' networks (the report's 64; the quick run halves it).
+  /// Base width of the MNIST GAN's networks (the report's 64).
   var ganWidth: Int
   var ganLearningRate: Float
   var ganBeta1: Float
@@ -19,6 +19,8 @@ struct ComparisonSettings {
   var facesGANEpochs: Int
   /// Face-set GAN batch size (Adam 2e-4, beta1 0.5 as in the DCGAN paper).
   var facesGANBatchSize: Int
+  /// Base width of the face-set GAN's networks (the report's 64; the quick run halves it).
+  var facesGANWidth: Int
   var facesVAEEpochs: Int
   var classifierEpochs: Int
   var classifierLimit: Int?
@@ -37,21 +39,22 @@ struct ComparisonSettings {
     name: "full", mnistGANEpochs: 50, mnistVAEEpochs: 30, ganBatchSize: 256, ganWidth: 64, ganLearningRate: 1e-4,
     ganBeta1: 0.9,
     vaeBatchSize: 128, vaeLearningRate: 1e-4, mnistLimit: nil, facesGANEpochs: 300, facesGANBatchSize: 64,
-    facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
-    importanceSamples: 50)
+    facesGANWidth: 64, facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000,
+    testCount: 10_000, importanceSamples: 50)
 
   /// A few minutes on two cores (`scripts/main-job.sh`; its timings are in docs/PERFORMANCE.md,
-  /// "Main job"): fewer images and epochs, so smaller batches and larger steps (DCGAN's paper's
-  /// Adam 2e-4 with beta1 0.5 for the GAN, 1e-3 for the VAE) to learn something in that time. The
-  /// GANs take batches of 32 and half the report's width (32 base channels, a quarter of the
-  /// convolution work per image), so they take several times more steps in the same time: the
-  /// MNIST GAN's samples turn from broken strokes into digits, and the Frey-faces GAN's from
-  /// noise-covered copies of one face into varied faces.
+  /// "Main job"): fewer images and epochs, so larger steps (DCGAN's paper's Adam 2e-4 with beta1
+  /// 0.5 for the GANs, 1e-3 for the VAE) to learn something in that time. The MNIST GAN is the fast
+  /// recipe (`mnist-gan --preset fast`: the light 4 x 4-kernel networks, a quarter of the report's
+  /// arithmetic per image, chosen by quality per minute in docs/RESULTS.md). The Frey-faces GAN
+  /// takes batches of 32 and half the report's width (a quarter of the convolution work per
+  /// image), so its samples turn from noise-covered copies of one face into varied faces.
   static let quick = ComparisonSettings(
-    name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 32, ganWidth: 32, ganLearningRate: 2e-4,
+    name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 64, ganWidth: 64, ganLearningRate: 2e-4,
     ganBeta1: 0.5, vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 12_000, facesGANEpochs: 20,
-    facesGANBatchSize: 32, facesVAEEpochs: 10,
-    classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5)
+    facesGANBatchSize: 32, facesGANWidth: 32, facesVAEEpochs: 10,
+    classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5,
+    ganPreset: .fast)
 
   /// The presets that aim at published figures (`mnist-gan --preset dcgan`, `mnist-vae --preset
   /// bernoulli`): the GAN with DCGAN practice's Adam 2e-4, beta1 0.5, batch 64 for 20 epochs and a
@@ -62,8 +65,8 @@ struct ComparisonSettings {
   static let presets = ComparisonSettings(
     name: "presets", mnistGANEpochs: 20, mnistVAEEpochs: 50, ganBatchSize: 64, ganWidth: 64, ganLearningRate: 2e-4,
     ganBeta1: 0.5, vaeBatchSize: 128, vaeLearningRate: 1e-3, mnistLimit: nil, facesGANEpochs: 300, facesGANBatchSize: 64,
-    facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000, testCount: 10_000,
-    importanceSamples: 5_000, vaePreset: .bernoulli, ganPreset: .dcgan)
+    facesGANWidth: 64, facesVAEEpochs: 300, classifierEpochs: 5, classifierLimit: nil, sampleCount: 10_000,
+    testCount: 10_000, importanceSamples: 5_000, vaePreset: .bernoulli, ganPreset: .dcgan)
 }
 
 /// What training a model cost, from its run log (so resumed runs count every epoch).

@@ -10,4 +10,5 @@ extension VAEPreset: ExpressibleByArgument {}
 extension GANDiscriminator: ExpressibleByArgument {}
 extension GeneratorLoss: ExpressibleByArgument {}
 extension DiscriminatorLoss: ExpressibleByArgument {}
+extension GANUpdateOrder: ExpressibleByArgument {}
 extension ReconstructionLoss: ExpressibleByArgument {}

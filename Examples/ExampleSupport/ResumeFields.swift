@@ -19,6 +19,7 @@ extension ResumedOptions where Options == GANOptions {
       .field(\.width, "width", flags: ["--width"]),
       .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),
       .field(\.discriminatorLoss, "discriminator loss", flags: ["--discriminator-loss"]),
+      .field(\.updateOrder, "update order", flags: ["--update-order", "--preset"]),
       .field(\.beta1, "beta1", flags: ["--beta1", "--preset"]),
       .field(\.batchSize, "batch size", flags: ["--batch-size", "--preset"]),
       .field(\.learningRate, "learning rate", flags: ["--learning-rate", "--preset"]),

@@ -33,6 +33,18 @@ public struct TrainingOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Train on the first N training images only (quick looks and tests).")
   public var limit: Int?
 
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Train for this many minutes of training time (steps and data loading; saving files pauses the clock), then stop, "
+      + "even mid-epoch, saving checkpoints/minutes-M.safetensors; --epochs still ends a run that is faster.",
+    valueName: "minutes"))
+  public var minutes: Double?
+
+  @Option(help: ArgumentHelp(
+    "Save checkpoints/minutes-M.safetensors after each of these minutes of training time (comma-separated, for "
+      + "example 2,5,10), for comparing recipes after equal minutes; sample reads them.",
+    valueName: "m1,m2,..."))
+  public var snapshotMinutes: String?
+
   @Flag(help: "Start afresh in an output folder that holds an earlier run, deleting its checkpoints, pictures and log.")
   public var overwrite = false
 
@@ -49,10 +61,26 @@ public struct TrainingOptions: ParsableArguments {
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     if let dataDir { try ArgumentChecks.checkExistingFolder(dataDir, "--data-dir") }
     if let output { try ArgumentChecks.checkNotEmpty(output, "--output") }
+    if let minutes { try ArgumentChecks.checkPositive(Float(minutes), "--minutes", atMost: 1e6) }
+    _ = try snapshotTimes()
     if resume != nil && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
     if let resume, !FileManager.default.fileExists(atPath: resume) {
       throw ValidationError("--resume: no file at \(resume)")
     }
+  }
+
+  /// The snapshot times of `--snapshot-minutes` and `--minutes`, sorted.
+  public func snapshotTimes() throws -> [Double] {
+    var times: [Double] = []
+    for text in (snapshotMinutes ?? "").split(separator: ",", omittingEmptySubsequences: false) where snapshotMinutes != nil {
+      let trimmed = text.trimmingCharacters(in: .whitespaces)
+      guard let value = Double(trimmed), value.isFinite, value > 0 else {
+        throw ValidationError("--snapshot-minutes takes positive numbers of minutes separated by commas (for example 2,5,10), got '\(trimmed)'")
+      }
+      times.append(value)
+    }
+    if let minutes { times.append(minutes) }
+    return Array(Set(times)).sorted()
   }
 
   /// Applies the thread count, seeds the process-wide generator and prints the BLAS line.
@@ -127,6 +155,8 @@ extension TrainingOptions {
   ) throws {
     experiment.replacesEarlierRun = overwrite
     experiment.parallelism = parallelism
+    experiment.snapshotMinutes = try snapshotTimes()
+    experiment.stopsAtLastSnapshot = minutes != nil
     if let resume {
       try experiment.resume(from: URL(fileURLWithPath: resume))
       print("resumed from \(resume) at epoch \(experiment.epoch)")
@@ -151,9 +181,11 @@ extension VAEOptions: TrainingSchedule {}
 
 extension TrainingOptions {
   /// Sets `options`' epochs, batch size and learning rate from the flags given (the fields keep
-  /// their values otherwise) and its seed from `--seed`.
+  /// their values otherwise; with `--minutes` and no `--epochs`, the epochs do not bound the run)
+  /// and its seed from `--seed`.
   public func applySchedule<Options: TrainingSchedule>(to options: inout Options) {
-    options.epochs = epochs ?? options.epochs
+    // A run given minutes trains until they are over unless --epochs also bounds it.
+    options.epochs = epochs ?? (minutes != nil ? ArgumentChecks.epochs.upperBound : options.epochs)
     options.batchSize = batchSize ?? options.batchSize
     options.learningRate = learningRate ?? options.learningRate
     options.seed = seed

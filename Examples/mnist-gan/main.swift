@@ -36,6 +36,8 @@ struct MNISTGAN: ParsableCommand {
   @Option(help: "Generator loss: non-saturating (the report's), minimax, or hinge (-mean D(G(z)), with --discriminator-loss hinge).")
   var generatorLoss = GeneratorLoss.nonSaturating
   @Option(help: "Discriminator loss: bce (the report's) or hinge.") var discriminatorLoss = DiscriminatorLoss.binaryCrossEntropy
+  @Option(help: "When D is updated: simultaneous (both networks from one pass of D, the report's) or alternating (D first, then G through the updated D, as PyTorch's DCGAN example).")
+  var updateOrder: GANUpdateOrder?
   @Option(parsing: .unconditional, help: "Adam beta1 (Keras default 0.9, the report's; DCGAN's paper uses 0.5).")
   var beta1: Float?
   @Option(help: "Print the report's loss line every N epochs (report preset: 10).") var logEvery: Int?
@@ -74,6 +76,7 @@ struct MNISTGAN: ParsableCommand {
       options.generatorLoss = generatorLoss
       options.discriminatorLoss = discriminatorLoss == .binaryCrossEntropy ? nil : discriminatorLoss
       options.beta1 = beta1 ?? options.beta1
+      if let updateOrder { options.updateOrder = updateOrder == .simultaneous ? nil : updateOrder }
       common.applySchedule(to: &options)
       options.logEvery = logEvery ?? options.logEvery
       options.saveEvery = saveEvery ?? options.saveEvery

@@ -96,7 +96,8 @@ struct Sample: ParsableCommand {
           try gan.generate(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
         print("GAN (\(options.architecture.rawValue)\(options.classes.map { ", conditional on \($0) classes" } ?? ""), "
-              + "epoch \(file.epoch ?? 0)): \(count) samples"
+              + (file.metadata["snapshot_minutes"].map { "after \($0) minutes of training, step \(file.step ?? 0)" }
+                  ?? "epoch \(file.epoch ?? 0)") + "): \(count) samples"
               + (averaged ? ", the generator's moving average (decay \(options.generatorAverageDecay ?? 0))" : "")
               + (normalization == .batch ? ", batch norm on the statistics of each batch of \(batch)" : ""))
       case VAEExperiment.format:

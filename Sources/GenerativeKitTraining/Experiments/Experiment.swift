@@ -39,6 +39,20 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
   public private(set) var epoch = 0
   /// The training steps taken so far.
   public private(set) var steps = 0
+  /// Seconds spent training so far: steps and loading their batches, not saving checkpoints or
+  /// drawing pictures. Checkpoints carry it, so a resumed run's clock continues (a checkpoint
+  /// written before it was recorded restarts it at 0).
+  public private(set) var trainingSeconds: Double = 0
+  /// Training times, in minutes of ``trainingSeconds``, after which to save a snapshot of the run
+  /// as `checkpoints/minutes-M.safetensors` (`minutes-2`, `minutes-0.5`): the checkpoint of the step
+  /// that crossed the time, for comparing recipes after equal minutes. `sample` and `gk-explore`
+  /// read a snapshot; a run resumes only from the end of an epoch. Empty by default. One process
+  /// only: data-parallel processes would cross a time at different steps.
+  public var snapshotMinutes: [Double] = []
+  /// When true, training ends at the step that crosses the last of ``snapshotMinutes``, even in
+  /// the middle of an epoch (the epoch cut short is not logged; `latest.safetensors` stays at the
+  /// last whole epoch). False by default: the run trains its epochs.
+  public var stopsAtLastSnapshot = false
   /// The checkpoint ``resume(from:)`` read (nil for a fresh run).
   private var resumedFrom: RunCheckpoint.ResumePoint?
 
@@ -67,6 +81,7 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
   /// recipe's state (weights, buffers, optimizers, random generators).
   public func checkpoint() throws -> Checkpoint {
     var checkpoint = try RunCheckpoint.make(format: Recipe.format, options: options, epoch: epoch, step: steps)
+    checkpoint.metadata[RunCheckpoint.trainingSecondsKey] = String(trainingSeconds)
     try recipe.save(into: &checkpoint)
     return checkpoint
   }
@@ -82,9 +97,16 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
         path: url.path, reason: "the run was trained with another recipe (\(difference)); a resume continues it as it "
           + "was (only the epochs and the reporting may change): start a new run to train with other settings")
     }
+    let seconds = checkpoint.metadata[RunCheckpoint.trainingSecondsKey].map { Double($0) }
+    guard let seconds = seconds ?? 0, seconds.isFinite, seconds >= 0 else {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "metadata '\(RunCheckpoint.trainingSecondsKey)' must be a number of seconds, got "
+          + "'\(checkpoint.metadata[RunCheckpoint.trainingSecondsKey] ?? "")'")
+    }
     try recipe.restore(from: checkpoint)
     self.epoch = epoch
     steps = step
+    trainingSeconds = seconds
     resumedFrom = RunCheckpoint.ResumePoint(url: url, checkpoint: checkpoint)
   }
 
@@ -95,6 +117,7 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
   /// checkpoints of the last good epoch in place.
   @discardableResult
   public func run(progress: ProgressReporter) throws -> [EpochReport] {
+    try checkSnapshotMinutes()
     try parallelism?.prepare(recipe.dataParallelTrainer)
     guard parallelism?.writesFiles ?? true else {
       // The other processes of a data-parallel run train their shards and touch no file.
@@ -129,6 +152,30 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
       try log.append(report)
       try recipe.writeFiles(after: report, log: log, in: outputDirectory, progress: progress)
     }
+  }
+
+  private func checkSnapshotMinutes() throws {
+    if let bad = snapshotMinutes.first(where: { !($0.isFinite && $0 > 0) }) {
+      throw GenerativeKitError.invalidArgument("snapshot minutes must be positive, got \(bad)")
+    }
+    if stopsAtLastSnapshot && snapshotMinutes.isEmpty {
+      throw GenerativeKitError.invalidArgument("stopsAtLastSnapshot needs at least one time in snapshotMinutes")
+    }
+    if !snapshotMinutes.isEmpty, let parallelism, parallelism.processCount > 1 {
+      throw GenerativeKitError.invalidArgument(
+        "snapshots after minutes of training need one process: the \(parallelism.processCount) processes of a "
+          + "data-parallel run would cross a time at different steps")
+    }
+  }
+
+  /// Saves the run as it is after `minutes` of training, marked as a mid-epoch snapshot.
+  private func saveSnapshot(minutes: Double, progress: ProgressReporter) throws {
+    var snapshot = try checkpoint()
+    snapshot.metadata[RunCheckpoint.snapshotKey] = RunCheckpoint.minutesLabel(minutes)
+    let url = checkpointDirectory.appendingPathComponent(RunCheckpoint.snapshotFileName(minutes: minutes))
+    try snapshot.save(to: url)
+    progress.message("snapshot after \(RunCheckpoint.minutesLabel(minutes)) minutes of training (step \(steps), "
+      + "epoch \(epoch + 1)): \(url.path)")
   }
 
   /// A fresh run takes the folder only if it holds no earlier run, or replaces it when allowed; a
@@ -167,12 +214,38 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
           + (minimumBatch > 2 ? ", and each of the \(minimumBatch) processes a row" : "") + ")")
     }
     let loop = TrainingLoop(progress: progress)
-    loop.onStepEnd = { [unowned self] in steps = $0.step }
+    // The training clock runs from here and pauses while files are written.
+    var clockStart = monotonicSeconds() - trainingSeconds
+    func pausingClock(_ body: () throws -> Void) rethrows {
+      let paused = monotonicSeconds()
+      try body()
+      clockStart += monotonicSeconds() - paused
+    }
+    var pendingSnapshots = snapshotMinutes.sorted().filter { $0 * 60 > trainingSeconds }
+    if stopsAtLastSnapshot && pendingSnapshots.isEmpty {
+      progress.message("nothing to do: the run has already trained \(Int(trainingSeconds / 60)) minutes, past the last "
+        + "snapshot time (\(RunCheckpoint.minutesLabel(snapshotMinutes.max() ?? 0)) minutes)")
+      return []
+    }
+    let writesFiles = parallelism?.writesFiles ?? true
+    loop.onStepEnd = { [unowned self] report in
+      steps = report.step
+      trainingSeconds = monotonicSeconds() - clockStart
+      var crossed = false
+      while let next = pendingSnapshots.first, trainingSeconds >= next * 60 {
+        pendingSnapshots.removeFirst()
+        crossed = true
+        if writesFiles { try pausingClock { try saveSnapshot(minutes: next, progress: progress) } }
+      }
+      if crossed && pendingSnapshots.isEmpty && stopsAtLastSnapshot { loop.stop() }
+    }
     loop.onEpochEnd = { [unowned self] report in
       var report = report
       epoch = report.epoch
-      try recipe.finishEpoch(&report, progress: progress)
-      try epochSaved(report)
+      try pausingClock {
+        try recipe.finishEpoch(&report, progress: progress)
+        try epochSaved(report)
+      }
     }
     let parallelism = self.parallelism
     return try loop.run(

@@ -123,6 +123,7 @@ public final class GANRecipe: ExperimentRecipe {
       discriminatorOptimizer: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1),
       loss: GANObjective(discriminator: options.discriminatorLoss ?? .binaryCrossEntropy, generator: options.generatorLoss),
       seed: options.seed &+ 3)
+    trainer.updateOrder = options.updateOrder ?? .simultaneous
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
     if let decay = options.generatorAverageDecay {

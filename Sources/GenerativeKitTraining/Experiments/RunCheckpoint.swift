@@ -28,10 +28,31 @@ enum RunCheckpoint {
     if let difference = mismatch(try checkpoint.configuration(Options.self)) {
       throw GenerativeKitError.file(path: url.path, reason: "checkpoint was trained with a different network (\(difference))")
     }
+    if let minutes = checkpoint.metadata[snapshotKey] {
+      throw GenerativeKitError.file(
+        path: url.path, reason: "a snapshot taken after \(minutes) minutes of training, in the middle of an epoch: sample "
+          + "and gk-explore read it, but a run resumes only from the end of an epoch (checkpoints/latest.safetensors "
+          + "or a numbered epoch-NNNN.safetensors)")
+    }
     guard let epoch = checkpoint.epoch, let step = checkpoint.step, epoch >= 0, step >= 0 else {
       throw GenerativeKitError.file(path: url.path, reason: "checkpoint metadata lacks a valid 'epoch' or 'step'")
     }
     return (checkpoint, epoch, step)
+  }
+
+  /// The metadata key of the training time a checkpoint's run had spent, in seconds (steps and
+  /// data loading, not saving files), so that a resumed run's clock continues.
+  static let trainingSecondsKey = "training_seconds"
+  /// The metadata key that marks a snapshot taken mid-epoch after some minutes of training; its
+  /// value is the minutes.
+  static let snapshotKey = "snapshot_minutes"
+
+  /// `minutes-2.safetensors`, `minutes-0.5.safetensors`: the snapshot after `minutes` of training.
+  static func snapshotFileName(minutes: Double) -> String { "minutes-\(minutesLabel(minutes)).safetensors" }
+
+  /// `2` for 2.0, `0.5` for 0.5.
+  static func minutesLabel(_ minutes: Double) -> String {
+    minutes == minutes.rounded() && abs(minutes) < 1e9 ? String(Int(minutes)) : String(minutes)
   }
 
   /// The metadata key of the epoch's `log.jsonl` line in a checkpoint.

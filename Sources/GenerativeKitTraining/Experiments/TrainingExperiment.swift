@@ -12,6 +12,11 @@ public protocol TrainingExperiment: AnyObject {
   /// `DataParallel`): each takes its shard of every global batch of `batchSize`, and process 0
   /// writes the files. Nil: one process.
   var parallelism: (any DataParallelism)? { get set }
+  /// Training times, in minutes, after which a snapshot `checkpoints/minutes-M.safetensors` is
+  /// saved (``Experiment/snapshotMinutes``).
+  var snapshotMinutes: [Double] { get set }
+  /// Whether training ends at the last of ``snapshotMinutes`` (``Experiment/stopsAtLastSnapshot``).
+  var stopsAtLastSnapshot: Bool { get set }
   /// Continues from a checkpoint this kind of experiment wrote; nothing changes on error. The
   /// experiment's options must be the checkpoint's except for the epochs and the reporting
   /// (`logEvery`, `saveEvery`, `sampleEvery`, `sampleCount`): a different network or recipe (batch

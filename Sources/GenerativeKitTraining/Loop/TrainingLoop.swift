@@ -43,9 +43,16 @@ public final class TrainingLoop {
   /// Called after every epoch with its mean figures; save checkpoints and pictures here.
   public var onEpochEnd: ((EpochReport) throws -> Void)?
 
+  /// Set by ``stop()``; checked after every step's ``onStepEnd``.
+  public private(set) var stopRequested = false
+
   public init(progress: ProgressReporter) {
     self.progress = progress
   }
+
+  /// Ends ``run(epochs:batchesPerEpoch:firstStep:batches:step:)`` after the current step (call it
+  /// from ``onStepEnd``): an epoch cut short is neither reported nor passed to ``onEpochEnd``.
+  public func stop() { stopRequested = true }
 
   /// Trains `epochs` (1-based, inclusive).
   ///
@@ -82,6 +89,7 @@ public final class TrainingLoop {
         averager.add(metrics)
         progress.batchFinished(epoch: epoch, batch: batchIndex, of: batchesPerEpoch, imagesSoFar: images, metrics: metrics)
         try onStepEnd?(StepReport(epoch: epoch, batch: batchIndex, step: globalStep, metrics: metrics))
+        if stopRequested { return reports }
       }
       let report = EpochReport(epoch: epoch, metrics: averager.mean, seconds: monotonicSeconds() - start, images: images)
       progress.epochFinished(epoch: epoch, metrics: report.metrics, seconds: report.seconds, images: images)

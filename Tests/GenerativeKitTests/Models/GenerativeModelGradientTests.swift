@@ -4,7 +4,7 @@ import Testing
 @testable import GenerativeKit
 
 /// An optimizer that leaves parameters alone, so a trainer's gradients can be inspected after a step.
-private final class InspectingOptimizer: Optimizer {
+final class InspectingOptimizer: Optimizer {
   let parameters: [Parameter]
   let parameterNames: [String]
   var steps = 0
@@ -23,7 +23,7 @@ private final class InspectingOptimizer: Optimizer {
 struct GenerativeModelGradientTests {
   // Smooth activations (tanh) keep finite differences away from kinks; LeakyReLU and ReLU have
   // their own checks in LayerGradientTests.
-  private func tinyGAN() -> (Sequential, Sequential) {
+  static func tinyGAN() -> (Sequential, Sequential) {
     let generator = Sequential {
       Dense(inFeatures: 3, outFeatures: 2 * 4 * 4, bias: false, seed: 1)
       BatchNorm(features: 2 * 4 * 4)
@@ -46,7 +46,7 @@ struct GenerativeModelGradientTests {
         arguments: GeneratorLoss.allCases.map { GANObjective(generator: $0) as any AdversarialLoss }
           + [GANObjective(discriminator: .hinge, generator: .nonSaturating), HingeLoss()])
   func ganHandOff(loss: any AdversarialLoss) throws {
-    let (generator, discriminator) = tinyGAN()
+    let (generator, discriminator) = Self.tinyGAN()
     let trainer = GANTrainer(
       model: try GAN(generator: generator, discriminator: discriminator, noiseDimension: 3),
       generatorOptimizer: InspectingOptimizer(generator), discriminatorOptimizer: InspectingOptimizer(discriminator),

@@ -34,6 +34,10 @@ struct HostileArgumentTests {
     Case(executable: "mnist-vae", arguments: ["--beta", "-1"], mentions: "--beta"),
     Case(executable: "mnist-vae", arguments: ["--latent-dimension", "0"], mentions: "--latent-dimension"),
     Case(executable: "mnist-gan", arguments: ["--preset", "fastest"], mentions: "--preset"),
+    Case(executable: "mnist-gan", arguments: ["--minutes", "0"], mentions: "--minutes"),
+    Case(executable: "mnist-gan", arguments: ["--snapshot-minutes", "2,x"], mentions: "--snapshot-minutes"),
+    Case(executable: "mnist-vae", arguments: ["--snapshot-minutes", "-1"], mentions: "--snapshot-minutes"),
+    Case(executable: "mnist-gan", arguments: ["--update-order", "random"], mentions: "--update-order"),
     Case(executable: "mnist-gan", arguments: ["--discriminator", "spectral"], mentions: "--discriminator"),
     Case(executable: "mnist-vae", arguments: ["--preset", "iwae"], mentions: "--preset"),
     Case(executable: "mnist-vae", arguments: ["--test-nll", "10"], mentions: "--test-nll"),  // the report's MSE decoder

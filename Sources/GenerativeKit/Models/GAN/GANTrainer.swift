@@ -29,6 +29,9 @@ public struct GANStepMetrics: Sendable, Equatable {
 /// 4. with D's gradients switched off, backward of the generator loss through D: D's input gradient
 ///    is handed to G's backward (darknet's `train_dcgan` hand-off);
 /// 5. both optimizers step.
+///
+/// With ``updateOrder`` ``GANUpdateOrder/alternating`` (PyTorch's DCGAN example), D's optimizer
+/// steps after 3, and step 4 scores the same fakes again with the updated D.
 public final class GANTrainer: DataParallelTrainable {
   /// The networks trained; a conditional GAN's ``GAN/classCount`` makes every step take labels.
   public let model: GAN
@@ -39,6 +42,9 @@ public final class GANTrainer: DataParallelTrainable {
   /// The objective: the discriminator's losses and the generator's (the report's BCE with the
   /// non-saturating generator loss by default; ``HingeLoss``, or a loss of your own).
   public var loss: any AdversarialLoss
+  /// Whether D is updated before G's gradient is taken (``GANUpdateOrder/alternating``) or both
+  /// together (``GANUpdateOrder/simultaneous``, the report's and the default).
+  public var updateOrder = GANUpdateOrder.simultaneous
   /// Draws the noise; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
   /// In data-parallel training, averages both networks' gradients across processes before the
@@ -131,11 +137,20 @@ public final class GANTrainer: DataParallelTrainable {
     let fakeLoss = try loss.discriminatorLoss(fakeLogits: fakeLogits)
     try discriminator.backwardParametersOnly(fakeLoss.gradient)
 
-    let lossG = try loss.generatorLoss(fakeLogits: fakeLogits)
-    // Data-parallel: the discriminator's gradients are final now and travel while the generator's
-    // backward pass runs; each generator layer's leave as soon as its backward is done.
     let overlap = gradientSynchronizer.map { GradientOverlap(synchronizer: $0, weight: shard?.fraction ?? 1) }
-    try overlap?.start(discriminatorOptimizer.parameters)
+    var generatorLogits = fakeLogits
+    if updateOrder == .alternating {
+      // D steps first; G's gradient then comes through the updated D, scoring the same fakes again.
+      try overlap?.start(discriminatorOptimizer.parameters)
+      try overlap?.finish(discriminatorOptimizer.parameters)
+      discriminatorOptimizer.step()
+      generatorLogits = try discriminator.forward(fake, labels: fakeLabels)
+    } else {
+      // Data-parallel: the discriminator's gradients are final now and travel while the generator's
+      // backward pass runs; each generator layer's leave as soon as its backward is done.
+      try overlap?.start(discriminatorOptimizer.parameters)
+    }
+    let lossG = try loss.generatorLoss(fakeLogits: generatorLogits)
     model.discriminator.setRequiresGradient(false)
     defer { model.discriminator.setRequiresGradient(true) }
     let inputGradient = try discriminator.backward(lossG.gradient)
@@ -146,8 +161,12 @@ public final class GANTrainer: DataParallelTrainable {
     }
     model.discriminator.releaseBackwardState()
     model.generator.releaseBackwardState()
-    try overlap?.finish(discriminatorOptimizer.parameters + generatorOptimizer.parameters)
-    discriminatorOptimizer.step()
+    if updateOrder == .alternating {
+      try overlap?.finish(generatorOptimizer.parameters)
+    } else {
+      try overlap?.finish(discriminatorOptimizer.parameters + generatorOptimizer.parameters)
+      discriminatorOptimizer.step()
+    }
     generatorOptimizer.step()
     return GANStepMetrics(
       discriminatorLoss: realLoss.value + fakeLoss.value, generatorLoss: lossG.value,
