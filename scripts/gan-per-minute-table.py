@@ -25,7 +25,7 @@ def reached(out, run):
     """minutes -> (steps, batch) for one run."""
     if run == "gk":
         text = open(os.path.join(out, "gk.log")).read()
-        batch = re.search(r"epochs of batch (\d+)", text)
+        batch = re.search(r" of batch (\d+)", text)
         batch = int(batch.group(1)) if batch else 0
         return {float(m): (int(s), batch)
                 for m, s in re.findall(r"snapshot after ([\d.]+) minutes of training \(step (\d+),", text)}

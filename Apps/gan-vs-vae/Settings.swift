@@ -50,7 +50,7 @@ struct ComparisonSettings {
   /// takes batches of 32 and half the report's width (a quarter of the convolution work per
   /// image), so its samples turn from noise-covered copies of one face into varied faces.
   static let quick = ComparisonSettings(
-    name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 64, ganWidth: 64, ganLearningRate: 2e-4,
+    name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 64, ganWidth: 64, ganLearningRate: 8e-4,
     ganBeta1: 0.5, vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 12_000, facesGANEpochs: 20,
     facesGANBatchSize: 32, facesGANWidth: 32, facesVAEEpochs: 10,
     classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5,

@@ -9,14 +9,16 @@ generator Linear(100 -> 128*7*7, no bias) -> BN -> ReLU -> ConvT(128 -> 64, k4, 
 -> Conv(64 -> 128, k4, s2, p1, no bias) -> BN -> LeakyReLU(0.2) -> Linear(128*7*7 -> 1) (the 7 x 7
 valid convolution of the usual code, written as the linear layer it is). Weights N(0, 0.02), batch
 norm gamma N(1, 0.02) and beta 0 (the `weights_init` of PyTorch's DCGAN example), PyTorch's batch-norm
-defaults, Adam(2e-4, betas (0.5, 0.999)) for each network, batch 64, images in [-1, 1], a fresh seeded
-shuffle every epoch.
+defaults, Adam with betas (0.5, 0.999) for each network, images in [-1, 1], a fresh seeded shuffle
+every epoch.
 
-Recipes:
-  canonical  PyTorch's DCGAN example step: D is updated on the real batch and the detached fake batch,
-             then G through the updated D (a third D pass); samples from the trained generator.
-  fast       GenerativeKit's fast preset: the same networks, with the step and generator average given
-             by --order and --average (defaults: simultaneous, 0.999 warmed up as min(d, (1+t)/(10+t))).
+Recipes (--batch, --lr, --order and --average override them):
+  canonical  Radford et al.'s settings and PyTorch's DCGAN example step: batch 64, Adam 2e-4; D is
+             updated on the real batch and the detached fake batch, then G through the updated D (a
+             third D pass); samples from the trained generator.
+  fast       GenerativeKit's `mnist-gan --preset fast`: batch 64, Adam 8e-4, the simultaneous step, and
+             samples from a moving average of G's weights with decay 0.99, warmed up as
+             min(0.99, (1 + t) / (10 + t)) after step t (batch-norm statistics copied from G).
 --order simultaneous is the TensorFlow tutorial's step that GenerativeKit's GANTrainer runs by default:
 one G pass, D on the real and the fake batch, G's gradient through the D of before the update, both
 updates together (two D passes instead of three).
@@ -44,7 +46,8 @@ parser.add_argument("--minutes", required=True, help="comma-separated training m
 parser.add_argument("--recipe", choices=("canonical", "fast"), default="canonical")
 parser.add_argument("--order", choices=("alternating", "simultaneous"), help="the step (default: the recipe's)")
 parser.add_argument("--average", type=float, help="generator average decay, 0 for none (default: the recipe's)")
-parser.add_argument("--batch", type=int, default=64)
+parser.add_argument("--batch", type=int, help="images per step (default: the recipe's)")
+parser.add_argument("--lr", type=float, help="Adam learning rate of both networks (default: the recipe's)")
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--samples", type=int, default=10_000)
 parser.add_argument("--threads", type=int, default=2)
@@ -52,8 +55,14 @@ args = parser.parse_args()
 marks = sorted(float(m) for m in args.minutes.split(","))
 if not marks or marks[0] <= 0:
     parser.error(f"--minutes takes positive minutes separated by commas, got {args.minutes}")
+FAST_BATCH, FAST_LR, FAST_AVERAGE = 64, 8e-4, 0.99
 order = args.order or ("alternating" if args.recipe == "canonical" else "simultaneous")
-average_decay = args.average if args.average is not None else (0.0 if args.recipe == "canonical" else 0.999)
+# canonical: Radford et al.'s settings; fast: GenerativeKit's fast preset (Sources/GenerativeKitTraining/Experiments/Presets.swift).
+RECIPES = {"canonical": dict(batch=64, lr=2e-4, average=0.0), "fast": dict(batch=FAST_BATCH, lr=FAST_LR, average=FAST_AVERAGE)}
+recipe = RECIPES[args.recipe]
+average_decay = args.average if args.average is not None else recipe["average"]
+batch_size = args.batch or recipe["batch"]
+learning_rate = args.lr or recipe["lr"]
 common.limit_threads(args.threads)
 
 import numpy as np  # noqa: E402
@@ -139,17 +148,17 @@ def main():
     weights_init(G)
     weights_init(D)
     G_average = copy.deepcopy(G) if average_decay > 0 else None
-    g_opt = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(G.parameters(), lr=learning_rate, betas=(0.5, 0.999))
+    d_opt = torch.optim.Adam(D.parameters(), lr=learning_rate, betas=(0.5, 0.999))
     shuffle = torch.Generator().manual_seed(args.seed)
     trained, steps, epoch, reached = 0.0, 0, 0, []
     pending = list(marks)
     while pending:
         epoch += 1
         order_of_epoch = torch.randperm(len(images), generator=shuffle)
-        for first in range(0, len(images) - 1, args.batch):
+        for first in range(0, len(images) - 1, batch_size):
             started = time.perf_counter()
-            real = images[order_of_epoch[first : first + args.batch]]
+            real = images[order_of_epoch[first : first + batch_size]]
             fake = G(torch.randn(len(real), NOISE))
             if order == "alternating":
                 d_opt.zero_grad(set_to_none=True)
@@ -183,13 +192,13 @@ def main():
                 label = f"{minutes:g}"
                 write_samples(G_average or G, os.path.join(args.out, f"samples-{label}.npy"), args.samples, args.seed + 100)
                 reached.append({"minutes": minutes, "epoch": epoch, "steps": steps,
-                                "images_per_second": steps * args.batch / trained})
+                                "images_per_second": steps * batch_size / trained})
                 print(json.dumps(reached[-1]), flush=True)
             if not pending:
                 break
     with open(os.path.join(args.out, "log.json"), "w") as file:
         json.dump({"torch": torch.__version__, "recipe": args.recipe, "order": order, "average": average_decay,
-                   "batch": args.batch, "seed": args.seed, "threads": args.threads, "reached": reached}, file, indent=1)
+                   "batch": batch_size, "learning_rate": learning_rate, "seed": args.seed, "threads": args.threads, "reached": reached}, file, indent=1)
 
 
 if __name__ == "__main__":

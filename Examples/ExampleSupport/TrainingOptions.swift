@@ -69,6 +69,13 @@ public struct TrainingOptions: ParsableArguments {
     }
   }
 
+  /// How long the run trains, for a banner: "10 epochs", or "10 minutes" when `--minutes` bounds it
+  /// and `--epochs` does not.
+  public func length(epochs: Int) -> String {
+    guard let minutes, self.epochs == nil else { return "\(epochs) epochs" }
+    return "\(minutes == minutes.rounded() && minutes < 1e9 ? String(Int(minutes)) : String(minutes)) minutes"
+  }
+
   /// The snapshot times of `--snapshot-minutes` and `--minutes`, sorted.
   public func snapshotTimes() throws -> [Double] {
     var times: [Double] = []

@@ -69,7 +69,7 @@ struct FacesGAN: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "faces-gan: \(options.architecture.rawValue), generator \(experiment.generator.parameterCount) parameters, "
-            + "discriminator \(experiment.discriminator.parameterCount); \(options.epochs) epochs of batch "
+            + "discriminator \(experiment.discriminator.parameterCount); \(common.length(epochs: options.epochs)) of batch "
             + "\(options.batchSize); output in \(output.path)",
         parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/losses.svg")

@@ -62,7 +62,7 @@ struct FacesVAE: ParsableCommand {
       try common.train(
         experiment, epochs: options.epochs,
         banner: "faces-vae: \(experiment.model.parameterCount) parameters, latent \(latentDimension), images "
-            + "\(Tensor.describe(shape: data.imageShape)); \(options.epochs) epochs of batch \(options.batchSize); output in \(output.path)",
+            + "\(Tensor.describe(shape: data.imageShape)); \(common.length(epochs: options.epochs)) of batch \(options.batchSize); output in \(output.path)",
         parallelism: parallel)
       print("done: \(output.path)/samples, \(output.path)/reconstructions, \(output.path)/losses.svg")
     }

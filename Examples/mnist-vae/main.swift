@@ -98,7 +98,7 @@ struct MNISTVAE: ParsableCommand {
         experiment, epochs: options.epochs,
         banner: "mnist-vae: \(experiment.model.parameterCount) parameters, latent \(options.latentDimension), "
             + (options.dynamicBinarization == true ? "binarized digits, Bernoulli decoder, " : "")
-            + (options.classes != nil ? "conditional on 10 classes, " : "") + "\(options.epochs) epochs of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
+            + (options.classes != nil ? "conditional on 10 classes, " : "") + "\(common.length(epochs: options.epochs)) of batch \(options.batchSize), \(common.threads) threads; output in \(output.path)",
         parallelism: parallel)
       if options.latentDimension == 2, options.classes == nil, parallel?.writesFiles ?? true {
         let url = output.appendingPathComponent("manifold.png")
