@@ -31,10 +31,8 @@ PyTorch and NumPy are needed.
 """
 import argparse
 import copy
-import gzip
 import json
 import os
-import struct
 import time
 
 import common
@@ -65,24 +63,15 @@ batch_size = args.batch or recipe["batch"]
 learning_rate = args.lr or recipe["lr"]
 common.limit_threads(args.threads)
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from torch_mnist import read_images, write_samples  # noqa: E402
+
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
 NOISE = 100
-
-
-def read_images(path):
-    with gzip.open(path, "rb") as file:
-        data = file.read()
-    magic, count, rows, columns = struct.unpack(">IIII", data[:16])
-    if magic != 2051:
-        raise SystemExit(f"{path}: not an IDX image file (magic {magic})")
-    pixels = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, columns)
-    return torch.tensor(pixels.astype(np.float32) / 127.5 - 1.0)
 
 
 class Generator(nn.Module):
@@ -122,19 +111,6 @@ def weights_init(module):
         elif isinstance(layer, nn.BatchNorm2d):
             nn.init.normal_(layer.weight, 1.0, 0.02)
             nn.init.zeros_(layer.bias)
-
-
-def write_samples(G, path, count, seed):
-    """Samples from their own generator, so that writing them does not change the training's draws."""
-    G.eval()
-    parts = []
-    noise = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for start in range(0, count, 500):
-            z = torch.randn(min(500, count - start), NOISE, generator=noise)
-            parts.append(((G(z) + 1) / 2).clamp(0, 1))
-    G.train()
-    np.save(path, torch.cat(parts).numpy().astype(np.float32))
 
 
 def bce(logits, target):
@@ -190,7 +166,7 @@ def main():
             while pending and trained >= pending[0] * 60:
                 minutes = pending.pop(0)
                 label = f"{minutes:g}"
-                write_samples(G_average or G, os.path.join(args.out, f"samples-{label}.npy"), args.samples, args.seed + 100)
+                write_samples(G_average or G, os.path.join(args.out, f"samples-{label}.npy"), args.samples, args.seed + 100, NOISE)
                 reached.append({"minutes": minutes, "epoch": epoch, "steps": steps,
                                 "images_per_second": steps * batch_size / trained})
                 print(json.dumps(reached[-1]), flush=True)

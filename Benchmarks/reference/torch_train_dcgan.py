@@ -20,10 +20,8 @@ N x 1 x 28 x 28 in [0, 1], the generator in inference mode), which `sample FILE.
 measures exactly as it measures GenerativeKit's. Only PyTorch and NumPy are needed.
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import time
 
 import common
@@ -42,24 +40,15 @@ parser.add_argument("--out", required=True)
 args = parser.parse_args()
 common.limit_threads(args.threads)
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from torch_mnist import read_images, write_samples  # noqa: E402
+
 torch.set_num_threads(args.threads)
 torch.manual_seed(args.seed)
 BN = dict(eps=common.BN_EPSILON, momentum=1 - common.BN_MOMENTUM)
-
-
-def read_images(path):
-    with gzip.open(path, "rb") as file:
-        data = file.read()
-    magic, count, rows, columns = struct.unpack(">IIII", data[:16])
-    if magic != 2051:
-        raise SystemExit(f"{path}: not an IDX image file (magic {magic})")
-    pixels = np.frombuffer(data, dtype=np.uint8, offset=16).reshape(count, 1, rows, columns)
-    return torch.tensor(pixels.astype(np.float32) / 127.5 - 1.0)
 
 
 def leaky(x):
@@ -103,19 +92,6 @@ def keras_init(module):
             nn.init.xavier_uniform_(layer.weight)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-
-
-def write_samples(G, path, count, seed):
-    """Samples from their own generator, so that writing them does not change the training's draws."""
-    G.eval()
-    parts = []
-    noise = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for start in range(0, count, 500):
-            z = torch.randn(min(500, count - start), common.NOISE_DIM, generator=noise)
-            parts.append(((G(z) + 1) / 2).clamp(0, 1))
-    G.train()
-    np.save(path, torch.cat(parts).numpy().astype(np.float32))
 
 
 def main():
@@ -166,7 +142,7 @@ def main():
         log.append(entry)
         print(json.dumps(entry), flush=True)
         if epoch in sample_at:
-            write_samples(G, os.path.join(args.out, f"samples-epoch-{epoch:04d}.npy"), args.samples, args.seed + 100)
+            write_samples(G, os.path.join(args.out, f"samples-epoch-{epoch:04d}.npy"), args.samples, args.seed + 100, common.NOISE_DIM)
         state = {"G": G.state_dict(), "D": D.state_dict(), "g_opt": g_opt.state_dict(), "d_opt": d_opt.state_dict(),
                  "shuffle": shuffle.get_state(), "rng": torch.get_rng_state(), "log": log}
         torch.save(state, checkpoint_path + ".tmp")
