@@ -50,7 +50,7 @@ public struct GANOptions: ExperimentOptions {
   public var generatorLoss = GeneratorLoss.nonSaturating
   /// The discriminator's loss; nil: binary cross-entropy (the report's).
   public var discriminatorLoss: DiscriminatorLoss?
-  /// When D is updated relative to G's gradient; nil: ``GANUpdateOrder/simultaneous`` (the report's).
+  /// When D is updated relative to G's gradient; nil: `GANUpdateOrder.simultaneous` (the report's).
   public var updateOrder: GANUpdateOrder?
   public var seed: UInt64 = 1
   /// Epochs between the report's loss lines, checkpoints and sample grids.
