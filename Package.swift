@@ -25,9 +25,8 @@ let package = Package(
     .library(name: "GenerativeKitDistributed", targets: ["GenerativeKitDistributed"]),
   ],
   dependencies: [
-    // The core product depends on system libraries alone; the data product hashes with
-    // swift-crypto, the examples parse arguments with swift-argument-parser.
-    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    // The library products depend on system libraries alone; the examples parse arguments with
+    // swift-argument-parser.
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     // gk-explore's web server (an example, never a library product's dependency).
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -61,6 +60,10 @@ let package = Package(
       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
     ),
 
+    // SHA-256 and MD5 of data files, in C so that debug builds (the tests) hash 50 MB in about a
+    // second; a few hundred lines instead of a cryptography package's build.
+    .target(name: "CChecksums"),
+
     // MARK: - Libraries
 
     .target(
@@ -71,8 +74,7 @@ let package = Package(
     .target(
       name: "GenerativeKitData",
       dependencies: [
-        "GenerativeKit", "CZlib", "CPNG", "CJPEG",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "GenerativeKit", "CZlib", "CPNG", "CJPEG", "CChecksums",
       ],
       swiftSettings: libraryTargetSettings
     ),

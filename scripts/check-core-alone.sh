@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Builds a fresh package that depends on the GenerativeKit product alone and trains the toy-fit
 # model with it (Examples/toy-fit/SpiralFit.swift, copied as is), then checks that the program
-# links none of the other products' libraries (zlib, libpng, libjpeg, BoringSSL, Foundation's
-# networking). The package is written to .build-core-alone/ (git ignores it).
+# links none of the other products' libraries (zlib, libpng, libjpeg, Foundation's networking). The package is written to .build-core-alone/ (git ignores it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"

@@ -8,7 +8,7 @@ import GenerativeKit
 ///
 /// It imports the core product alone, and `scripts/check-core-alone.sh` builds this very file in
 /// a fresh package that depends on `GenerativeKit` only, to show that the core trains a network
-/// without the data, metrics or training products (or their zlib, libpng, libjpeg, swift-crypto).
+/// without the data, metrics or training products (or their zlib, libpng, libjpeg).
 struct SpiralFit {
   var steps = 600
   var points = 256

@@ -4,8 +4,8 @@ import Testing
 @testable import GenerativeKit
 @testable import GenerativeKitData
 
-/// SHA-256 and MD5 come from swift-crypto; these vectors check that the data product hashes the
-/// bytes it means to and prints the digests as the catalogue writes them.
+/// SHA-256 and MD5 are GenerativeKit's own C code (`CChecksums`); these vectors check the padding
+/// at every block boundary, and that the digests print as the catalogue writes them.
 @Suite("Checksums: SHA-256 and MD5")
 struct DataChecksumTests {
   @Test("SHA-256 digests match the FIPS 180 test vectors")
@@ -39,6 +39,24 @@ struct DataChecksumTests {
     for (text, digest) in suite {
       #expect(Checksum.md5(Array(text.utf8)) == digest, "MD5(\"\(text)\")")
     }
+  }
+
+  /// Lengths around the 64-byte block where the padding needs a second block (55/56, 119/120);
+  /// digests from Python's hashlib over the bytes `i * 7 % 251`.
+  @Test("Both digests pad correctly at every block boundary", arguments: [
+    (55, "8af594de0e003fdee5c8bb088216c824349b4137070f559574f4a4bddd27b714", "a3c81137436036ad8b477da25301a150"),
+    (56, "db81bc2bfd43620591df192139062da77d4c376f1888ea3d2190bd07c8d901f9", "64c7901679c62fee89dae9fdc90f6cdc"),
+    (63, "bd535b38bf0d0d1a09d370b7e34b2696cea3767801a45d5611a4aaa6954e8527", "ca2a2c51613f550d77bfa700fa71b2f3"),
+    (64, "292be91abe8c0909fe3d26575af5755eee74d23816dc68c3ba41765136967654", "c1e181645d10867b9810b9ab454f39fd"),
+    (65, "ba65aedf7884642499a59ae124894611d986cf429e69f569488048af3a99e25a", "8ce7034cd47c2e5766f920d9f6cd25b2"),
+    (119, "d367ab298e74477421127b0b448667c37c006c636f5738f081c39388756e5fad", "bbee0fa54927be9cec551823419525d6"),
+    (120, "be7beb9c82089eb08da8fe6eb30c13b9d56869014e228a8c3eb0fdfe832efab2", "bec94d18929378fdb98c26a97f1dba72"),
+    (128, "cb5311e1d7aa8e11d6af7081f3ffc3e4efa008c7483a1a791fe170bf37546ba7", "3eba58a155f6aa0ef467626f0e78d53b"),
+  ])
+  func blockBoundaries(length: Int, sha256: String, md5: String) {
+    let bytes = (0..<length).map { UInt8($0 * 7 % 251) }
+    #expect(Checksum.sha256(bytes) == sha256, "SHA-256 of \(length) bytes")
+    #expect(Checksum.md5(bytes) == md5, "MD5 of \(length) bytes")
   }
 
   @Test("The MNIST test files hash to the published SHA-256 and MD5 sums")
