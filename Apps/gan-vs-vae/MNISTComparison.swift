@@ -202,7 +202,9 @@ struct MNISTComparison {
             + "generator average) and the report's convolutional VAE"
           : "The report's DCGAN and convolutional VAE") + " trained on \(Format.count(trainingSet.count)) MNIST digits "
         + "(GAN: width \(settings.ganWidth)\(settings.ganWidth == 64 ? " as the report's" : " instead of the report's 64"), "
-        + "batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate) with beta1 \(settings.ganBeta1); VAE: batch "
+        + "batch \(settings.ganBatchSize), Adam \(settings.ganLearningRate)"
+        + (gan.options.generatorLearningRate.map { " for D and \($0) for G" } ?? "")
+        + " with beta1 \(settings.ganBeta1); VAE: batch "
         + "\(settings.vaeBatchSize), Adam \(settings.vaeLearningRate)); "
         + "\(Format.count(n)) samples of each compared with \(Format.count(testImages.shape[0])) test digits. "
         + "The digit classifier behind FID, IS and precision/recall reaches \(Format.number(100 * accuracy)) % on the test set.",

@@ -16,9 +16,11 @@ Recipes (--batch, --lr, --order and --average override them):
   canonical  Radford et al.'s settings and PyTorch's DCGAN example step: batch 64, Adam 2e-4; D is
              updated on the real batch and the detached fake batch, then G through the updated D (a
              third D pass); samples from the trained generator.
-  fast       GenerativeKit's `mnist-gan --preset fast`: batch 64, Adam 8e-4, the simultaneous step, and
+  fast       GenerativeKit's `mnist-gan --preset fast`: batch 64, Adam 4e-4 for D and 1.6e-3 for G, the simultaneous step, and
              samples from a moving average of G's weights with decay 0.99, warmed up as
              min(0.99, (1 + t) / (10 + t)) after step t (batch-norm statistics copied from G).
+--decay-after F follows `mnist-gan --minutes M --learning-rate-decay-after F`: the rate is constant for the
+first F of the training clock's budget (the last of --minutes), then falls linearly to zero at its end.
 --order simultaneous is the TensorFlow tutorial's step that GenerativeKit's GANTrainer runs by default:
 one G pass, D on the real and the fake batch, G's gradient through the D of before the update, both
 updates together (two D passes instead of three).
@@ -45,7 +47,11 @@ parser.add_argument("--recipe", choices=("canonical", "fast"), default="canonica
 parser.add_argument("--order", choices=("alternating", "simultaneous"), help="the step (default: the recipe's)")
 parser.add_argument("--average", type=float, help="generator average decay, 0 for none (default: the recipe's)")
 parser.add_argument("--batch", type=int, help="images per step (default: the recipe's)")
-parser.add_argument("--lr", type=float, help="Adam learning rate of both networks (default: the recipe's)")
+parser.add_argument("--lr", type=float, help="Adam learning rate of D, and of G without --g-lr (default: the recipe's)")
+parser.add_argument("--g-lr", type=float, help="Adam learning rate of G (default: the recipe's)")
+parser.add_argument("--decay-after", type=float,
+                    help="after this fraction of the last --minutes, decay both learning rates linearly to zero at its end "
+                         "(default: the recipe's; 1 for a constant rate)")
 parser.add_argument("--seed", type=int, default=1)
 parser.add_argument("--samples", type=int, default=10_000)
 parser.add_argument("--threads", type=int, default=2)
@@ -53,14 +59,19 @@ args = parser.parse_args()
 marks = sorted(float(m) for m in args.minutes.split(","))
 if not marks or marks[0] <= 0:
     parser.error(f"--minutes takes positive minutes separated by commas, got {args.minutes}")
-FAST_BATCH, FAST_LR, FAST_AVERAGE = 64, 8e-4, 0.99
+FAST_BATCH, FAST_LR, FAST_G_LR, FAST_AVERAGE, FAST_DECAY_AFTER = 64, 4e-4, 1.6e-3, 0.99, 1.0
 order = args.order or ("alternating" if args.recipe == "canonical" else "simultaneous")
 # canonical: Radford et al.'s settings; fast: GenerativeKit's fast preset (Sources/GenerativeKitTraining/Experiments/Presets.swift).
-RECIPES = {"canonical": dict(batch=64, lr=2e-4, average=0.0), "fast": dict(batch=FAST_BATCH, lr=FAST_LR, average=FAST_AVERAGE)}
+RECIPES = {"canonical": dict(batch=64, lr=2e-4, g_lr=None, average=0.0, decay_after=1.0),
+           "fast": dict(batch=FAST_BATCH, lr=FAST_LR, g_lr=FAST_G_LR, average=FAST_AVERAGE, decay_after=FAST_DECAY_AFTER)}
 recipe = RECIPES[args.recipe]
 average_decay = args.average if args.average is not None else recipe["average"]
 batch_size = args.batch or recipe["batch"]
 learning_rate = args.lr or recipe["lr"]
+generator_rate = args.g_lr or recipe["g_lr"] or learning_rate
+decay_after = args.decay_after if args.decay_after is not None else recipe["decay_after"]
+if not 0 <= decay_after <= 1:
+    parser.error(f"--decay-after takes a fraction in [0, 1], got {decay_after}")
 common.limit_threads(args.threads)
 
 import torch  # noqa: E402
@@ -124,7 +135,7 @@ def main():
     weights_init(G)
     weights_init(D)
     G_average = copy.deepcopy(G) if average_decay > 0 else None
-    g_opt = torch.optim.Adam(G.parameters(), lr=learning_rate, betas=(0.5, 0.999))
+    g_opt = torch.optim.Adam(G.parameters(), lr=generator_rate, betas=(0.5, 0.999))
     d_opt = torch.optim.Adam(D.parameters(), lr=learning_rate, betas=(0.5, 0.999))
     shuffle = torch.Generator().manual_seed(args.seed)
     trained, steps, epoch, reached = 0.0, 0, 0, []
@@ -134,6 +145,12 @@ def main():
         order_of_epoch = torch.randperm(len(images), generator=shuffle)
         for first in range(0, len(images) - 1, batch_size):
             started = time.perf_counter()
+            if decay_after < 1:
+                position = min(trained / (marks[-1] * 60), 1.0)
+                factor = 1.0 if position <= decay_after else (1 - position) / (1 - decay_after)
+                for optimizer, rate in ((g_opt, generator_rate), (d_opt, learning_rate)):
+                    for group in optimizer.param_groups:
+                        group["lr"] = rate * factor
             real = images[order_of_epoch[first : first + batch_size]]
             fake = G(torch.randn(len(real), NOISE))
             if order == "alternating":
@@ -174,7 +191,7 @@ def main():
                 break
     with open(os.path.join(args.out, "log.json"), "w") as file:
         json.dump({"torch": torch.__version__, "recipe": args.recipe, "order": order, "average": average_decay,
-                   "batch": batch_size, "learning_rate": learning_rate, "seed": args.seed, "threads": args.threads, "reached": reached}, file, indent=1)
+                   "batch": batch_size, "learning_rate": learning_rate, "generator_learning_rate": generator_rate, "decay_after": decay_after, "seed": args.seed, "threads": args.threads, "reached": reached}, file, indent=1)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ struct MNISTGAN: ParsableCommand {
       loss lines every 10 epochs, weights every 20, a grid every 30. --preset dcgan uses what DCGAN \
       practice recommends instead (Adam 2e-4 with beta1 0.5, batch 64, 20 epochs, a moving average of the generator's weights with decay 0.999); \
       --preset fast trains the light networks PyTorch users write for digits (4 x 4 kernels, a batch-norm \
-      discriminator, a quarter of the arithmetic) for the best digits per minute: batch 64, Adam 8e-4 with beta1 0.5, \
+      discriminator, a quarter of the arithmetic) for the best digits per minute: batch 64, Adam with beta1 0.5 (4e-4 for the discriminator, 1.6e-3 for the generator), \
       a generator average with decay 0.99, 10 epochs. Options given explicitly override the preset.
       """)
 
@@ -31,7 +31,7 @@ struct MNISTGAN: ParsableCommand {
   var distributed = false
 
   @Option(parsing: .unconditional, help: "Dimension of the generator's noise input.") var noiseDimension = 100
-  @Option(help: "Settings: report (the default), dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs, generator average 0.999), or fast (the light 4 x 4-kernel networks, batch 64, Adam 8e-4, beta1 0.5, generator average 0.99, 10 epochs).")
+  @Option(help: "Settings: report (the default), dcgan (Adam 2e-4, beta1 0.5, batch 64, 20 epochs, generator average 0.999), or fast (the light 4 x 4-kernel networks, batch 64, Adam 4e-4 for D and 1.6e-3 for G, beta1 0.5, generator average 0.99, 10 epochs).")
   var preset = GANPreset.tensorflowTutorial
   @Option(parsing: .unconditional, help: "Base width of both networks (64 in the report).") var width: Int?
   @Option(help: "Generator loss: non-saturating (the report's), minimax, or hinge (-mean D(G(z)), with --discriminator-loss hinge).")
@@ -41,6 +41,12 @@ struct MNISTGAN: ParsableCommand {
   var updateOrder: GANUpdateOrder?
   @Option(parsing: .unconditional, help: "Adam beta1 (Keras default 0.9, the report's; DCGAN's paper uses 0.5).")
   var beta1: Float?
+  @Option(parsing: .unconditional, help: "The generator's own Adam learning rate (default: --learning-rate, which then sets the discriminator's alone).")
+  var generatorLearningRate: Float?
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "After this fraction of the training (its epochs, or --minutes), decay both learning rates linearly to zero at the end: 0 decays from the first step; 1: a constant rate (the report's).",
+    valueName: "fraction"))
+  var learningRateDecayAfter: Double?
   @Option(help: "Print the report's loss line every N epochs (report preset: 10).") var logEvery: Int?
   @Option(help: "Save a numbered checkpoint every N epochs (report preset: 20).") var saveEvery: Int?
   @Option(help: "Write a grid of generated digits every N epochs (report preset: 30).") var sampleEvery: Int?
@@ -57,6 +63,10 @@ struct MNISTGAN: ParsableCommand {
     if let width { try ArgumentChecks.check(width, "--width", in: ArgumentChecks.networkWidth) }
     if let beta1 { try ArgumentChecks.checkDecayRate(beta1, "--beta1") }
     if let generatorAverage { try ArgumentChecks.checkDecayRate(generatorAverage, "--generator-average") }
+    if let generatorLearningRate { try ArgumentChecks.checkPositive(generatorLearningRate, "--generator-learning-rate", atMost: 10) }
+    if let learningRateDecayAfter, !(learningRateDecayAfter >= 0 && learningRateDecayAfter <= 1) {
+      throw ValidationError("--learning-rate-decay-after must be a fraction of the training in [0, 1], got \(learningRateDecayAfter)")
+    }
     guard ["mnist", "fashion-mnist"].contains(dataSet) else {
       throw ValidationError("--data-set must be mnist or fashion-mnist, got \(dataSet)")
     }
@@ -77,7 +87,11 @@ struct MNISTGAN: ParsableCommand {
       options.generatorLoss = generatorLoss
       options.discriminatorLoss = discriminatorLoss == .binaryCrossEntropy ? nil : discriminatorLoss
       options.beta1 = beta1 ?? options.beta1
+      if let generatorLearningRate { options.generatorLearningRate = generatorLearningRate }
       if let updateOrder { options.updateOrder = updateOrder == .simultaneous ? nil : updateOrder }
+      if let learningRateDecayAfter {
+        options.learningRateSchedule = learningRateDecayAfter < 1 ? .linearDecay(after: learningRateDecayAfter) : nil
+      }
       common.applySchedule(to: &options)
       options.logEvery = logEvery ?? options.logEvery
       options.saveEvery = saveEvery ?? options.saveEvery

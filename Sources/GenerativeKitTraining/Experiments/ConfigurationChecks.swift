@@ -66,7 +66,11 @@ extension GANOptions: CheckedConfiguration {
     try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
     if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
+    if let generatorLearningRate { try ConfigurationLimits.requireRate(generatorLearningRate, "generatorLearningRate", of: kind) }
     try ConfigurationLimits.requireRate(beta1, "beta1", of: kind, below: 1)
+    do { try learningRateSchedule?.validate() } catch GenerativeKitError.invalidArgument(let message) {
+      throw GenerativeKitError.invalidArgument("GAN configuration: learningRateSchedule: \(message)")
+    }
     if let generatorAverageDecay {
       try ConfigurationLimits.requireRate(generatorAverageDecay, "generatorAverageDecay", of: kind, below: 1)
     }

@@ -248,12 +248,17 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
       }
     }
     let parallelism = self.parallelism
+    let (product, overflow) = options.epochs.multipliedReportingOverflow(by: loader.batchesPerEpoch)
+    let plannedSteps = overflow ? Int.max : product
+    let plannedSeconds = stopsAtLastSnapshot ? snapshotMinutes.max().map { $0 * 60 } : nil
     return try loop.run(
       epochs: (epoch + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
       batches: { loader.epoch($0 - 1) }
     ) { [unowned self] loaded in
       // Batch-wide changes (dynamic binarization) happen to the global batch, before sharding.
       let batch = try recipe.prepareGlobalBatch(loaded)
+      recipe.prepareStep(at: TrainingPosition(
+        step: steps, plannedSteps: plannedSteps, trainingSeconds: trainingSeconds, plannedSeconds: plannedSeconds))
       guard let parallelism else { return (try recipe.trainStep(on: batch, shard: nil), batch.images.shape[0]) }
       let shard = try parallelism.shard(globalCount: batch.images.shape[0])
       let rows: DataBatch = (try batch.images.rows(of: shard), batch.labels.map { Array($0[shard.rows]) })

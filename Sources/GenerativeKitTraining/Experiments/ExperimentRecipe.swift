@@ -51,6 +51,10 @@ public protocol ExperimentRecipe: AnyObject {
   /// binarization, which draws random pixels). The default returns the batch unchanged.
   func prepareGlobalBatch(_ batch: DataBatch) throws -> DataBatch
 
+  /// Called before every step with how far the run has come, for schedules (a learning rate
+  /// that decays towards the end). The default does nothing.
+  func prepareStep(at position: TrainingPosition)
+
   /// One training step on `batch` (images and, where the data set has them, labels): this
   /// process's rows of the global batch when `shard` is given. Returns the step's figures.
   func trainStep(on batch: DataBatch, shard: BatchShard?) throws -> TrainingFigures
@@ -74,5 +78,35 @@ public protocol ExperimentRecipe: AnyObject {
 
 extension ExperimentRecipe {
   public func prepareGlobalBatch(_ batch: DataBatch) throws -> DataBatch { batch }
+  public func prepareStep(at position: TrainingPosition) {}
   public func finishEpoch(_ report: inout EpochReport, progress: ProgressReporter) throws {}
+}
+
+/// How far a run has come before one of its steps, against what it plans: the steps of its
+/// epochs, and the minutes of training when it stops after a time (``Experiment/stopsAtLastSnapshot``).
+public struct TrainingPosition: Sendable, Equatable {
+  /// Steps taken before this one (0 before the first).
+  public var step: Int
+  /// The steps of all the run's epochs (`epochs` x batches per epoch).
+  public var plannedSteps: Int
+  /// Seconds of training so far (the experiment's training clock).
+  public var trainingSeconds: Double
+  /// The run's time budget in seconds, when it stops after a time; nil when only its epochs end it.
+  public var plannedSeconds: Double?
+
+  public init(step: Int, plannedSteps: Int, trainingSeconds: Double, plannedSeconds: Double?) {
+    self.step = step
+    self.plannedSteps = plannedSteps
+    self.trainingSeconds = trainingSeconds
+    self.plannedSeconds = plannedSeconds
+  }
+
+  /// The fraction of the planned training done, in [0, 1]: of the steps or of the time budget,
+  /// whichever ends the run first. With a time budget it follows the clock, so two runs of the
+  /// same seed differ from the first step at which their clocks disagree.
+  public var fraction: Double {
+    let ofSteps = plannedSteps > 0 ? Double(step) / Double(plannedSteps) : 0
+    let ofTime = plannedSeconds.map { $0 > 0 ? trainingSeconds / $0 : 0 } ?? 0
+    return min(max(ofSteps, ofTime, 0), 1)
+  }
 }

@@ -83,6 +83,8 @@ public final class GANRecipe: ExperimentRecipe {
   /// The model to sample from: ``model`` with the averaged generator in place of the trained one
   /// when the run keeps an average (the discriminator is shared), else ``model`` itself.
   public let samplingModel: GAN
+  /// Both Adams, whose step size ``GANOptions/learningRateSchedule`` sets before every step.
+  private let scheduledOptimizers: [(optimizer: Adam, baseRate: Float)]
   /// The name of the training images, for titles.
   private let dataSetName: String
   /// The checkpoint prefix of the averaged generator's weights.
@@ -117,10 +119,12 @@ public final class GANRecipe: ExperimentRecipe {
     self.options = options
     dataSetName = dataSet.name
     model = try options.makeModel()
+    let optimizers = (
+      generator: Adam.keras(model: model.generator, learningRate: options.generatorRate, beta1: options.beta1),
+      discriminator: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1))
+    scheduledOptimizers = [(optimizers.generator, options.generatorRate), (optimizers.discriminator, options.learningRate)]
     trainer = GANTrainer(
-      model: model,
-      generatorOptimizer: Adam.keras(model: model.generator, learningRate: options.learningRate, beta1: options.beta1),
-      discriminatorOptimizer: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1),
+      model: model, generatorOptimizer: optimizers.generator, discriminatorOptimizer: optimizers.discriminator,
       loss: GANObjective(discriminator: options.discriminatorLoss ?? .binaryCrossEntropy, generator: options.generatorLoss),
       seed: options.seed &+ 3)
     trainer.updateOrder = options.updateOrder ?? .simultaneous
@@ -139,6 +143,12 @@ public final class GANRecipe: ExperimentRecipe {
 
   public var outputFolders: [String] { ["samples"] }
   public var dataParallelTrainer: any DataParallelTrainable { trainer }
+
+  public func prepareStep(at position: TrainingPosition) {
+    guard let schedule = options.learningRateSchedule else { return }
+    let multiplier = schedule.multiplier(at: position.fraction)
+    for (optimizer, baseRate) in scheduledOptimizers { optimizer.learningRate = baseRate * multiplier }
+  }
 
   public func trainStep(on batch: DataBatch, shard: BatchShard?) throws -> TrainingFigures {
     let metrics = try trainer.step(realImages: batch.images, labels: options.classes == nil ? nil : batch.labels, shard: shard)

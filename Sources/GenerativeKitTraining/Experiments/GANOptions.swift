@@ -44,9 +44,15 @@ public struct GANOptions: ExperimentOptions {
   public var width = 64
   public var epochs = 50
   public var batchSize = 256
+  /// Adam's step size for the discriminator, and for the generator unless ``generatorLearningRate`` is set.
   public var learningRate: Float = 1e-4
+  /// The generator's own Adam step size (two time-scale training, Heusel et al. 2017); nil: ``learningRate``.
+  public var generatorLearningRate: Float?
   /// Adam's beta1 (Keras default 0.9, as the report; DCGAN's paper uses 0.5).
   public var beta1: Float = 0.9
+  /// How both networks' learning rate changes over the planned training (the epochs' steps, or
+  /// the minutes of a run that stops after a time); nil: constant (the report's).
+  public var learningRateSchedule: LearningRateSchedule?
   public var generatorLoss = GeneratorLoss.nonSaturating
   /// The discriminator's loss; nil: binary cross-entropy (the report's).
   public var discriminatorLoss: DiscriminatorLoss?
@@ -94,6 +100,9 @@ public struct GANOptions: ExperimentOptions {
 }
 
 extension GANOptions {
+  /// The generator's Adam step size: ``generatorLearningRate``, or ``learningRate`` when it is nil.
+  public var generatorRate: Float { generatorLearningRate ?? learningRate }
+
   /// The generator these options describe, initialised from the run's seed.
   public func makeGenerator() -> Sequential {
     switch architecture {

@@ -216,7 +216,8 @@ struct GANExperimentTests {
   @Test("The fast preset's light networks: sizes of any multiple of 4, conditional, every parameter trained, resumed bit for bit; no discriminator option")
   func lightArchitecture() throws {
     var options = GANOptions(preset: .fast)
-    #expect(options.architecture == .light && options.batchSize == 64 && options.learningRate == 8e-4 && options.generatorAverageDecay == 0.99)
+    #expect(options.architecture == .light && options.batchSize == 64 && options.learningRate == 4e-4
+            && options.generatorLearningRate == 1.6e-3 && options.generatorAverageDecay == 0.99)
     options.width = 4
     options.noiseDimension = 8
     options.batchSize = 16
