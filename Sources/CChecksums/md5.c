@@ -1,7 +1,6 @@
 // MD5 as RFC 1321 specifies it, for the published sums of downloaded files (damage, not attack).
 #include "CChecksums.h"
-
-#include <string.h>
+#include "padding.h"
 
 // The integer part of 2^32 * |sin(i + 1)|, i = 0..63 (RFC 1321, section 3.4).
 static const uint32_t sines[64] = {
@@ -51,14 +50,8 @@ void gk_md5(const uint8_t *bytes, size_t count, uint8_t digest[16]) {
   size_t whole = count / 64 * 64;
   for (size_t offset = 0; offset < whole; offset += 64) compress(state, bytes + offset);
 
-  // The tail, a 1 bit, zeros, and the message length in bits (little-endian) fill one or two blocks.
   uint8_t tail[128] = {0};
-  size_t rest = count - whole;
-  if (rest > 0) memcpy(tail, bytes + whole, rest);
-  tail[rest] = 0x80;
-  size_t tail_length = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = (uint64_t)count * 8;
-  for (int i = 0; i < 8; i++) tail[tail_length - 8 + i] = (uint8_t)(bits >> (8 * i));
+  size_t tail_length = gk_padded_tail(bytes, count, tail, 0);
   for (size_t offset = 0; offset < tail_length; offset += 64) compress(state, tail + offset);
 
   for (int i = 0; i < 4; i++) {

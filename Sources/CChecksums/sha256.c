@@ -1,8 +1,7 @@
 // SHA-256 as FIPS 180-4 specifies it, written for data-file checksums: one call over a buffer
 // in memory, no streaming state.
 #include "CChecksums.h"
-
-#include <string.h>
+#include "padding.h"
 
 static const uint32_t round_constants[64] = {
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -51,14 +50,8 @@ void gk_sha256(const uint8_t *bytes, size_t count, uint8_t digest[32]) {
   size_t whole = count / 64 * 64;
   for (size_t offset = 0; offset < whole; offset += 64) compress(state, bytes + offset);
 
-  // The tail, a 1 bit, zeros, and the message length in bits (big-endian) fill one or two blocks.
   uint8_t tail[128] = {0};
-  size_t rest = count - whole;
-  if (rest > 0) memcpy(tail, bytes + whole, rest);
-  tail[rest] = 0x80;
-  size_t tail_length = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = (uint64_t)count * 8;
-  for (int i = 0; i < 8; i++) tail[tail_length - 1 - i] = (uint8_t)(bits >> (8 * i));
+  size_t tail_length = gk_padded_tail(bytes, count, tail, 1);
   for (size_t offset = 0; offset < tail_length; offset += 64) compress(state, tail + offset);
 
   for (int i = 0; i < 8; i++) {
