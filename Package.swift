@@ -122,6 +122,8 @@ let package = Package(
     example("faces-gan", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("faces-vae", dependencies: ["GenerativeKit", "GenerativeKitTraining", "ExampleSupport", "DistributedSupport"]),
     example("toy-fit", dependencies: ["GenerativeKit"]),
+    // A user's own GAN on the public API only (the article "Your own GAN"): no ExampleSupport.
+    example("custom-gan", dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitTraining"]),
     example(
       "mnist-classifier",
       dependencies: ["GenerativeKit", "GenerativeKitData", "GenerativeKitMetrics", "GenerativeKitTraining"]),

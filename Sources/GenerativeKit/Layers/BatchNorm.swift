@@ -20,9 +20,9 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
   /// Whether the running variance is updated with the unbiased batch variance (PyTorch) rather
   /// than the biased one (Keras).
   public let unbiasedRunningVariance: Bool
-  /// The learnable scale gamma, `[features]`, initially 1.
+  /// The learnable scale gamma, `[features]`, initially 1 unless another initialiser is given.
   public let weight: Parameter
-  /// The learnable shift beta, `[features]`, initially 0.
+  /// The learnable shift beta, `[features]`, initially 0 unless another initialiser is given.
   public let bias: Parameter
   /// The running mean used in inference mode (buffer `running_mean`, not trained).
   public let runningMean: Parameter
@@ -53,7 +53,17 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
 
   /// PyTorch's `BatchNorm1d`/`BatchNorm2d(features, eps, momentum)`: by default `momentum` 0.1
   /// (the batch's weight), `epsilon` 1e-5 and the unbiased batch variance in the running variance.
-  public init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, unbiasedRunningVariance: Bool = true) {
+  ///
+  /// - Parameters:
+  ///   - weightInitializer: the scale gamma's initial values, 1 by default; PyTorch's DCGAN
+  ///     example draws them from N(1, 0.02^2): `.normal(mean: 1, std: 0.02)`.
+  ///   - biasInitializer: the shift beta's initial values, 0 by default.
+  ///   - seed: seeds a random initialiser; without one the layer draws from ``GlobalRandom``
+  ///     (only when an initialiser is random).
+  public init(
+    features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, unbiasedRunningVariance: Bool = true,
+    weightInitializer: Initializer = .constant(1), biasInitializer: Initializer = .zeros, seed: UInt64? = nil
+  ) {
     enforce(features > 0, "BatchNorm: features must be positive, got \(features)")
     enforce((0...1).contains(momentum), "BatchNorm: momentum must be in [0, 1], got \(momentum)")
     enforce(epsilon > 0, "BatchNorm: epsilon must be positive, got \(epsilon)")
@@ -61,8 +71,10 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
     self.momentum = momentum
     self.epsilon = epsilon
     self.unbiasedRunningVariance = unbiasedRunningVariance
-    weight = Parameter(Tensor(shape: [features], repeating: 1))
-    bias = Parameter(Tensor(shape: [features]))
+    var generator = weightInitializer.isRandom || biasInitializer.isRandom
+      ? seed.map(SeededGenerator.init(seed:)) ?? GlobalRandom.split() : SeededGenerator(seed: 0)
+    weight = Parameter(weightInitializer.make(shape: [features], fanIn: 1, fanOut: 1, using: &generator))
+    bias = Parameter(biasInitializer.make(shape: [features], fanIn: 1, fanOut: 1, using: &generator))
     runningMean = Parameter(Tensor(shape: [features]), isTrainable: false)
     runningVariance = Parameter(Tensor(shape: [features], repeating: 1), isTrainable: false)
   }

@@ -11,8 +11,11 @@ public enum Initializer: Sendable, Equatable {
   /// U(-bound, bound) with bound = gain * sqrt(3 / fanIn), gain = sqrt(2 / (1 + a^2)); PyTorch's
   /// default `a = sqrt(5)` gives bound = 1 / sqrt(fanIn).
   case kaimingUniform(a: Float)
-  /// N(0, std^2), as DCGAN's paper initialises (std 0.02).
-  case normal(std: Float)
+  /// N(mean, std^2): DCGAN's paper initialises weights with N(0, 0.02^2) and PyTorch's DCGAN
+  /// example batch norm's scale with N(1, 0.02^2).
+  case normal(mean: Float = 0, std: Float)
+  /// Every element `value` (batch norm's scale starts at 1, biases at 0).
+  case constant(Float)
   /// Every element zero.
   case zeros
 
@@ -29,10 +32,21 @@ public enum Initializer: Sendable, Equatable {
       let gain = (2 / (1 + a * a)).squareRoot()
       let bound = gain * (3 / Float(max(1, fanIn))).squareRoot()
       return .randomUniform(shape: shape, in: -bound...bound, using: &generator)
-    case .normal(let std):
-      return .randomNormal(shape: shape, mean: 0, standardDeviation: std, using: &generator)
+    case .normal(let mean, let std):
+      return .randomNormal(shape: shape, mean: mean, standardDeviation: std, using: &generator)
+    case .constant(let value):
+      return Tensor(shape: shape, repeating: value)
     case .zeros:
       return Tensor(shape: shape)
+    }
+  }
+
+  /// Whether ``make(shape:fanIn:fanOut:using:)`` draws random numbers (constants do not, so a
+  /// layer that only has constant initialisers takes nothing from ``GlobalRandom``).
+  public var isRandom: Bool {
+    switch self {
+    case .glorotUniform, .kaimingUniform, .normal: return true
+    case .constant, .zeros: return false
     }
   }
 }

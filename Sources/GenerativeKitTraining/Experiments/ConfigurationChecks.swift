@@ -71,6 +71,11 @@ extension GANOptions: CheckedConfiguration {
     do { try learningRateSchedule?.validate() } catch GenerativeKitError.invalidArgument(let message) {
       throw GenerativeKitError.invalidArgument("GAN configuration: learningRateSchedule: \(message)")
     }
+    if let discriminatorWeightClip {
+      guard discriminatorWeightClip > 0, discriminatorWeightClip.isFinite else {
+        throw GenerativeKitError.invalidArgument("GAN configuration: discriminatorWeightClip must be a positive number, got \(discriminatorWeightClip)")
+      }
+    }
     if let generatorAverageDecay {
       try ConfigurationLimits.requireRate(generatorAverageDecay, "generatorAverageDecay", of: kind, below: 1)
     }
@@ -79,6 +84,7 @@ extension GANOptions: CheckedConfiguration {
     case .dcgan64: 4 * 4 * 8
     case .tensorflowTutorial: (imageHeight / 4) * (imageWidth / 4) * 4
     case .light: (imageHeight / 4) * (imageWidth / 4) * 2
+    case .custom: 1  // the caller's networks exist already
     }
     try ConfigurationLimits.requireWeight([noiseDimension + (classes ?? 0), cells, width], "the generator's dense layer", of: kind)
   }

@@ -56,7 +56,7 @@ extension Experiment where Recipe == GANRecipe {
         reason: "not a GAN checkpoint (metadata 'format' is \(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(GANRecipe.format)')")
     }
     let options = try checkpoint.configuration(GANOptions.self)
-    let model = try options.makeModel()
+    let model = options.architecture == .custom ? try GANRecipe.storedModel(in: checkpoint) : try options.makeModel()
     try checkpoint.restore(model: model, strict: false)  // the file also holds optimizer moments and the average
     let averaged = weights == .averaged && !checkpoint.names(withPrefix: GANRecipe.averagePrefix).isEmpty
     if averaged { try checkpoint.restore(model: model.generator, prefix: GANRecipe.averagePrefix) }
@@ -96,6 +96,8 @@ public final class GANRecipe: ExperimentRecipe {
   static let warmedUp = 1 << 40
   /// The `format` metadata of this recipe's checkpoints.
   public static let format = "generativekit-gan"
+  /// The networks' structure, stored in every checkpoint under `GAN.configurationKey`.
+  private let configuration: GANConfiguration
 
   /// Noise `[N, noiseDimension]` to images (``model``'s).
   public var generator: Sequential { model.generator }
@@ -103,14 +105,39 @@ public final class GANRecipe: ExperimentRecipe {
   public var discriminator: Sequential { model.discriminator }
 
   /// Builds the networks for `options` and checks that `dataSet` fits them.
-  public init(options: GANOptions, dataSet: ImageDataSet) throws {
+  public convenience init(options: GANOptions, dataSet: ImageDataSet) throws {
     try options.check()  // sizes the architecture can make, widths and dimensions in range
+    try self.init(options: options, model: options.makeModel(), dataSet: dataSet)
+  }
+
+  /// Trains `model`: networks of your own when `options.architecture` is
+  /// ``GANArchitecture/custom`` (their layers must conform to `ConfigurableLayer`, so that
+  /// checkpoints describe them and `sample` and `gk-explore` can open them), with the rest of the
+  /// recipe (optimizers, loss, schedule, average) from `options`.
+  ///
+  /// - Throws: when the model's noise or class count differs from the options', when the generator
+  ///   does not make images of `dataSet`'s shape, or when a layer cannot describe itself; each
+  ///   error names what differs.
+  public init(options: GANOptions, model: GAN, dataSet: ImageDataSet) throws {
+    try options.check()
     let expected = [options.channels, options.imageHeight, options.imageWidth]
     guard dataSet.imageShape == expected else {
       throw GenerativeKitError.invalidArgument(
         "GAN \(options.architecture.rawValue) is set up for images \(Tensor.describe(shape: expected)), but \(dataSet.name) has "
           + "\(Tensor.describe(shape: dataSet.imageShape))")
     }
+    guard model.noiseDimension == options.noiseDimension, model.classCount == options.classes else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN: the model takes noise \(model.noiseDimension) and classes \(model.classCount.map(String.init) ?? "none"), "
+          + "the options say noise \(options.noiseDimension) and classes \(options.classes.map(String.init) ?? "none")")
+    }
+    let made = try model.generator.outputShape(forInputShape: [1, options.noiseDimension + (options.classes ?? 0)])
+    guard made == [1] + expected else {
+      throw GenerativeKitError.invalidArgument(
+        "GAN: the generator makes images \(Tensor.describe(shape: Array(made.dropFirst()))), but \(dataSet.name) has "
+          + "\(Tensor.describe(shape: expected))")
+    }
+    configuration = try model.configuration()
     guard dataSet.pixelRange == .symmetric else {
       throw GenerativeKitError.invalidArgument(
         "GAN: the generator ends in tanh, so \(dataSet.name) must be scaled to [-1, 1] (PixelRange.symmetric)")
@@ -118,7 +145,7 @@ public final class GANRecipe: ExperimentRecipe {
     if let classes = options.classes { try checkLabels(of: dataSet, classes: classes, model: "GAN") }
     self.options = options
     dataSetName = dataSet.name
-    model = try options.makeModel()
+    self.model = model
     let optimizers = (
       generator: Adam.keras(model: model.generator, learningRate: options.generatorRate, beta1: options.beta1),
       discriminator: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1))
@@ -128,10 +155,11 @@ public final class GANRecipe: ExperimentRecipe {
       loss: GANObjective(discriminator: options.discriminatorLoss ?? .binaryCrossEntropy, generator: options.generatorLoss),
       seed: options.seed &+ 3)
     trainer.updateOrder = options.updateOrder ?? .simultaneous
+    trainer.discriminatorWeightClip = options.discriminatorWeightClip
     var noise = SeededGenerator(seed: options.seed &+ 4)
     fixedNoise = Tensor.randomNormal(shape: [options.sampleCount, options.noiseDimension], using: &noise)
     if let decay = options.generatorAverageDecay {
-      let averaged = options.makeGenerator()
+      let averaged = try LayerRegistry.copy(of: model.generator)
       generatorAverage = try WeightAverage(of: model.generator, into: averaged, decay: decay, warmUp: true)
       samplingModel = try GAN(generator: averaged, discriminator: model.discriminator,
                               noiseDimension: options.noiseDimension, classCount: options.classes)
@@ -158,6 +186,7 @@ public final class GANRecipe: ExperimentRecipe {
 
   /// Weights, buffers, both optimizers, the generator average, and the noise and dropout generators.
   public func save(into checkpoint: inout Checkpoint) throws {
+    try checkpoint.setConfiguration(configuration, forKey: GAN.configurationKey)
     checkpoint.add(model: model)
     if let generatorAverage {
       checkpoint.add(model: generatorAverage.average, prefix: Self.averagePrefix)
@@ -175,6 +204,13 @@ public final class GANRecipe: ExperimentRecipe {
   /// generator's weights, with its warm-up; one saved without an update count (before the warm-up
   /// existed) continues with its constant decay.
   public func restore(from checkpoint: Checkpoint) throws {
+    if options.architecture == .custom {
+      let stored = try Self.storedModel(in: checkpoint).configuration()
+      if let difference = stored.firstDifference(from: configuration) {
+        throw GenerativeKitError.file(
+          path: checkpoint.path ?? "checkpoint", reason: "the checkpoint holds other networks (\(difference), stored vs current)")
+      }
+    }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     let dropouts = try model.randomStateLayers.map {
       ($0.layer, try checkpoint.randomGenerator(named: "rng.\($0.name)"))
@@ -218,6 +254,21 @@ public final class GANRecipe: ExperimentRecipe {
       plot.addSeries(label, x: x, y: y)
     }
     try plot.write(to: directory.appendingPathComponent("losses.svg"))
+  }
+
+  /// The GAN a checkpoint's `gan` metadata describes (``GANConfiguration``), with placeholder
+  /// weights; the error names the file and what in the description cannot be built.
+  static func storedModel(in checkpoint: Checkpoint) throws -> GAN {
+    let path = checkpoint.path ?? "checkpoint"
+    guard checkpoint.metadata[GAN.configurationKey] != nil else {
+      throw GenerativeKitError.file(
+        path: path, reason: "a GAN of architecture custom, but its metadata has no '\(GAN.configurationKey)' describing the networks")
+    }
+    do {
+      return try GAN(configuration: try checkpoint.configuration(GANConfiguration.self, forKey: GAN.configurationKey))
+    } catch GenerativeKitError.invalidArgument(let reason) {
+      throw GenerativeKitError.file(path: path, reason: "metadata '\(GAN.configurationKey)': \(reason)")
+    }
   }
 
   /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode, from the

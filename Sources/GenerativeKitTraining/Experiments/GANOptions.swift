@@ -13,12 +13,17 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
   /// batch-norm discriminator; `DCGAN.lightGenerator`, `DCGAN.lightDiscriminator`): any size whose
   /// sides are multiples of 4, about a quarter of the tutorial networks' arithmetic.
   case light = "dcgan-light"
+  /// Networks of your own, passed to `GANRecipe(options:model:dataSet:)`: checkpoints describe
+  /// their layers (`GANConfiguration` under metadata `gan`), and `loadModel` builds them from that.
+  case custom
 
-  /// Whether the architecture makes `height x width` images.
+  /// Whether the architecture makes `height x width` images (a custom one is checked against the
+  /// data when the recipe is made).
   public func supports(height: Int, width: Int) -> Bool {
     switch self {
     case .tensorflowTutorial, .light: return height % 4 == 0 && width % 4 == 0 && height > 0 && width > 0
     case .dcgan64: return height == 64 && width == 64
+    case .custom: return height > 0 && width > 0
     }
   }
 }
@@ -56,6 +61,9 @@ public struct GANOptions: ExperimentOptions {
   public var generatorLoss = GeneratorLoss.nonSaturating
   /// The discriminator's loss; nil: binary cross-entropy (the report's).
   public var discriminatorLoss: DiscriminatorLoss?
+  /// Clips every discriminator weight to `[-c, c]` after each of its steps (the original WGAN's
+  /// constraint, for ``DiscriminatorLoss/wasserstein``); nil: no clipping.
+  public var discriminatorWeightClip: Float?
   /// When D is updated relative to G's gradient; nil: `GANUpdateOrder.simultaneous` (the report's).
   public var updateOrder: GANUpdateOrder?
   public var seed: UInt64 = 1
@@ -103,9 +111,11 @@ extension GANOptions {
   /// The generator's Adam step size: ``generatorLearningRate``, or ``learningRate`` when it is nil.
   public var generatorRate: Float { generatorLearningRate ?? learningRate }
 
-  /// The generator these options describe, initialised from the run's seed.
-  public func makeGenerator() -> Sequential {
+  /// The generator these options describe, initialised from the run's seed; a custom
+  /// architecture's networks are the caller's, and asking for them here throws.
+  public func makeGenerator() throws -> Sequential {
     switch architecture {
+    case .custom: throw Self.customNetworks
     case .tensorflowTutorial:
       return DCGAN.tutorialGenerator(noiseDimension: noiseDimension + (classes ?? 0), channels: channels, width: width,
                                   imageHeight: imageHeight, imageWidth: imageWidth, seed: seed &+ 1)
@@ -117,9 +127,10 @@ extension GANOptions {
     }
   }
 
-  /// The discriminator these options describe, initialised from the run's seed.
-  public func makeDiscriminator() -> Sequential {
+  /// The discriminator these options describe, initialised from the run's seed (see ``makeGenerator()``).
+  public func makeDiscriminator() throws -> Sequential {
     switch architecture {
+    case .custom: throw Self.customNetworks
     case .tensorflowTutorial where discriminator == .batchNorm:
       return DCGAN.batchNormDiscriminator(channels: channels + (classes ?? 0), width: width, imageHeight: imageHeight,
                                           imageWidth: imageWidth, seed: seed &+ 2)
@@ -136,5 +147,11 @@ extension GANOptions {
   /// The generator and discriminator these options describe, as one `GAN`.
   public func makeModel() throws -> GAN {
     try GAN(generator: makeGenerator(), discriminator: makeDiscriminator(), noiseDimension: noiseDimension, classCount: classes)
+  }
+
+  private static var customNetworks: GenerativeKitError {
+    .invalidArgument(
+      "GAN configuration: architecture custom has networks of your own: pass them to GANRecipe(options:model:dataSet:), "
+        + "or load a checkpoint's with GANExperiment.loadModel(from:), which builds them from its 'gan' metadata")
   }
 }

@@ -44,7 +44,7 @@ struct GenerativeModelGradientTests {
 
   @Test("The GAN step's generator gradient is the gradient of the generator loss through D",
         arguments: GeneratorLoss.allCases.map { GANObjective(generator: $0) as any AdversarialLoss }
-          + [GANObjective(discriminator: .hinge, generator: .nonSaturating), HingeLoss()])
+          + [GANObjective(discriminator: .hinge, generator: .nonSaturating), HingeLoss(), LeastSquaresLoss(), WassersteinLoss()])
   func ganHandOff(loss: any AdversarialLoss) throws {
     let (generator, discriminator) = Self.tinyGAN()
     let trainer = GANTrainer(

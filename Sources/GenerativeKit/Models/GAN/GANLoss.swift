@@ -8,6 +8,9 @@ public enum GeneratorLoss: String, Sendable, CaseIterable, Codable {
   /// `-E[D(G(z))]` on the logits: the hinge GAN's (and WGAN's) generator loss; pair it with
   /// ``DiscriminatorLoss/hinge`` (``HingeLoss`` is the pair).
   case hinge
+  /// `0.5 * E[(D(G(z)) - 1)^2]` on the logits: the least-squares GAN's; pair it with
+  /// ``DiscriminatorLoss/leastSquares`` (``LeastSquaresLoss`` is the pair).
+  case leastSquares = "least-squares"
 
   /// The generator's loss and its gradient with respect to the discriminator's logits on fakes.
   public func evaluate(fakeLogits: Tensor) throws -> LossResult {
@@ -20,6 +23,8 @@ public enum GeneratorLoss: String, Sendable, CaseIterable, Codable {
       return LossResult(value: -bce.value, gradient: bce.gradient * -1)
     case .hinge:
       return try HingeLoss().generatorLoss(fakeLogits: fakeLogits)
+    case .leastSquares:
+      return try LeastSquaresLoss().generatorLoss(fakeLogits: fakeLogits)
     }
   }
 }
@@ -30,12 +35,19 @@ public enum DiscriminatorLoss: String, Sendable, CaseIterable, Codable {
   case binaryCrossEntropy = "bce"
   /// `mean(max(0, 1 - D(x))) + mean(max(0, 1 + D(G(z))))` (see ``HingeLoss``).
   case hinge
+  /// `0.5 * mean((D(x) - 1)^2) + 0.5 * mean(D(G(z))^2)` (see ``LeastSquaresLoss``).
+  case leastSquares = "least-squares"
+  /// The critic's `mean(D(G(z))) - mean(D(x))` (see ``WassersteinLoss``, which needs weight
+  /// clipping); pair it with ``GeneratorLoss/hinge``, whose `-mean(D(G(z)))` is WGAN's generator loss.
+  case wasserstein
 
   /// The loss on the logits of real images and its gradient.
   public func evaluate(realLogits: Tensor) throws -> LossResult {
     switch self {
     case .binaryCrossEntropy: return try GenerativeKit.binaryCrossEntropy(logits: realLogits, target: 1)
     case .hinge: return try HingeLoss().discriminatorLoss(realLogits: realLogits)
+    case .leastSquares: return try LeastSquaresLoss().discriminatorLoss(realLogits: realLogits)
+    case .wasserstein: return try WassersteinLoss().discriminatorLoss(realLogits: realLogits)
     }
   }
 
@@ -44,6 +56,8 @@ public enum DiscriminatorLoss: String, Sendable, CaseIterable, Codable {
     switch self {
     case .binaryCrossEntropy: return try GenerativeKit.binaryCrossEntropy(logits: fakeLogits, target: 0)
     case .hinge: return try HingeLoss().discriminatorLoss(fakeLogits: fakeLogits)
+    case .leastSquares: return try LeastSquaresLoss().discriminatorLoss(fakeLogits: fakeLogits)
+    case .wasserstein: return try WassersteinLoss().discriminatorLoss(fakeLogits: fakeLogits)
     }
   }
 }
@@ -74,8 +88,9 @@ public struct GANObjective: AdversarialLoss, Equatable {
 /// ``GANTrainer`` adds the two discriminator losses (their gradients reach D's parameters) and
 /// back-propagates the generator's loss through D into G. The report's objective is
 /// `GANObjective()` (BCE for D, the non-saturating loss for G); ``GANObjective`` combines the
-/// built-in losses, ``HingeLoss`` is the hinge objective, and a loss of your own is a value of a
-/// type conforming to this protocol.
+/// built-in losses; ``HingeLoss``, ``LeastSquaresLoss`` and ``WassersteinLoss`` are whole
+/// objectives; and a loss of your own is a value of a type conforming to this protocol (each
+/// function returns the loss and its gradient with respect to the logits it was given).
 public protocol AdversarialLoss: Sendable {
   /// The discriminator's loss on the logits of real images.
   func discriminatorLoss(realLogits: Tensor) throws -> LossResult

@@ -45,6 +45,10 @@ public final class GANTrainer: DataParallelTrainable {
   /// Whether D is updated before G's gradient is taken (``GANUpdateOrder/alternating``) or both
   /// together (``GANUpdateOrder/simultaneous``, the report's and the default).
   public var updateOrder = GANUpdateOrder.simultaneous
+  /// When set, every trainable parameter of the discriminator is clipped to `[-c, c]` after each
+  /// of its steps: the original WGAN's Lipschitz constraint for ``WassersteinLoss`` (c = 0.01 in
+  /// Arjovsky et al. 2017). Nil (the default): no clipping.
+  public var discriminatorWeightClip: Float?
   /// Draws the noise; part of the state a checkpoint saves.
   public var noiseGenerator: SeededGenerator
   /// In data-parallel training, averages both networks' gradients across processes before the
@@ -143,7 +147,7 @@ public final class GANTrainer: DataParallelTrainable {
       // D steps first; G's gradient then comes through the updated D, scoring the same fakes again.
       try overlap?.start(discriminatorOptimizer.parameters)
       try overlap?.finish(discriminatorOptimizer.parameters)
-      discriminatorOptimizer.step()
+      stepDiscriminator()
       generatorLogits = try discriminator.forward(fake, labels: fakeLabels)
     } else {
       // Data-parallel: the discriminator's gradients are final now and travel while the generator's
@@ -165,7 +169,7 @@ public final class GANTrainer: DataParallelTrainable {
       try overlap?.finish(generatorOptimizer.parameters)
     } else {
       try overlap?.finish(discriminatorOptimizer.parameters + generatorOptimizer.parameters)
-      discriminatorOptimizer.step()
+      stepDiscriminator()
     }
     generatorOptimizer.step()
     return GANStepMetrics(
@@ -175,6 +179,17 @@ public final class GANTrainer: DataParallelTrainable {
 }
 
 extension GANTrainer {
+  /// D's optimizer step, then the weight clipping, if any.
+  fileprivate func stepDiscriminator() {
+    discriminatorOptimizer.step()
+    guard let clip = discriminatorWeightClip else { return }
+    for parameter in model.discriminator.trainableParameters {
+      parameter.value.withUnsafeMutableBufferPointer { values in
+        for i in values.indices { values[i] = min(max(values[i], -clip), clip) }
+      }
+    }
+  }
+
   /// The fake images' labels of a conditional step, drawn uniformly for the whole global batch
   /// (after its noise, from the same generator); this process's rows.
   fileprivate func drawFakeLabels(classes: Int, batch: Int, shard: BatchShard?) -> [Int] {
