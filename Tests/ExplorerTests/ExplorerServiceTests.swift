@@ -130,6 +130,36 @@ struct ExplorerServiceTests {
     #expect(Self.post(vae, "/api/reconstruct", #"{"pixels": [\#(pixels.replacingOccurrences(of: "0.25", with: "7"))], "label": 1}"#).status == 400)
   }
 
+  @Test("A GAN of networks the explorer never built (architecture custom) opens from its checkpoint's description")
+  func customNetworks() throws {
+    let generator = Sequential {
+      Dense(inFeatures: 5 + 2, outFeatures: 4 * 7 * 7, seed: 1)
+      LeakyReLU(slope: 0.1)
+      Reshape([4, 7, 7])
+      ConvTranspose2D(inChannels: 4, outChannels: 1, kernelSize: 4, stride: 4, padding: 0, seed: 2)
+      Tanh()
+    }
+    let discriminator = Sequential { Flatten(); Dense(inFeatures: 3 * 28 * 28, outFeatures: 1, seed: 3) }
+    var options = GANOptions()
+    options.architecture = .custom
+    options.noiseDimension = 5
+    options.classes = 2
+    let data = ImageDataSet(name: "blank", images: Tensor(shape: [8, 1, 28, 28]), labels: (0..<8).map { $0 % 2 }, pixelRange: .symmetric)
+    let model = try GAN(generator: generator, discriminator: discriminator, noiseDimension: 5, classCount: 2)
+    let folder = try TestData.temporaryDirectory("explorer-custom")
+    let experiment = GANExperiment(recipe: try GANRecipe(options: options, model: model, dataSet: data), dataSet: data, outputDirectory: folder)
+    let url = folder.appendingPathComponent("m.safetensors")
+    try experiment.checkpoint().save(to: url)
+
+    let service = ExplorerService(model: try ExplorerModel(checkpoint: url, directionCount: 2))
+    let info = try Self.json(service.respond(method: "GET", path: "/api/info", body: []))
+    #expect(info["kind"] as? String == "gan" && info["latentDimension"] as? Int == 5 && info["classCount"] as? Int == 2)
+    let answer = try Self.json(Self.post(service, "/api/decode", #"{"codes": [[0.5, -1, 0, 2, 0.25]], "labels": [1]}"#))
+    let image = try #require((answer["images"] as? [String])?.first)
+    let png = try #require(Data(base64Encoded: String(image.dropFirst("data:image/png;base64,".count))))
+    #expect(try PNG.decode(Array(png)).width == 28)
+  }
+
   @Test("A file that is not a model checkpoint stops the explorer with the file named")
   func foreignCheckpoint() throws {
     let folder = try TestData.temporaryDirectory("explorer-foreign")

@@ -131,4 +131,25 @@ struct ExampleRunTests {
     #expect(!result.signalled && result.status != 0 && result.text.contains("with-nan.npy") && result.text.contains("nan"),
             "\(result.text.suffix(400))")
   }
+
+  @Test("custom-gan (the public API only, at most 80 lines) trains conditional with the hinge loss, and sample opens its checkpoint without options")
+  func customGANThroughSample() throws {
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Examples/custom-gan/main.swift")
+    let lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count <= 81, "Examples/custom-gan/main.swift has \(lines.count - 1) lines; the article promises at most 80")
+    #expect(!lines.contains { $0.contains("import ExampleSupport") || $0.contains("@testable") })
+
+    let output = try TestData.temporaryDirectory("example-custom-gan").appendingPathComponent("run").path
+    let trained = try Self.run("custom-gan", ["--limit", "128", "--epochs", "1", "--conditional", "--loss", "hinge",
+                                              "--data-dir", Self.mnist, "--output", output])
+    try #require(trained.status == 0, "\(trained.text.suffix(600))")
+    let latest = output + "/checkpoints/latest.safetensors"
+    let options = try Checkpoint(contentsOf: URL(fileURLWithPath: latest)).configuration(GANOptions.self)
+    #expect(options.architecture == .custom && options.classes == 10 && options.discriminatorLoss == .hinge)
+    let sampled = try Self.run("sample", [latest, "--count", "64", "--output", output + "/samples-out", "--threads", "1"])
+    #expect(sampled.status == 0 && sampled.text.contains("GAN (custom, conditional on 10 classes"), "\(sampled.text.suffix(600))")
+    #expect(FileManager.default.fileExists(atPath: output + "/samples-out/grid.png"))
+    let refused = try Self.run("custom-gan", ["--limit", "128", "--epochs", "1", "--data-dir", Self.mnist, "--output", output])
+    #expect(refused.status != 0 && refused.text.contains("--overwrite"), "\(refused.text.suffix(400))")
+  }
 }
