@@ -59,10 +59,7 @@ public final class ExplorerModel: @unchecked Sendable {
         reconstructionLoss = .meanSquaredError
         self.testSet = nil
       case VAEExperiment.format:
-        let options = try file.configuration(VAEOptions.self)
-        let model = try options.makeModel()
-        try file.restore(model: model, strict: false)
-        model.isTraining = false
+        let (model, options) = try VAEExperiment.loadModel(from: file)
         kind = .vae
         latentDimension = options.latentDimension
         classCount = options.classes

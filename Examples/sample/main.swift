@@ -101,13 +101,10 @@ struct Sample: ParsableCommand {
               + (averaged ? ", the generator's moving average (decay \(options.generatorAverageDecay ?? 0))" : "")
               + (normalization == .batch ? ", batch norm on the statistics of each batch of \(batch)" : ""))
       case VAEExperiment.format:
-        let options = try file.configuration(VAEOptions.self)
         guard statistics == GenerationStatistics.running.rawValue else {
           throw ValidationError("--statistics applies to GANs; a VAE's decoder has no batch norm")
         }
-        let model = try options.makeModel()
-        try file.restore(model: model, strict: false)
-        model.eval()
+        let (model, options) = try VAEExperiment.loadModel(from: file)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: count)
         if latents == nil {
           samples = try model.sample(count: count, labels: sampleLabels, using: &random, batchSize: Self.decodingBatch)

@@ -53,6 +53,15 @@ public struct VAEConfiguration: Codable, Equatable, Sendable {
   public var latentDimension: Int
   /// The classes of a conditional VAE; nil for an unconditional one.
   public var classCount: Int?
+
+  /// The first difference between this (stored) configuration and `other` (built now), or nil.
+  public func firstDifference(from other: VAEConfiguration) -> String? {
+    if latentDimension != other.latentDimension { return "latent dimension \(latentDimension) vs \(other.latentDimension)" }
+    if classCount != other.classCount { return "classes \(classCount.map(String.init) ?? "none") vs \(other.classCount.map(String.init) ?? "none")" }
+    if let difference = encoder.firstDifference(from: other.encoder) { return "encoder: " + difference }
+    if let difference = decoder.firstDifference(from: other.decoder) { return "decoder: " + difference }
+    return nil
+  }
 }
 
 extension VAE {

@@ -94,7 +94,7 @@ extension VAEOptions: CheckedConfiguration {
   public func check() throws {
     let kind = "VAE"
     try ConfigurationLimits.requireImages(channels: channels, height: imageHeight, width: imageWidth, of: kind)
-    guard imageHeight % 4 == 0, imageWidth % 4 == 0 else {
+    guard architecture == .custom || (imageHeight % 4 == 0 && imageWidth % 4 == 0) else {
       throw GenerativeKitError.invalidArgument(
         "VAE configuration: imageHeight x imageWidth must be multiples of 4, got \(imageHeight) x \(imageWidth)")
     }
@@ -105,8 +105,10 @@ extension VAEOptions: CheckedConfiguration {
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
     try ConfigurationLimits.requireRate(beta, "beta", of: kind)
     // The encoder's dense layer: 128 channels of the quarter-size plane to 2 x latent.
-    try ConfigurationLimits.requireWeight([128 * (imageHeight / 4) * (imageWidth / 4), 2 * latentDimension],
-                                          "the encoder's dense layer", of: kind)
+    if architecture != .custom {  // a custom model's networks exist already
+      try ConfigurationLimits.requireWeight([128 * (imageHeight / 4) * (imageWidth / 4), 2 * latentDimension],
+                                            "the encoder's dense layer", of: kind)
+    }
   }
 }
 

@@ -32,6 +32,25 @@ extension Experiment where Recipe == VAERecipe {
 
   /// Writes test images above their reconstructions.
   public func writeReconstructions(to url: URL) throws { try recipe.writeReconstructions(to: url) }
+
+  /// The VAE saved in a checkpoint of a VAE experiment, in inference mode, with the run's options:
+  /// built from the options, or for ``VAEArchitecture/custom`` from the checkpoint's description
+  /// of its networks.
+  ///
+  /// - Throws: `GenerativeKitError.file` for a checkpoint of another kind or a description that
+  ///   cannot be built, and the errors of `Checkpoint.restore(model:prefix:strict:)` for tensors that do not fit.
+  public static func loadModel(from checkpoint: Checkpoint) throws -> (model: VAE, options: VAEOptions) {
+    guard checkpoint.metadata["format"] == VAERecipe.format else {
+      throw GenerativeKitError.file(
+        path: checkpoint.path ?? "checkpoint",
+        reason: "not a VAE checkpoint (metadata 'format' is \(checkpoint.metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(VAERecipe.format)')")
+    }
+    let options = try checkpoint.configuration(VAEOptions.self)
+    let model = options.architecture == .custom ? try VAERecipe.storedModel(in: checkpoint) : try options.makeModel()
+    try checkpoint.restore(model: model, strict: false)  // the file also holds optimizer moments
+    model.isTraining = false
+    return (model, options)
+  }
 }
 
 /// How a VAE trains in an ``Experiment``: `VAETrainer` with Keras's Adam, optional dynamic
@@ -51,21 +70,49 @@ public final class VAERecipe: ExperimentRecipe {
   public let fixedCodes: Tensor
   /// The `format` metadata of this recipe's checkpoints.
   public static let format = "generativekit-vae"
+  /// The networks' structure, stored in every checkpoint under `VAE.configurationKey`.
+  private let configuration: VAEConfiguration
   /// Draws the binary training pixels under ``VAEOptions/dynamicBinarization``; saved in checkpoints.
   private var binarizer: SeededGenerator
   /// The test set as the test figures see it: binarized once, with a fixed seed, when training is.
   private let measuredTestSet: ImageDataSet?
 
   /// Builds the VAE for `options` and checks that `dataSet` and `testSet` fit it.
-  public init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil) throws {
+  public convenience init(options: VAEOptions, dataSet: ImageDataSet, testSet: ImageDataSet? = nil) throws {
     try options.check()
+    try self.init(options: options, model: options.makeModel(), dataSet: dataSet, testSet: testSet)
+  }
+
+  /// Trains `model`: networks of your own when `options.architecture` is
+  /// ``VAEArchitecture/custom`` (their layers must conform to `ConfigurableLayer`, so that
+  /// checkpoints describe them), with the rest of the recipe from `options`.
+  ///
+  /// - Throws: when the model's latent or class count differs from the options', when the
+  ///   networks' shapes do not fit the data, or when a layer cannot describe itself.
+  public init(options: VAEOptions, model: VAE, dataSet: ImageDataSet, testSet: ImageDataSet? = nil) throws {
+    try options.check()
+    let imageShape = [options.channels, options.imageHeight, options.imageWidth]
+    guard model.latentDimension == options.latentDimension, model.classCount == options.classes else {
+      throw GenerativeKitError.invalidArgument(
+        "VAE: the model has latent \(model.latentDimension) and classes \(model.classCount.map(String.init) ?? "none"), "
+          + "the options say latent \(options.latentDimension) and classes \(options.classes.map(String.init) ?? "none")")
+    }
+    let labelInputs = options.classes ?? 0
+    let encoded = try model.encoder.outputShape(forInputShape: [1, options.channels + labelInputs, options.imageHeight, options.imageWidth])
+    let decoded = try model.decoder.outputShape(forInputShape: [1, options.latentDimension + labelInputs])
+    guard encoded == [1, 2 * options.latentDimension], decoded == [1] + imageShape else {
+      throw GenerativeKitError.invalidArgument(
+        "VAE: the encoder makes \(Tensor.describe(shape: Array(encoded.dropFirst()))) (expected [\(2 * options.latentDimension)]: means, "
+          + "then log-variances) and the decoder \(Tensor.describe(shape: Array(decoded.dropFirst()))) (expected the images' \(Tensor.describe(shape: imageShape)))")
+    }
+    configuration = try model.configuration()
     for set in [dataSet] + (testSet.map { [$0] } ?? []) {
       let expected = [options.channels, options.imageHeight, options.imageWidth]
       guard set.imageShape == expected else {
         throw GenerativeKitError.invalidArgument(
           "VAE: the model is set up for \(Tensor.describe(shape: expected)) images, \(set.name) has \(Tensor.describe(shape: set.imageShape))")
       }
-      guard options.imageHeight % 4 == 0 && options.imageWidth % 4 == 0 else {
+      guard options.architecture == .custom || (options.imageHeight % 4 == 0 && options.imageWidth % 4 == 0) else {
         throw GenerativeKitError.invalidArgument(
           "VAE: image sides must be multiples of 4, got \(options.imageHeight) x \(options.imageWidth)")
       }
@@ -77,7 +124,7 @@ public final class VAERecipe: ExperimentRecipe {
     self.options = options
     self.dataSet = dataSet
     self.testSet = testSet
-    model = try options.makeModel()
+    self.model = model
     trainer = VAETrainer(
       model: model, optimizer: Adam.keras(model: model, learningRate: options.learningRate),
       reconstructionLoss: options.reconstructionLoss, beta: options.beta, seed: options.seed &+ 3)
@@ -115,6 +162,7 @@ public final class VAERecipe: ExperimentRecipe {
 
   /// The VAE's weights (unprefixed), the optimizer, and the noise and binarization generators.
   public func save(into checkpoint: inout Checkpoint) throws {
+    try checkpoint.setConfiguration(configuration, forKey: VAE.configurationKey)
     checkpoint.add(model: model)
     checkpoint.add(optimizer: trainer.optimizer, prefix: "optimizer.")
     checkpoint.setRandomGenerator(trainer.noiseGenerator, named: "rng.noise")
@@ -122,6 +170,13 @@ public final class VAERecipe: ExperimentRecipe {
   }
 
   public func restore(from checkpoint: Checkpoint) throws {
+    if options.architecture == .custom {
+      let stored = try Self.storedModel(in: checkpoint).configuration()
+      if let difference = stored.firstDifference(from: configuration) {
+        throw GenerativeKitError.file(
+          path: checkpoint.path ?? "checkpoint", reason: "the checkpoint holds other networks (\(difference), stored vs current)")
+      }
+    }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
     let binarization = options.dynamicBinarization == true ? try checkpoint.randomGenerator(named: "rng.binarize") : nil
     // The model's tensors have no prefix, so the strict check is done here: besides them, only
@@ -135,6 +190,21 @@ public final class VAERecipe: ExperimentRecipe {
     try checkpoint.restore(models: [("", model)], optimizers: [("optimizer.", trainer.optimizer)], strict: false)
     trainer.noiseGenerator = noise
     if let binarization { binarizer = binarization }
+  }
+
+  /// The VAE a checkpoint's `vae` metadata describes (``VAEConfiguration``), with placeholder
+  /// weights; the error names the file and what in the description cannot be built.
+  static func storedModel(in checkpoint: Checkpoint) throws -> VAE {
+    let path = checkpoint.path ?? "checkpoint"
+    guard checkpoint.metadata[VAE.configurationKey] != nil else {
+      throw GenerativeKitError.file(
+        path: path, reason: "a VAE of architecture custom, but its metadata has no '\(VAE.configurationKey)' describing the networks")
+    }
+    do {
+      return try VAE(configuration: try checkpoint.configuration(VAEConfiguration.self, forKey: VAE.configurationKey))
+    } catch GenerativeKitError.invalidArgument(let reason) {
+      throw GenerativeKitError.file(path: path, reason: "metadata '\(VAE.configurationKey)': \(reason)")
+    }
   }
 
   public func writeFiles(after report: EpochReport, log: RunLog, in directory: URL, progress: ProgressReporter) throws {

@@ -3,8 +3,20 @@ import GenerativeKit
 import GenerativeKitData
 import GenerativeKitMetrics
 
+/// The networks of a VAE experiment.
+public enum VAEArchitecture: String, Codable, Sendable, CaseIterable {
+  /// The report's convolutional VAE (`ConvolutionalVAE`).
+  case convolutional
+  /// Networks of your own, passed to `VAERecipe(options:model:dataSet:testSet:)`: checkpoints
+  /// describe their layers (`VAEConfiguration` under metadata `vae`), and
+  /// ``Experiment/loadModel(from:)`` builds them from that.
+  case custom
+}
+
 /// Everything that defines a VAE run; saved in every checkpoint's metadata.
 public struct VAEOptions: ExperimentOptions {
+  /// The networks; nil: ``VAEArchitecture/convolutional`` (the report's).
+  public var architecture: VAEArchitecture?
   public var channels = 1
   /// Image sides, multiples of 4 (28 x 28 for MNIST, 28 x 20 for Frey faces).
   public var imageHeight = 28
@@ -34,6 +46,8 @@ public struct VAEOptions: ExperimentOptions {
   /// The first field where the network of a checkpoint's options (`other`) differs from this
   /// run's, as "field stored vs current"; nil when the checkpoint fits.
   public func architectureMismatch(with other: VAEOptions) -> String? {
+    let (mine, stored) = (architecture ?? .convolutional, other.architecture ?? .convolutional)
+    if mine != stored { return "architecture \(stored.rawValue) vs \(mine.rawValue)" }
     if channels != other.channels { return "channels \(other.channels) vs \(channels)" }
     if imageHeight != other.imageHeight || imageWidth != other.imageWidth {
       return "images \(other.imageHeight) x \(other.imageWidth) vs \(imageHeight) x \(imageWidth)"
@@ -47,8 +61,14 @@ public struct VAEOptions: ExperimentOptions {
 }
 
 extension VAEOptions {
-  /// The VAE these options describe, initialised from the run's seed.
+  /// The VAE these options describe, initialised from the run's seed; a custom architecture's
+  /// networks are the caller's, and asking for them here throws.
   public func makeModel() throws -> VAE {
+    if architecture == .custom {
+      throw GenerativeKitError.invalidArgument(
+        "VAE configuration: architecture custom has networks of your own: pass them to VAERecipe(options:model:dataSet:testSet:), "
+          + "or load a checkpoint's with VAEExperiment.loadModel(from:), which builds them from its 'vae' metadata")
+    }
     guard let classes else {
       return ConvolutionalVAE.make(latentDimension: latentDimension, channels: channels, imageHeight: imageHeight,
                                     imageWidth: imageWidth, seed: seed &+ 1)
