@@ -23,7 +23,7 @@ public typealias DataBatch = (images: Tensor, labels: [Int]?)
 public struct DataLoaderState: Codable, Equatable, Sendable {
   /// The loader's seed; every epoch's order and flips derive from it.
   public var seed: UInt64
-  /// The epoch in progress (from 0).
+  /// The epoch in progress (from 1, as ``DataLoader/epoch(_:startingAt:)`` counts).
   public var epoch: Int
   /// The index of the next batch to yield in that epoch.
   public var batch: Int
@@ -40,12 +40,13 @@ public struct DataLoaderState: Codable, Equatable, Sendable {
 /// Each epoch's order (a seeded shuffle) and horizontal flips (each image with probability 0.5)
 /// are a pure function of the seed and the epoch number, computed before the epoch starts, so they
 /// do not depend on timing or on which epochs ran before: `epoch(3)` gives the same batches in a
-/// fresh process as after three epochs. While a batch is used, the next one is assembled on a
+/// fresh process as after two epochs. Epochs count from 1, as `TrainingLoop`, the experiments'
+/// reports and their checkpoints count them. While a batch is used, the next one is assembled on a
 /// background thread.
 ///
 /// ```swift
 /// let loader = DataLoader(mnist, batchSize: 64, seed: 42)
-/// for epoch in 0..<10 {
+/// for epoch in 1...10 {
 ///   for (images, labels) in loader.epoch(epoch) { ... }  // images: [64, 1, 28, 28]
 /// }
 /// ```
@@ -94,14 +95,15 @@ public struct DataLoader: Sendable {
     }
   }
 
-  /// The images of one epoch, in the order they are visited (indices into the data set).
+  /// The images of epoch `epoch` (from 1), in the order they are visited (indices into the data set).
   public func order(epoch: Int) -> [Int] {
-    plan(epoch: epoch).order
+    checkEpoch(epoch)
+    return plan(epoch: epoch).order
   }
 
-  /// The batches of epoch `epoch` (from 0), starting at batch `start`.
+  /// The batches of epoch `epoch` (from 1), starting at batch `start` (from 0).
   public func epoch(_ epoch: Int, startingAt start: Int = 0) -> Epoch {
-    enforce(epoch >= 0, "DataLoader(\(dataSet.name)): epoch must not be negative, got \(epoch)")
+    checkEpoch(epoch)
     enforce((0...batchesPerEpoch).contains(start),
                  "DataLoader(\(dataSet.name)): start batch \(start) outside 0...\(batchesPerEpoch)")
     return Epoch(loader: self, epoch: epoch, start: start)
@@ -116,16 +118,17 @@ public struct DataLoader: Sendable {
       throw GenerativeKitError.invalidArgument(
         "DataLoader(\(dataSet.name)): saved state has seed \(state.seed), this loader uses \(seed)")
     }
-    guard state.epoch >= 0, (0...batchesPerEpoch).contains(state.batch) else {
+    guard state.epoch >= 1, (0...batchesPerEpoch).contains(state.batch) else {
       throw GenerativeKitError.invalidArgument(
         "DataLoader(\(dataSet.name)): saved state epoch \(state.epoch), batch \(state.batch) is outside"
-          + " epoch >= 0, batch 0...\(batchesPerEpoch)")
+          + " epoch >= 1 (epochs count from 1), batch 0...\(batchesPerEpoch)")
     }
     return epoch(state.epoch, startingAt: state.batch)
   }
 
-  /// Batch `index` of epoch `epoch`, assembled now (``Epoch`` does this ahead of time).
+  /// Batch `index` (from 0) of epoch `epoch` (from 1), assembled now (``Epoch`` does this ahead of time).
   public func batch(_ index: Int, epoch: Int) -> DataBatch {
+    checkEpoch(epoch)
     enforce((0..<batchesPerEpoch).contains(index),
                  "DataLoader(\(dataSet.name)): batch \(index) outside 0..<\(batchesPerEpoch)")
     return assemble(index, plan: plan(epoch: epoch))
@@ -139,8 +142,15 @@ public struct DataLoader: Sendable {
     var flips: [Bool]
   }
 
+  /// Stops with a message on an epoch below 1 (epochs count from 1).
+  private func checkEpoch(_ epoch: Int) {
+    enforce(epoch >= 1, "DataLoader(\(dataSet.name)): epochs count from 1, as TrainingLoop counts them; got epoch \(epoch)")
+  }
+
+  /// Epoch `epoch`'s plan; the streams are numbered from 0, so epoch 1's is the one epoch 0 had
+  /// when epochs were counted from 0, and runs keep their batches.
   func plan(epoch: Int) -> Plan {
-    var generator = SeededGenerator(seed: seed ^ Self.scramble(UInt64(epoch)))
+    var generator = SeededGenerator(seed: seed ^ Self.scramble(UInt64(epoch - 1)))
     let order = shuffle ? generator.permutation(dataSet.count) : Array(0..<dataSet.count)
     var flips: [Bool] = []
     if horizontalFlip {
@@ -180,7 +190,7 @@ extension DataLoader {
   public struct Epoch: Sequence {
     /// The loader the batches come from.
     public let loader: DataLoader
-    /// The epoch number (from 0).
+    /// The epoch number (from 1).
     public let epoch: Int
     /// The first batch yielded.
     public let start: Int

@@ -253,7 +253,7 @@ public final class Experiment<Recipe: ExperimentRecipe>: TrainingExperiment {
     let plannedSeconds = stopsAtLastSnapshot ? snapshotMinutes.max().map { $0 * 60 } : nil
     return try loop.run(
       epochs: (epoch + 1)...options.epochs, batchesPerEpoch: loader.batchesPerEpoch, firstStep: steps,
-      batches: { loader.epoch($0 - 1) }
+      batches: { loader.epoch($0) }
     ) { [unowned self] loaded in
       // Batch-wide changes (dynamic binarization) happen to the global batch, before sharding.
       let batch = try recipe.prepareGlobalBatch(loaded)

@@ -98,7 +98,7 @@ extension DigitClassifier {
     train()
     defer { eval() }
     try loop.run(epochs: 1...settings.epochs, batchesPerEpoch: loader.batchesPerEpoch,
-                 batches: { loader.epoch($0 - 1) }) { batch in
+                 batches: { loader.epoch($0) }) { batch in
       optimizer.learningRate = settings.learningRate(step: step, totalSteps: totalSteps)
       step += 1
       let images = settings.maximumShift > 0

@@ -35,7 +35,7 @@ struct CompactDataSetTests {
     let (compact, floats) = Self.pair(range: .symmetric)
     let a = DataLoader(compact, batchSize: 8, horizontalFlip: true, seed: 3, prefetch: false)
     let b = DataLoader(floats, batchSize: 8, horizontalFlip: true, seed: 3, prefetch: false)
-    for epoch in 0..<2 {
+    for epoch in 1...2 {
       for index in 0..<a.batchesPerEpoch {
         let (x, y) = (a.batch(index, epoch: epoch), b.batch(index, epoch: epoch))
         #expect(x.images == y.images && x.labels == y.labels)
