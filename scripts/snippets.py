@@ -106,8 +106,9 @@ for name, manifest in manifests:
                       f'.package(path: "{root}")', manifest)
     with open(os.path.join(folder, "Package.swift"), "w") as f:
         f.write(manifest)
+    products = sorted(set(re.findall(r'\.product\(name: "(\w+)", package: "GenerativeKit"\)', manifest)))
     for target in re.findall(r'(?:executableTarget|target)\(\s*name: "(\w+)"', manifest):
         os.makedirs(os.path.join(folder, "Sources", target), exist_ok=True)
         with open(os.path.join(folder, "Sources", target, "main.swift"), "w") as f:
-            f.write('print("hello")\n')
+            f.write("".join(f"import {p}\n" for p in products) + 'print(BLAS.configuration.summary)\n')
     print(folder)

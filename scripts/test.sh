@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the system libraries, builds everything and runs the test suite, then drives the latent
-# explorer in a browser (scripts/browser-test.sh), checks the documentation (scripts/docs.sh) and
-# the core product on its own (scripts/check-core-alone.sh).
+# explorer in a browser (scripts/browser-test.sh), checks the documentation (scripts/docs.sh), the
+# snippets in it (scripts/check-snippets.sh) and the core product on its own (scripts/check-core-alone.sh).
 # Data sets are found through GENERATIVEKIT_DATA (default: ../shared/data beside the package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,5 +17,7 @@ swift test --skip-build --no-parallel "$@"
 bash scripts/browser-test.sh
 # The products' documentation: no DocC warning anywhere, no undocumented public symbol in the core.
 bash scripts/docs.sh
+# Every Swift snippet of the README and the DocC articles, compiled as a user's package would.
+bash scripts/check-snippets.sh
 # The core on its own: a fresh package that depends on GenerativeKit alone trains the toy-fit model.
 bash scripts/check-core-alone.sh
