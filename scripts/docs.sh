@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Builds the DocC documentation of every library product into .build-docs/archives/PRODUCT.doccarchive
-# (open one with `docc preview`, or serve its folder) and checks the core: the script fails when DocC
-# warns about GenerativeKit (broken links, undocumented parameters) or when a public symbol of the
-# core has no documentation comment. The other products' warnings are printed.
+# Builds the DocC documentation of every library product as a static web site in .build-docs/site
+# (one folder per product and an index page; browse it with
+# `python3 -m http.server --directory .build-docs/site 8000` and http://localhost:8000/) and checks
+# the core: the script fails when DocC warns about GenerativeKit (broken links, undocumented
+# parameters) or when a public symbol of the core has no documentation comment. The other
+# products' warnings are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh --distributed >/dev/null
 scratch=.build-docs
-rm -rf "$scratch/archives" "$scratch/graphs"
-mkdir -p "$scratch/archives" "$scratch/graphs"
+rm -rf "$scratch/archives" "$scratch/graphs" "$scratch/site"
+mkdir -p "$scratch/archives" "$scratch/graphs" "$scratch/site"
 # Symbol graphs of every module (public API only), written afresh on every run. The command also
 # tries SwiftPM's generated test modules and reports failing on them; the products' graphs are
 # checked below instead.
@@ -33,10 +35,10 @@ for product in "${products[@]}"; do
   cp "$all/$product"@*.symbols.json "$graphs/" 2>/dev/null || true
   log="$scratch/archives/$product.log"
   docc convert "Sources/$product/$product.docc" --additional-symbol-graph-dir "$graphs" \
-    --output-dir "$scratch/archives/$product.doccarchive" --fallback-display-name "$product" \
+    --output-dir "$scratch/site/$product" --hosting-base-path "$product" --fallback-display-name "$product" \
     --fallback-bundle-identifier "org.generativekit.$product" --analyze >"$log" 2>&1
   warnings=$(grep -c '^warning' "$log" || true)
-  echo "$product: $warnings DocC warnings ($scratch/archives/$product.doccarchive)"
+  echo "$product: $warnings DocC warnings ($scratch/site/$product)"
   if [ "$warnings" -gt 0 ]; then grep -A1 '^warning' "$log" | grep -v '^--$' | paste - - | sed 's/^/  /'; fi
   if [ "$product" = GenerativeKit ]; then
     [ "$warnings" -eq 0 ] || status=1
@@ -46,4 +48,16 @@ for product in "${products[@]}"; do
     fi
   fi
 done
+# The site's front page: one link per product, to its overview.
+{
+  echo '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GenerativeKit API reference</title>'
+  echo '<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto;padding:0 1em}li{margin:.4em 0}</style></head>'
+  echo '<body><h1>GenerativeKit API reference</h1><ul>'
+  for product in "${products[@]}"; do
+    lower=$(echo "$product" | tr '[:upper:]' '[:lower:]')
+    echo "<li><a href=\"$product/documentation/$lower/\">$product</a></li>"
+  done
+  echo '</ul><p>Built by scripts/docs.sh from the DocC catalogues in Sources/.</p></body></html>'
+} >"$scratch/site/index.html"
+echo "site: $scratch/site/index.html (serve it: python3 -m http.server --directory $scratch/site 8000)"
 exit $status

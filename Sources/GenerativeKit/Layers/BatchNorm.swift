@@ -55,6 +55,10 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
   /// (the batch's weight), `epsilon` 1e-5 and the unbiased batch variance in the running variance.
   ///
   /// - Parameters:
+  ///   - features: channels (`C` of `[N, C, H, W]`) or features (`F` of `[N, F]`).
+  ///   - momentum: the new batch's weight in each update of the running statistics, in [0, 1].
+  ///   - epsilon: added to the variance before the square root; positive.
+  ///   - unbiasedRunningVariance: whether the running variance takes the unbiased batch variance.
   ///   - weightInitializer: the scale gamma's initial values, 1 by default; PyTorch's DCGAN
   ///     example draws them from N(1, 0.02^2): `.normal(mean: 1, std: 0.02)`.
   ///   - biasInitializer: the shift beta's initial values, 0 by default.
@@ -79,7 +83,7 @@ public final class BatchNorm: Layer, BatchShardedLayer, BatchStatisticsLayer {
     runningVariance = Parameter(Tensor(shape: [features], repeating: 1), isTrainable: false)
   }
 
-  /// PyTorch's defaults spelled out (the same as ``init(features:momentum:epsilon:unbiasedRunningVariance:)``'s).
+  /// PyTorch's defaults spelled out (the same as ``init(features:momentum:epsilon:unbiasedRunningVariance:weightInitializer:biasInitializer:seed:)``'s).
   public static func pytorch(features: Int) -> BatchNorm {
     BatchNorm(features: features)
   }

@@ -105,10 +105,15 @@ public struct LayerConfiguration: Codable, Equatable, Sendable, CustomStringConv
 
 /// One argument of a ``LayerConfiguration``: JSON's scalar kinds and a list of integers (a shape).
 public enum LayerArgument: Codable, Sendable, Equatable, CustomStringConvertible {
+  /// A count or size (channels, kernel size, stride, explicit padding).
   case integer(Int)
+  /// A real number (a slope, a momentum, a rate); ``float(_:)`` makes one from a Float.
   case number(Double)
+  /// A name (a padding mode such as `same`).
   case text(String)
+  /// A switch (whether a layer has a bias).
   case flag(Bool)
+  /// A shape (``Reshape``'s).
   case integers([Int])
 
   /// A Float argument, written with its shortest decimal (`0.2`, not `0.20000000298023224`)

@@ -4,7 +4,7 @@ import Synchronization
 /// the types registered with ``register(_:)``.
 ///
 /// ```swift
-/// LayerRegistry.register(ScaledTanh.self)   // once, before loading a checkpoint that uses it
+/// try LayerRegistry.register(ScaledTanh.self)   // once, before loading a checkpoint that uses it
 /// let network = try LayerRegistry.makeLayer(from: configuration)
 /// ```
 public enum LayerRegistry {

@@ -22,7 +22,7 @@ extension DigitClassifier {
 
   /// A classifier with the weights of `checkpoint`, in inference mode.
   ///
-  /// - Throws: ``GenerativeKitError/checkpoint(path:tensor:reason:)`` if the checkpoint is not a
+  /// - Throws: `GenerativeKitError.checkpoint(path:tensor:reason:)` if the checkpoint is not a
   ///   digit classifier's (other `"model"` or `"format"` metadata) or a tensor is missing or has
   ///   the wrong shape.
   public convenience init(checkpoint: Checkpoint) throws {

@@ -62,7 +62,7 @@ public struct GANOptions: ExperimentOptions {
   /// The discriminator's loss; nil: binary cross-entropy (the report's).
   public var discriminatorLoss: DiscriminatorLoss?
   /// Clips every discriminator weight to `[-c, c]` after each of its steps (the original WGAN's
-  /// constraint, for ``DiscriminatorLoss/wasserstein``); nil: no clipping.
+  /// constraint, for `DiscriminatorLoss.wasserstein`); nil: no clipping.
   public var discriminatorWeightClip: Float?
   /// When D is updated relative to G's gradient; nil: `GANUpdateOrder.simultaneous` (the report's).
   public var updateOrder: GANUpdateOrder?
