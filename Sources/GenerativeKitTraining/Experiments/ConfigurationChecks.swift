@@ -8,6 +8,8 @@ enum ConfigurationLimits {
   static let vectorDimension = 1...65_536
   static let width = 1...1_024
   static let batchSize = 1...65_536
+  /// A run trains for at least one epoch (a resume may raise the count, never below what is done).
+  static let epochs = 1...1_000_000
   /// Floats in the largest weight a configuration may ask for (1 GiB).
   static let largestWeight = 1 << 28
 
@@ -63,6 +65,7 @@ extension GANOptions: CheckedConfiguration {
     try ConfigurationLimits.require(noiseDimension, in: ConfigurationLimits.vectorDimension, "noiseDimension", of: kind)
     try ConfigurationLimits.require(width, in: ConfigurationLimits.width, "width", of: kind)
     try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
+    try ConfigurationLimits.require(epochs, in: ConfigurationLimits.epochs, "epochs", of: kind)
     try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
     if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
@@ -100,6 +103,7 @@ extension VAEOptions: CheckedConfiguration {
     }
     try ConfigurationLimits.require(latentDimension, in: ConfigurationLimits.vectorDimension, "latentDimension", of: kind)
     try ConfigurationLimits.require(batchSize, in: ConfigurationLimits.batchSize, "batchSize", of: kind)
+    try ConfigurationLimits.require(epochs, in: ConfigurationLimits.epochs, "epochs", of: kind)
     try ConfigurationLimits.require(sampleCount, in: 1...4_096, "sampleCount", of: kind)
     if let classes { try ConfigurationLimits.require(classes, in: 1...1_000, "classes", of: kind) }
     try ConfigurationLimits.requireRate(learningRate, "learningRate", of: kind)
