@@ -159,10 +159,12 @@ let package = Package(
 
     // MARK: - Benchmarks
 
+    // The FP32 FMA peak probe behind gk-bench's roofline: C with per-function target attributes.
+    .target(name: "CPeakProbe", path: "Benchmarks/CPeakProbe"),
     .executableTarget(
       name: "gk-bench",
       dependencies: [
-        "GenerativeKit",
+        "GenerativeKit", "CPeakProbe",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Benchmarks/gk-bench"

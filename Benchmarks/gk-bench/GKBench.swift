@@ -3,8 +3,9 @@ import Foundation
 @_spi(Benchmarks) import GenerativeKit
 
 /// Headline performance figures in one table, in a release build, without package-benchmark's
-/// machinery: the machine's sgemm ceiling, each convolution layer of the report's two models, and
-/// the full GAN and VAE training steps. Run with `swift run -c release gk-bench`.
+/// machinery: the machine's FP32 FMA peak (the roofline) and sgemm ceiling, each convolution layer
+/// of the report's models (forward pass, data gradient, weight gradient), and the full GAN and VAE
+/// training steps, each as GFLOP/s and as a share of the peak. Run with `swift run -c release gk-bench`.
 ///
 /// `--json` prints one JSON object on standard output (the table goes to standard error), for
 /// scripts such as Benchmarks/reference/compare.sh; its fields are described in docs/PERFORMANCE.md.
@@ -15,9 +16,9 @@ struct GKBench: ParsableCommand {
 
   @Option(help: "Threads for the GEMMs and the parallel loops.") var threads = 2
   @Option(help: "Timed repetitions per figure (the median is reported).") var repetitions = 5
-  @Option(help: "Sections to run: any of sgemm, layers, gan, vae, gan64 (DCGAN-64, Olivetti), frey-gan, frey-vae.")
-  var sections = "sgemm,layers,gan,vae"
-  @Option(help: "Images per training step in the step sections and per layer in the layers section (default: each model's: gan 256, vae 128, gan64 64, frey-gan 64, frey-vae 64).")
+  @Option(help: "Sections to run: any of peak (the FP32 FMA roofline), sgemm, layers, gan, vae, gan64 (DCGAN-64, Olivetti), light (the fast preset's GAN), frey-gan, frey-vae.")
+  var sections = "peak,sgemm,layers,gan,vae"
+  @Option(help: "Images per training step in the step sections and per layer in the layers section (default: each model's: gan 256, vae 128, gan64 64, light 64, frey-gan 64, frey-vae 64).")
   var batch: Int?
   @Flag(help: "Print where the time of each layer and training step goes.") var profile = false
   @Option(help: "Only the layers whose name contains this text (for example dcgan64 or vae.).") var layerFilter: String?
@@ -31,7 +32,12 @@ struct GKBench: ParsableCommand {
     struct Sgemm: Encodable { var n: Int; var gflops: Double }
     struct LayerFigure: Encodable {
       var name: String
+      /// The whole backward pass (data and weight gradients) in `backward_ms`; each part alone in
+      /// `data_gradient_ms` and `weight_gradient_ms`.
       var forwardMs, forwardGflops, backwardMs, backwardGflops: Double
+      var dataGradientMs, dataGradientGflops, weightGradientMs, weightGradientGflops: Double
+      /// Each pass's GFLOP/s over the FP32 FMA peak (when the peak section ran).
+      var forwardPeakShare, dataGradientPeakShare, weightGradientPeakShare: Double?
     }
     struct Step: Encodable {
       var batch: Int
@@ -39,6 +45,11 @@ struct GKBench: ParsableCommand {
       var stepSeconds: [Double]
       var medianSeconds: Double
       var imagesPerSecond: Double
+      /// The step's floating-point operations (2 per multiply-add of its dense and convolution passes).
+      var gflop: Double
+      var gflopsPerSecond: Double
+      /// `gflops_per_second` over the FP32 FMA peak (when the peak section ran).
+      var peakShare: Double?
     }
     var tool = "gk-bench"
     /// ``BLASConfiguration/summary``, and its parts.
@@ -50,6 +61,10 @@ struct GKBench: ParsableCommand {
     var repetitions = 0
     var sgemm: [Sgemm] = []
     var sgemmCeilingGflops: Double?
+    /// The FP32 FMA peak of the benchmark's threads together, measured by independent FMA chains.
+    var peakGflops: Double?
+    /// The vector width the peak was measured with: 512 (AVX-512), 256 (AVX2 + FMA) or 128 (SSE).
+    var peakVectorBits: Int?
     var layers: [LayerFigure] = []
     var steps: [String: Step] = [:]
     var peakRssMib = 0.0
@@ -73,7 +88,7 @@ struct GKBench: ParsableCommand {
       throw ValidationError("--repetitions must be between 1 and 1000, got \(repetitions)")
     }
     if let batch, !(1...4096).contains(batch) { throw ValidationError("--batch must be 1...4096, got \(batch)") }
-    let known: Set = ["sgemm", "layers", "gan", "vae", "gan64", "frey-gan", "frey-vae"]
+    let known: Set = ["peak", "sgemm", "layers", "gan", "vae", "gan64", "light", "frey-gan", "frey-vae"]
     for section in sections.split(separator: ",").map(String.init) where !known.contains(section) {
       throw ValidationError("--sections: unknown section '\(section)'; known: \(known.sorted().joined(separator: ", "))")
     }
@@ -93,6 +108,12 @@ struct GKBench: ParsableCommand {
     say("blas: \(blas.summary)")
     if let warning = blas.warning { say(warning) }
     let wanted = Set(sections.split(separator: ",").map(String.init))
+    if wanted.contains("peak") {
+      let (gflops, bits) = Roofline.measurePeak(threads: threads)
+      (report.peakGflops, report.peakVectorBits) = (gflops, bits)
+      say(String(format: "\nFP32 FMA peak (the roofline): %.1f GFLOP/s on %d threads (%d-bit FMA chains; the shares below are of this)",
+                 gflops, threads, bits))
+    }
     var ceiling = 0.0
     if wanted.contains("sgemm") { ceiling = try sgemmCeiling() }
     if wanted.contains("layers") { try layerTable(ceiling: ceiling) }
@@ -109,6 +130,11 @@ struct GKBench: ParsableCommand {
       try ganStep(key: "dcgan64", title: "DCGAN-64 (Olivetti)", batch: batch ?? 64,
                   generator: DCGAN.generator64(seed: 1), discriminator: DCGAN.discriminator64(seed: 2),
                   imageShape: [1, 64, 64])
+    }
+    if wanted.contains("light") {
+      try ganStep(key: "light_gan", title: "Light DCGAN (mnist-gan --preset fast)", batch: batch ?? 64,
+                  generator: DCGAN.lightGenerator(seed: 1), discriminator: DCGAN.lightDiscriminator(seed: 2),
+                  imageShape: [1, 28, 28])
     }
     if wanted.contains("frey-gan") {
       try ganStep(key: "frey_gan", title: "Frey-faces GAN", batch: batch ?? 64,
@@ -163,7 +189,7 @@ struct GKBench: ParsableCommand {
       say(String(format: "  %5d  %8.1f GFLOP/s", size, gflops))
     }
     report.sgemmCeilingGflops = best
-    say(String(format: "  ceiling (best): %.1f GFLOP/s", best))
+    say(String(format: "  ceiling (best): %.1f GFLOP/s", best) + share(best))
     return best
   }
 
@@ -219,25 +245,42 @@ struct GKBench: ParsableCommand {
     ].filter { layerFilter == nil || $0.name.contains(layerFilter!) }
   }
 
+  /// `gflops` as " = N % of peak" when the peak was measured, else nothing.
+  func share(_ gflops: Double) -> String {
+    report.peakGflops.map { String(format: " = %.0f %% of peak", 100 * gflops / $0) } ?? ""
+  }
+
   func layerTable(ceiling: Double) throws {
-    say("\nconvolution layers (forward; backward = input + weight gradients)")
-    say("  layer              fwd ms   GFLOP/s  bwd ms   GFLOP/s  % of ceiling (fwd+bwd)")
+    let peak = report.peakGflops
+    say("\nconvolution layers: ms and GFLOP/s of the forward pass, the data gradient and the weight gradient"
+        + (peak == nil ? "" : "; % of the FP32 FMA peak"))
+    say("  layer                  forward                data gradient          weight gradient")
     var generator = SeededGenerator(seed: 2)
     for c in layerCases() {
       let input = Tensor.randomNormal(shape: c.input, using: &generator)
       var output = try c.layer.forward(input)
       let forward = try median { output = try c.layer.forward(input) }
       let backward = try median { _ = try c.layer.backward(output) }
-      let fwdRate = 2 * c.macs / forward / 1e9
-      let bwdRate = 4 * c.macs / backward / 1e9
-      let overall = 6 * c.macs / (forward + backward) / 1e9
+      let weightGradient = try median { try c.layer.backwardParametersOnly(output) }
+      c.layer.setRequiresGradient(false)  // backward now computes the input gradient alone
+      let dataGradient = try median { _ = try c.layer.backward(output) }
+      c.layer.setRequiresGradient(true)
+      let rate = { (seconds: Double) in 2 * c.macs / seconds / 1e9 }
+      let percent = { (seconds: Double) in peak.map { String(format: "%3.0f%%", 100 * rate(seconds) / $0) } ?? "   -" }
+      let shareOfPeak = { (seconds: Double) in peak.map { rate(seconds) / $0 } }
       let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
-      report.layers.append(.init(name: c.name, forwardMs: forward * 1e3, forwardGflops: fwdRate,
-                                 backwardMs: backward * 1e3, backwardGflops: bwdRate))
-      // The share of the ceiling only when the sgemm section measured one in this run.
-      let share = ceiling > 0 ? String(format: "%5.1f %%", 100 * overall / ceiling) : "    -"
-      say("  " + label + String(format: " %7.1f  %7.1f  %7.1f  %7.1f   ", forward * 1e3, fwdRate,
-                                backward * 1e3, bwdRate) + share)
+      report.layers.append(.init(
+        name: c.name, forwardMs: forward * 1e3, forwardGflops: rate(forward),
+        backwardMs: backward * 1e3, backwardGflops: 4 * c.macs / backward / 1e9,
+        dataGradientMs: dataGradient * 1e3, dataGradientGflops: rate(dataGradient),
+        weightGradientMs: weightGradient * 1e3, weightGradientGflops: rate(weightGradient),
+        forwardPeakShare: shareOfPeak(forward), dataGradientPeakShare: shareOfPeak(dataGradient),
+        weightGradientPeakShare: shareOfPeak(weightGradient)))
+      var line = "  " + label
+      for seconds in [forward, dataGradient, weightGradient] {
+        line += String(format: " %7.2f %6.1f ", seconds * 1e3, rate(seconds)) + percent(seconds)
+      }
+      say(line)
       if profile {
         KernelProfile.reset()
         KernelProfile.isEnabled = true
@@ -249,6 +292,18 @@ struct GKBench: ParsableCommand {
         say("      fwd+bwd: " + parts.joined(separator: ", "))
       }
     }
+    if ceiling > 0 { say(String(format: "  (sgemm ceiling %.1f GFLOP/s)", ceiling)) }
+  }
+
+  /// Records a step's figures and prints its line.
+  func recordStep(key: String, title: String, batch: Int, timings: (all: [Double], median: Double), flops: Double) {
+    let seconds = timings.median
+    let rate = flops / seconds / 1e9
+    report.steps[key] = .init(
+      batch: batch, stepSeconds: timings.all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds,
+      gflop: flops / 1e9, gflopsPerSecond: rate, peakShare: report.peakGflops.map { rate / $0 })
+    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s; %.1f GFLOP per step = %.1f GFLOP/s",
+               title, batch, seconds * 1e3, Double(batch) / seconds, flops / 1e9, rate) + share(rate))
   }
 
   /// One `GANTrainer.step` (Adam 1e-4) on a batch of random images in [-1, 1].
@@ -260,9 +315,8 @@ struct GKBench: ParsableCommand {
       discriminatorOptimizer: Adam.keras(model: discriminator, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     let real = Tensor.randomUniform(shape: [batch] + imageShape, in: -1...1, using: &random)
-    let (all, seconds) = try timings { try trainer.step(realImages: real) }
-    report.steps[key] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
-    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s", title, batch, seconds * 1e3, Double(batch) / seconds))
+    let flops = try Roofline.ganStepFLOPs(generator: generator, discriminator: discriminator, batch: batch, noise: 100, image: imageShape)
+    recordStep(key: key, title: title, batch: batch, timings: try timings { try trainer.step(realImages: real) }, flops: flops)
     if profile {
       try profileSteps(models: [("G", generator), ("D", discriminator)]) { try trainer.step(realImages: real) }
     }
@@ -273,9 +327,8 @@ struct GKBench: ParsableCommand {
     let trainer = VAETrainer(model: model, optimizer: Adam.keras(model: model, learningRate: 1e-4), seed: 3)
     var random = SeededGenerator(seed: 4)
     let images = Tensor.randomUniform(shape: [batch] + imageShape, in: 0...1, using: &random)
-    let (all, seconds) = try timings { try trainer.step(images: images) }
-    report.steps[key] = .init(batch: batch, stepSeconds: all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds)
-    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s", title, batch, seconds * 1e3, Double(batch) / seconds))
+    let flops = try Roofline.vaeStepFLOPs(model: model, batch: batch, image: imageShape)
+    recordStep(key: key, title: title, batch: batch, timings: try timings { try trainer.step(images: images) }, flops: flops)
     if profile {
       try profileSteps(models: [("E", model.encoder), ("V", model.decoder)]) { try trainer.step(images: images) }
     }
