@@ -36,7 +36,7 @@ struct GKBench: ParsableCommand {
       /// `data_gradient_ms` and `weight_gradient_ms`.
       var forwardMs, forwardGflops, backwardMs, backwardGflops: Double
       var dataGradientMs, dataGradientGflops, weightGradientMs, weightGradientGflops: Double
-      /// Each pass's GFLOP/s over the FP32 FMA peak (when the peak section ran).
+      /// Each pass's GFLOP/s without the products of padding over the FP32 FMA peak (when the peak section ran).
       var forwardPeakShare, dataGradientPeakShare, weightGradientPeakShare: Double?
     }
     struct Step: Encodable {
@@ -45,10 +45,13 @@ struct GKBench: ParsableCommand {
       var stepSeconds: [Double]
       var medianSeconds: Double
       var imagesPerSecond: Double
-      /// The step's floating-point operations (2 per multiply-add of its dense and convolution passes).
+      /// The step's floating-point operations (2 per multiply-add of its dense and convolution
+      /// passes, every tap of a direct convolution counted), and without the products of padding.
       var gflop: Double
+      var usefulGflop: Double
+      /// `gflop` per second.
       var gflopsPerSecond: Double
-      /// `gflops_per_second` over the FP32 FMA peak (when the peak section ran).
+      /// `useful_gflop` per second over the FP32 FMA peak (when the peak section ran).
       var peakShare: Double?
     }
     var tool = "gk-bench"
@@ -197,8 +200,16 @@ struct GKBench: ParsableCommand {
     var name: String
     var layer: any Layer
     var input: [Int]
-    /// Multiply-accumulates of one forward pass for the whole batch.
+    /// Multiply-accumulates of one forward pass for the whole batch: every tap at every pixel
+    /// (as frameworks count), and without the products of padding (see `Roofline.forwardMACs`).
     var macs: Double
+    var usefulMacs: Double
+
+    init(name: String, layer: any Layer, input: [Int]) {
+      (self.name, self.layer, self.input) = (name, layer, input)
+      let counts = try? Roofline.forwardMACs(of: Sequential([layer]), input: input)[0]
+      (macs, usefulMacs) = (counts?.nominal ?? .nan, counts?.useful ?? .nan)
+    }
   }
 
   func layerCases() -> [LayerCase] {
@@ -209,13 +220,13 @@ struct GKBench: ParsableCommand {
       let batch = self.batch ?? batch
       let out = (h + s - 1) / s
       return LayerCase(name: name, layer: Conv2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding),
-                       input: [batch, cin, h, h], macs: Double(batch * out * out * cout * cin * k * k))
+                       input: [batch, cin, h, h])
     }
     func convT(_ name: String, _ cin: Int, _ cout: Int, _ k: Int, _ s: Int, _ h: Int, batch: Int,
                padding: Padding = .same) -> LayerCase {
       let batch = self.batch ?? batch
       return LayerCase(name: name, layer: ConvTranspose2D(inChannels: cin, outChannels: cout, kernelSize: k, stride: s, padding: padding, bias: false),
-                input: [batch, cin, h, h], macs: Double(batch * h * h * cin * cout * k * k))
+                input: [batch, cin, h, h])
     }
     return [
       convT("dcgan.g_convT1", 256, 128, 5, 1, 7, batch: 256),
@@ -253,7 +264,9 @@ struct GKBench: ParsableCommand {
   func layerTable(ceiling: Double) throws {
     let peak = report.peakGflops
     say("\nconvolution layers: ms and GFLOP/s of the forward pass, the data gradient and the weight gradient"
-        + (peak == nil ? "" : "; % of the FP32 FMA peak"))
+        + (peak == nil ? "" : "; % of the FP32 FMA peak")
+        + "\n(GFLOP/s count every tap of a direct convolution, as frameworks do; the % counts only the products"
+        + "\n that do not multiply padding, which the tap-by-tap form skips, so it stays below 100 %)")
     say("  layer                  forward                data gradient          weight gradient")
     var generator = SeededGenerator(seed: 2)
     for c in layerCases() {
@@ -266,8 +279,9 @@ struct GKBench: ParsableCommand {
       let dataGradient = try median { _ = try c.layer.backward(output) }
       c.layer.setRequiresGradient(true)
       let rate = { (seconds: Double) in 2 * c.macs / seconds / 1e9 }
-      let percent = { (seconds: Double) in peak.map { String(format: "%3.0f%%", 100 * rate(seconds) / $0) } ?? "   -" }
-      let shareOfPeak = { (seconds: Double) in peak.map { rate(seconds) / $0 } }
+      let usefulRate = { (seconds: Double) in 2 * c.usefulMacs / seconds / 1e9 }
+      let percent = { (seconds: Double) in peak.map { String(format: "%3.0f%%", 100 * usefulRate(seconds) / $0) } ?? "   -" }
+      let shareOfPeak = { (seconds: Double) in peak.map { usefulRate(seconds) / $0 } }
       let label = c.name.padding(toLength: 17, withPad: " ", startingAt: 0)
       report.layers.append(.init(
         name: c.name, forwardMs: forward * 1e3, forwardGflops: rate(forward),
@@ -296,14 +310,19 @@ struct GKBench: ParsableCommand {
   }
 
   /// Records a step's figures and prints its line.
-  func recordStep(key: String, title: String, batch: Int, timings: (all: [Double], median: Double), flops: Double) {
+  func recordStep(key: String, title: String, batch: Int, timings: (all: [Double], median: Double),
+                  flops: (nominal: Double, useful: Double)) {
     let seconds = timings.median
-    let rate = flops / seconds / 1e9
+    let rate = flops.nominal / seconds / 1e9
+    let usefulRate = flops.useful / seconds / 1e9
     report.steps[key] = .init(
       batch: batch, stepSeconds: timings.all, medianSeconds: seconds, imagesPerSecond: Double(batch) / seconds,
-      gflop: flops / 1e9, gflopsPerSecond: rate, peakShare: report.peakGflops.map { rate / $0 })
-    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s; %.1f GFLOP per step = %.1f GFLOP/s",
-               title, batch, seconds * 1e3, Double(batch) / seconds, flops / 1e9, rate) + share(rate))
+      gflop: flops.nominal / 1e9, usefulGflop: flops.useful / 1e9, gflopsPerSecond: rate,
+      peakShare: report.peakGflops.map { usefulRate / $0 })
+    say(String(format: "\n%@ training step, batch %d: %.1f ms = %.0f img/s; %.1f GFLOP per step = %.1f GFLOP/s "
+               + "(%.1f GFLOP without products of padding = %.1f GFLOP/s)",
+               title, batch, seconds * 1e3, Double(batch) / seconds, flops.nominal / 1e9, rate, flops.useful / 1e9, usefulRate)
+        + share(usefulRate))
   }
 
   /// One `GANTrainer.step` (Adam 1e-4) on a batch of random images in [-1, 1].
