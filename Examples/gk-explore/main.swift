@@ -19,7 +19,7 @@ struct Explore: AsyncParsableCommand {
       an uploaded picture. Images are decoded by the model on each request. Stop with Ctrl-C.
       """)
 
-  @Argument(help: "A checkpoint written by mnist-gan, mnist-vae, faces-gan or faces-vae (*.safetensors).")
+  @Argument(help: "A GAN or VAE checkpoint (*.safetensors) of an experiment run: mnist-gan, mnist-vae, faces-gan, faces-vae, custom-gan, or your own networks in GANRecipe or VAERecipe.")
   var checkpoint: String
   @Option(help: "Address to listen on. The default serves this machine only; another address shows the model to the network.")
   var host = "127.0.0.1"

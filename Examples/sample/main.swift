@@ -24,7 +24,7 @@ struct Sample: ParsableCommand {
       framework), sample measures them and writes grid.png of them (the first 100 of more than 400).
       """)
 
-  @Argument(help: "A checkpoint written by mnist-gan or mnist-vae (*.safetensors), or samples to measure (*.npy, with --classifier).")
+  @Argument(help: "A GAN or VAE checkpoint (*.safetensors) of an experiment run: mnist-gan, mnist-vae, faces-gan, faces-vae, custom-gan, or your own networks in GANRecipe or VAERecipe, or samples to measure (*.npy, with --classifier).")
   var checkpoint: String
   @Option(help: "Folder for the pictures and samples.npy.") var output = "output/samples"
   @Option(parsing: .unconditional, help: "Number of samples (at most 100,000).") var count = 64

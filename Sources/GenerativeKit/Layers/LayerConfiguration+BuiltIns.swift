@@ -9,8 +9,8 @@ extension Sequential: ConfigurableLayer {
     LayerConfiguration(type: Self.configurationType, layers: try layers.enumerated().map { index, layer in
       do {
         return try LayerRegistry.configuration(of: layer)
-      } catch GenerativeKitError.invalidArgument(let reason) where !reason.hasPrefix("layer ") || reason.hasPrefix("layer \(layer)") {
-        throw GenerativeKitError.invalidArgument("layer \(index): \(reason)")
+      } catch GenerativeKitError.invalidArgument(let reason) {
+        throw GenerativeKitError.invalidArgument("layer \(index): \(reason)")  // nested containers give a path
       }
     })
   }
