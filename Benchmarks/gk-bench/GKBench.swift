@@ -26,6 +26,9 @@ struct GKBench: ParsableCommand {
   var columnBudget: Int?
   @Flag(help: "Print the figures as one JSON object on standard output (the table goes to standard error).")
   var json = false
+  @Flag(help: "Run stride-1 5 x 5 transposed convolutions (64+ channels) with Winograd's minimal filtering (--winograd-tile): forward pass and data gradient.")
+  var winograd = false
+  @Option(help: "The Winograd form's output tile side: 2, 3 or 4 (F(4x4, 5x5) by default).") var winogradTile = 4
 
   /// Figures collected for `--json`.
   final class Report: Encodable {
@@ -71,6 +74,8 @@ struct GKBench: ParsableCommand {
     var layers: [LayerFigure] = []
     var steps: [String: Step] = [:]
     var peakRssMib = 0.0
+    /// Whether `--winograd` was given.
+    var winograd = false
   }
   let report = Report()
 
@@ -83,7 +88,7 @@ struct GKBench: ParsableCommand {
     }
   }
 
-  enum CodingKeys: CodingKey { case threads, repetitions, sections, batch, profile, layerFilter, columnBudget, json }
+  enum CodingKeys: CodingKey { case threads, repetitions, sections, batch, profile, layerFilter, columnBudget, json, winograd, winogradTile }
 
   func validate() throws {
     guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
@@ -103,11 +108,14 @@ struct GKBench: ParsableCommand {
     #endif
     Threading.threadCount = threads
     if let columnBudget { ConvolutionChunking.maximumColumnElements = columnBudget }
+    ConvolutionChunking.winogradEnabled = winograd
+    ConvolutionChunking.winogradTile = winogradTile
+    report.winograd = winograd
     report.threads = threads
     report.repetitions = repetitions
     let blas = BLAS.configuration
     (report.blas, report.blasCore, report.blasVersion, report.cpu) = (blas.summary, blas.core, blas.version, blas.cpu.description)
-    say("gk-bench: \(threads) threads, median of \(repetitions) runs")
+    say("gk-bench: \(threads) threads, median of \(repetitions) runs" + (winograd ? ", Winograd F(\(winogradTile)x\(winogradTile), 5x5) for stride-1 5 x 5 transposed convolutions" : ""))
     say("blas: \(blas.summary)")
     if let warning = blas.warning { say(warning) }
     let wanted = Set(sections.split(separator: ",").map(String.init))

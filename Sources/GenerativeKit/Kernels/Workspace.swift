@@ -67,6 +67,33 @@ final class ConvolutionScratch {
 
   private static let columnBudget = Atomic<Int>(4 << 20)
 
+  /// Whether stride-1 5 x 5 transposed convolutions with at least 64 channels on each side run
+  /// their forward pass and data gradient with Winograd's minimal filtering (``winogradTile``; off
+  /// by default: tested, and measured no faster than the tap-by-tap form yet).
+  public static var winogradEnabled: Bool {
+    get { winograd.load(ordering: .relaxed) }
+    set { winograd.store(newValue, ordering: .relaxed) }
+  }
+
+  private static let winograd = Atomic<Bool>(false)
+
+  /// The output tile side of the Winograd form, 2, 3 or 4 (F(2x2, 5x5), F(3x3, 5x5), F(4x4, 5x5)).
+  public static var winogradTile: Int {
+    get { winogradTileSide.load(ordering: .relaxed) }
+    set { winogradTileSide.store(min(4, max(2, newValue)), ordering: .relaxed) }
+  }
+
+  private static let winogradTileSide = Atomic<Int>(4)
+
+  /// The plan of ``winogradTile``.
+  static var winogradPlan: WinogradPlan {
+    switch winogradTile {
+    case 2: return .f2
+    case 3: return .f3
+    default: return .f4
+    }
+  }
+
   /// Images per chunk for a column matrix of `rows` rows and `columnsPerImage` columns per image.
   static func imagesPerChunk(batch: Int, rows: Int, columnsPerImage: Int) -> Int {
     let perImage = max(1, rows * columnsPerImage)

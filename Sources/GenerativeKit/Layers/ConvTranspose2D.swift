@@ -35,6 +35,9 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)`` pick it.
   /// Tests set it to reach and compare every form.
   var formOverride: TransposedConvolutionForm?
+  /// The Winograd form's tile size for this layer instead of ``ConvolutionChunking/winogradTile``
+  /// (tests compare every size).
+  var winogradPlanOverride: WinogradPlan?
   private var shiftedPlans = ShiftedConvolutionCache<TransposedConvGeometry>()
   private let outputs = TensorPool()
   private let inputGradients = TensorPool()
@@ -150,7 +153,11 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   /// The form of a pass over `batch` inputs of geometry `g`: ``formOverride``, or the one
   /// ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)`` picks.
   func form(for g: TransposedConvGeometry, batch: Int) -> TransposedConvolutionForm {
-    formOverride ?? .choose(inChannels: inChannels, outChannels: outChannels, inputPixels: g.inputPixels, batch: batch)
+    if let formOverride { return formOverride }
+    if ConvolutionFormThresholds.winograd(kernelSize: kernelSize, stride: stride, inChannels: inChannels, outChannels: outChannels) {
+      return .winograd(imagesPerChunk: ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: batch))
+    }
+    return .choose(inChannels: inChannels, outChannels: outChannels, inputPixels: g.inputPixels, batch: batch)
   }
 
   public func forward(_ input: Tensor) throws -> Tensor {
@@ -170,6 +177,8 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
       KernelProfile.measure("per-image") { forwardPerImage(x, batch: batch, geometry: g, columns: columns, into: y) }
     case .batchFolded:
       forwardBatchFolded(x, batch: batch, geometry: g, into: y)
+    case .winograd:
+      KernelProfile.measure("winograd") { forwardWinograd(x, batch: batch, geometry: g, into: y) }
     }
     if let bias {
       addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
@@ -242,6 +251,52 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     case .batchFolded:
       backwardBatchFolded(x, dy, batch: batch, geometry: g, weightGradient: dw, inputGradient: dx,
                           activation: activation)
+    case .winograd(let imagesPerChunk):
+      if dw != nil {
+        tapByTapPlan(g).backward(x, dy, weight: weight.value.pointer, layout: tapLayout, batch: batch,
+                                 weightGradient: dw, inputGradient: nil, activation: nil, imagesPerChunk: imagesPerChunk)
+      }
+      if let dx {
+        KernelProfile.measure("winograd") { dataGradientWinograd(dy, batch: batch, geometry: g, into: dx) }
+        activation?.apply(to: dx, outputs: x, count: input.count)
+      }
+    }
+  }
+}
+
+extension ConvTranspose2D {
+  /// The forward pass as a stride-1 correlation of the input with the flipped kernels
+  /// (`out[o] = sum_i in[i] (*) W[i, o, 4 - ky, 4 - kx]`, the input padded by `4 - padTop`),
+  /// computed with Winograd's minimal filtering (``WinogradPlan``); the bias is added by the caller.
+  fileprivate func forwardWinograd(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry, into y: UnsafeMutablePointer<Float>
+  ) {
+    let (w, cin, cout) = (weight.value.pointer, inChannels, outChannels)
+    let plan = winogradPlanOverride ?? ConvolutionChunking.winogradPlan
+    let u = plan.transformWeights(outChannels: cout, inChannels: cin) { o, i, tap in
+      w[(i * cout + o) * 25 + 24 - tap]  // (4 - ky) * 5 + (4 - kx) = 24 - tap
+    }
+    u.withUnsafeBufferPointer { u in
+      plan.correlate(
+        x, batch: batch, inChannels: cin, height: g.inputHeight, width: g.inputWidth,
+        padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, transformedWeights: u.baseAddress!,
+        outChannels: cout, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
+    }
+  }
+
+  /// The data gradient, a stride-1 correlation of the output gradient with the kernels as stored
+  /// (`dx[i] = sum_o dy[o] (*) W[i, o, ky, kx]`, padded by `padTop`), with ``WinogradPlan``.
+  fileprivate func dataGradientWinograd(
+    _ dy: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry, into dx: UnsafeMutablePointer<Float>
+  ) {
+    let (w, cin, cout) = (weight.value.pointer, inChannels, outChannels)
+    let plan = winogradPlanOverride ?? ConvolutionChunking.winogradPlan
+    let u = plan.transformWeights(outChannels: cin, inChannels: cout) { i, o, tap in w[(i * cout + o) * 25 + tap] }
+    u.withUnsafeBufferPointer { u in
+      plan.correlate(
+        dy, batch: batch, inChannels: cout, height: g.outputHeight, width: g.outputWidth,
+        padTop: g.padTop, padLeft: g.padLeft, transformedWeights: u.baseAddress!,
+        outChannels: cin, outputHeight: g.inputHeight, outputWidth: g.inputWidth, into: dx)
     }
   }
 }

@@ -39,6 +39,10 @@ enum TransposedConvolutionForm: Equatable, Sendable {
   /// One GEMM per kernel tap and run of pixels (``ShiftedConvolution``), on chunks of
   /// `imagesPerChunk` images: no col2im, no products that fall on the cropped border.
   case tapByTap(imagesPerChunk: Int)
+  /// Winograd's minimal filtering for the forward pass and the data gradient of a stride-1 5 x 5
+  /// layer (``WinogradPlan``: F(4x4, 5x5) takes 64 products per 4 x 4 output tile and channel pair
+  /// instead of 400); the weight gradient tap by tap on chunks of `imagesPerChunk` images.
+  case winograd(imagesPerChunk: Int)
 
   /// The column matrix of the image-by-image forward pass.
   enum ColumnLayout: Equatable, Sendable {
@@ -110,4 +114,11 @@ enum ConvolutionFormThresholds {
   /// channel-major columns (the decoders' last layers, 1 to 3 channels); with more, pixel-major
   /// ones (see ``TransposedConvolutionForm/ColumnLayout``).
   static let channelMajorMaximumOutChannels = 4
+
+  /// Whether a ``ConvTranspose2D`` runs its forward pass and data gradient with Winograd's
+  /// minimal filtering (``TransposedConvolutionForm/winograd(imagesPerChunk:)``): a stride-1 5 x 5 layer
+  /// with at least 64 channels on each side, while ``ConvolutionChunking/winogradEnabled`` is on.
+  static func winograd(kernelSize: Int, stride: Int, inChannels: Int, outChannels: Int) -> Bool {
+    ConvolutionChunking.winogradEnabled && kernelSize == 5 && stride == 1 && min(inChannels, outChannels) >= 64
+  }
 }

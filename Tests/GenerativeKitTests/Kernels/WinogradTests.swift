@@ -1,0 +1,121 @@
+import Foundation
+import GenerativeKitTesting
+import Testing
+
+@testable import GenerativeKit
+
+/// Winograd's F(m x m, 5x5) against the direct correlation it replaces.
+@Suite("Winograd F(m x m, 5 x 5)")
+struct WinogradTests {
+  /// The direct correlation in Double: `out[n, o, y, x] = sum in[n, i, y - pad + ky, x - pad + kx] w[o, i, ky, kx]`.
+  static func direct(_ input: Tensor, _ weight: Tensor, padTop: Int, padLeft: Int, outputHeight: Int, outputWidth: Int) -> [Double] {
+    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let o = weight.shape[0]
+    let (x, k) = (input.scalars, weight.scalars)
+    var out = [Double](repeating: 0, count: n * o * outputHeight * outputWidth)
+    for image in 0..<n { for oc in 0..<o { for y in 0..<outputHeight { for xx in 0..<outputWidth {
+      var s = 0.0
+      for ic in 0..<c { for ky in 0..<5 { for kx in 0..<5 {
+        let (iy, ix) = (y - padTop + ky, xx - padLeft + kx)
+        guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+        s += Double(x[((image * c + ic) * h + iy) * w + ix]) * Double(k[((oc * c + ic) * 5 + ky) * 5 + kx])
+      } } }
+      out[((image * o + oc) * outputHeight + y) * outputWidth + xx] = s
+    } } } }
+    return out
+  }
+
+  static func winograd(_ plan: WinogradPlan, _ input: Tensor, _ weight: Tensor, padTop: Int, padLeft: Int, outputHeight: Int, outputWidth: Int) -> [Float] {
+    let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let o = weight.shape[0]
+    let k = weight.scalars
+    let u = plan.transformWeights(outChannels: o, inChannels: c) { oc, ic, tap in k[(oc * c + ic) * 25 + tap] }
+    let output = Tensor(shape: [n, o, outputHeight, outputWidth])
+    u.withUnsafeBufferPointer { u in
+      plan.correlate(input.pointer, batch: n, inChannels: c, height: h, width: w, padTop: padTop, padLeft: padLeft,
+                             transformedWeights: u.baseAddress!, outChannels: o, outputHeight: outputHeight,
+                             outputWidth: outputWidth, into: output.storage.pointer)
+    }
+    return output.scalars
+  }
+
+  static let plans: [(String, WinogradPlan, Double)] = [("F(2x2)", .f2, 1e-5), ("F(3x3)", .f3, 1e-5), ("F(4x4)", .f4, 1e-4)]
+
+  @Test("Equals the direct correlation to 1e-5 of the largest output (F(4x4): 1e-4), on odd and even sizes, every padding and channel counts that are not multiples of 8",
+        arguments: [(7, 7, 2, 2, 7, 7), (5, 6, 2, 2, 5, 6), (8, 6, 2, 2, 8, 6), (9, 5, 0, 0, 5, 1), (6, 6, 4, 4, 10, 10), (14, 14, 2, 2, 14, 14), (5, 7, 1, 3, 4, 9)])
+  func matchesDirect(h: Int, w: Int, padTop: Int, padLeft: Int, outputHeight: Int, outputWidth: Int) throws {
+    var random = SeededGenerator(seed: 5)
+    let input = Tensor.randomNormal(shape: [3, 7, h, w], using: &random)
+    let weight = Tensor.randomNormal(shape: [5, 7, 5, 5], mean: 0, standardDeviation: 0.1, using: &random)
+    let expected = Self.direct(input, weight, padTop: padTop, padLeft: padLeft, outputHeight: outputHeight, outputWidth: outputWidth)
+    let scale = expected.map(abs).max()!
+    for (name, plan, tolerance) in Self.plans {
+      let actual = Self.winograd(plan, input, weight, padTop: padTop, padLeft: padLeft, outputHeight: outputHeight, outputWidth: outputWidth)
+      let worst = zip(expected, actual).map { abs($0 - Double($1)) }.max()!
+      #expect(worst / scale < tolerance, "\(name): worst relative error \(worst / scale)")
+    }
+  }
+
+  @Test("Channel counts of the DCGAN's first transposed convolution (256 -> 128 on 7 x 7): within the tolerance of the largest output, and the same with 1 and 2 threads")
+  func dcganSized() throws {
+    var random = SeededGenerator(seed: 6)
+    let input = Tensor.randomNormal(shape: [2, 256, 7, 7], using: &random)
+    let weight = Tensor.randomNormal(shape: [128, 256, 5, 5], mean: 0, standardDeviation: 0.02, using: &random)
+    let expected = Self.direct(input, weight, padTop: 2, padLeft: 2, outputHeight: 7, outputWidth: 7)
+    let scale = expected.map(abs).max()!
+    for (name, plan, tolerance) in Self.plans {
+      let two = try Threading.withThreadCount(2) { Self.winograd(plan, input, weight, padTop: 2, padLeft: 2, outputHeight: 7, outputWidth: 7) }
+      let one = try Threading.withThreadCount(1) { Self.winograd(plan, input, weight, padTop: 2, padLeft: 2, outputHeight: 7, outputWidth: 7) }
+      #expect(one == two, "\(name): the result depends on the thread count")
+      let worst = zip(expected, two).map { abs($0 - Double($1)) }.max()!
+      #expect(worst / scale < tolerance, "\(name): worst relative error \(worst / scale)")
+    }
+  }
+
+  /// F(2x2) only: the larger tiles' forward rounding (up to 8e-6 of the largest output against
+  /// F(2x2)'s 2e-6) is amplified by central differences past the check's tolerance on small
+  /// entries (2.3e-2 and 2.1e-2 on one entry of 180 for F(3x3) and F(4x4), padding 2); their
+  /// gradients are compared with the tap-by-tap form's instead (below).
+  @Test("ConvTranspose2D in the Winograd form F(2x2): finite differences agree (5 x 5, stride 1, padding 2 and 1, bias)",
+        arguments: [2, 1], [2])
+  func layerGradients(padding: Int, tile: Int) throws {
+    let layer = ConvTranspose2D(inChannels: 3, outChannels: 2, kernelSize: 5, stride: 1, padding: .explicit(padding),
+                                biasInitializer: .normal(std: 0.5), seed: 7)
+    layer.formOverride = .winograd(imagesPerChunk: 8)
+    layer.winogradPlanOverride = [2: .f2, 3: .f3, 4: .f4][tile]
+    try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [2, 3, 5, 6], seed: 8))
+  }
+
+  /// The DCGAN's first transposed convolution (256 -> 128, 5 x 5 on 7 x 7) through a fused ReLU, on
+  /// random weights and on weights grown large by repeated steps along their own gradient.
+  @Test("ConvTranspose2D: the Winograd form's forward pass and data gradient within 1e-4 of the tap-by-tap form's, weight gradients equal; the same at 1 and 2 threads")
+  func matchesTapByTap() throws {
+    var random = SeededGenerator(seed: 9)
+    let input = Tensor.randomNormal(shape: [4, 256, 7, 7], using: &random)
+    let upstream = Tensor.randomNormal(shape: [4, 128, 7, 7], using: &random)
+    func run(winograd: Bool, threads: Int, scale: Float) throws -> (Tensor, Tensor, Tensor) {
+      try Threading.withThreadCount(threads) {
+        let layer = ConvTranspose2D(inChannels: 256, outChannels: 128, kernelSize: 5, stride: 1, padding: .same,
+                                    weightInitializer: .normal(std: 0.02), seed: 10)
+        layer.weight.value = layer.weight.value * scale
+        layer.formOverride = winograd ? .winograd(imagesPerChunk: 2) : .tapByTap(imagesPerChunk: 2)
+        let model = Sequential([ReLU(), layer])
+        let y = try model.forward(input)
+        let dx = try model.backward(upstream)
+        return (y, dx, layer.weight.gradient)
+      }
+    }
+    for scale: Float in [1, 25] {
+      // The library's tile size (F(4x4) by default).
+      let direct = try run(winograd: false, threads: 2, scale: scale)
+      let one = try run(winograd: true, threads: 1, scale: scale)
+      let two = try run(winograd: true, threads: 2, scale: scale)
+      #expect(one.0 == two.0 && one.1 == two.1 && one.2 == two.2, "the Winograd form depends on the thread count")
+      for (name, a, b) in [("output", two.0, direct.0), ("input gradient", two.1, direct.1)] {
+        let relative = a.maxAbsoluteDifference(to: b) / (b.scalars.map(abs).max() ?? 1)
+        #expect(relative < 1e-4, "\(name), weights x \(scale): worst relative difference \(relative)")
+      }
+      #expect(two.2 == direct.2, "the weight gradient runs tap by tap in both forms")
+    }
+  }
+}
