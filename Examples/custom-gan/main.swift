@@ -53,6 +53,7 @@ struct CustomGAN: ParsableCommand {
     options.batchSize = 64
     options.learningRate = 2e-4
     options.beta1 = 0.5
+    options.adam = .pytorch  // torch.optim.Adam's epsilon placement
     options.classes = classes
     options.updateOrder = .alternating  // PyTorch's DCGAN example: D steps, then G through the new D
     (options.discriminatorLoss, options.generatorLoss) = switch loss {

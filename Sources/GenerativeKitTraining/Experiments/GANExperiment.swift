@@ -146,9 +146,12 @@ public final class GANRecipe: ExperimentRecipe {
     self.options = options
     dataSetName = dataSet.name
     self.model = model
-    let optimizers = (
-      generator: Adam.keras(model: model.generator, learningRate: options.generatorRate, beta1: options.beta1),
-      discriminator: Adam.keras(model: model.discriminator, learningRate: options.learningRate, beta1: options.beta1))
+    func adam(_ network: Sequential, _ rate: Float) -> Adam {
+      options.adam == .pytorch
+        ? .pytorch(model: network, learningRate: rate, beta1: options.beta1)
+        : .keras(model: network, learningRate: rate, beta1: options.beta1)
+    }
+    let optimizers = (generator: adam(model.generator, options.generatorRate), discriminator: adam(model.discriminator, options.learningRate))
     scheduledOptimizers = [(optimizers.generator, options.generatorRate), (optimizers.discriminator, options.learningRate)]
     trainer = GANTrainer(
       model: model, generatorOptimizer: optimizers.generator, discriminatorOptimizer: optimizers.discriminator,

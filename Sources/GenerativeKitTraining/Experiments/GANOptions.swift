@@ -38,6 +38,14 @@ public enum GANDiscriminator: String, Codable, Sendable, CaseIterable {
   case batchNorm = "batch-norm"
 }
 
+/// Whose Adam a GAN experiment's optimizers follow: the same update with epsilon in another place.
+public enum AdamConvention: String, Codable, Sendable, CaseIterable {
+  /// Keras's (the report's): epsilon 1e-7 added before the bias correction (`Adam.keras`).
+  case keras
+  /// PyTorch's `torch.optim.Adam`: epsilon 1e-8 added to the bias-corrected root (`Adam.pytorch`).
+  case pytorch
+}
+
 /// Everything that defines a GAN run; saved in every checkpoint's metadata.
 public struct GANOptions: ExperimentOptions {
   public var architecture = GANArchitecture.tensorflowTutorial
@@ -55,6 +63,8 @@ public struct GANOptions: ExperimentOptions {
   public var generatorLearningRate: Float?
   /// Adam's beta1 (Keras default 0.9, as the report; DCGAN's paper uses 0.5).
   public var beta1: Float = 0.9
+  /// Whose Adam both optimizers follow; nil: ``AdamConvention/keras`` (the report's).
+  public var adam: AdamConvention?
   /// How both networks' learning rate changes over the planned training (the epochs' steps, or
   /// the minutes of a run that stops after a time); nil: constant (the report's).
   public var learningRateSchedule: LearningRateSchedule?

@@ -8,7 +8,7 @@ enum RecipeCheck {
   /// What an absent optional means for fields whose absence is a value.
   static let absentMeans: [String: String] = [
     "dynamicBinarization": "false", "discriminator": "report", "discriminatorLoss": "bce",
-    "updateOrder": "simultaneous", "learningRateSchedule": "constant", "architecture": "convolutional",
+    "updateOrder": "simultaneous", "learningRateSchedule": "constant", "architecture": "convolutional", "adam": "keras",
   ]
 
   /// The first recipe field where `stored` (a checkpoint's options) and `current` differ, as

@@ -139,4 +139,22 @@ struct CustomGANTests {
     let stored = try checkpoint.configuration(GANConfiguration.self, forKey: GAN.configurationKey)
     #expect(stored == (try options.makeModel().configuration()))
   }
+
+  @Test("GANOptions.adam picks torch.optim.Adam's epsilon placement for both networks; absent, Keras's (the report's); a resume with another is refused by name")
+  func adamConvention() throws {
+    var options = Self.options(epochs: 1)
+    let keras = try GANRecipe(options: options, model: Self.model(), dataSet: Self.data())
+    options.adam = .pytorch
+    let pytorch = try GANRecipe(options: options, model: Self.model(), dataSet: Self.data())
+    for (recipe, placement, epsilon) in [(keras, Adam.EpsilonPlacement.keras, Float(1e-7)), (pytorch, .pytorch, 1e-8)] {
+      for optimizer in [recipe.trainer.generatorOptimizer, recipe.trainer.discriminatorOptimizer] {
+        let adam = try #require(optimizer as? Adam)
+        #expect(adam.epsilonPlacement == placement && adam.epsilon == epsilon && adam.beta1 == 0.5)
+      }
+    }
+    let folder = try TestData.temporaryDirectory("custom-gan-adam")
+    try GANExperiment(recipe: keras, dataSet: Self.data(), outputDirectory: folder).run(progress: Self.silent)
+    let resumed = GANExperiment(recipe: pytorch, dataSet: Self.data(), outputDirectory: folder)
+    #expect { try resumed.resume(from: resumed.latestCheckpointURL) } throws: { "\($0)".contains("adam keras in the checkpoint, pytorch now") }
+  }
 }
