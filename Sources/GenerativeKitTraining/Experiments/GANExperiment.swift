@@ -208,10 +208,8 @@ public final class GANRecipe: ExperimentRecipe {
   /// existed) continues with its constant decay.
   public func restore(from checkpoint: Checkpoint) throws {
     if options.architecture == .custom {
-      let stored = try Self.storedModel(in: checkpoint).configuration()
-      if let difference = stored.firstDifference(from: configuration) {
-        throw GenerativeKitError.file(
-          path: checkpoint.path ?? "checkpoint", reason: "the checkpoint holds other networks (\(difference), stored vs current)")
+      try RunCheckpoint.requireSameNetworks(GANConfiguration.self, in: checkpoint, key: GAN.configurationKey, model: "GAN") {
+        $0.firstDifference(from: configuration)
       }
     }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
@@ -262,16 +260,7 @@ public final class GANRecipe: ExperimentRecipe {
   /// The GAN a checkpoint's `gan` metadata describes (``GANConfiguration``), with placeholder
   /// weights; the error names the file and what in the description cannot be built.
   static func storedModel(in checkpoint: Checkpoint) throws -> GAN {
-    let path = checkpoint.path ?? "checkpoint"
-    guard checkpoint.metadata[GAN.configurationKey] != nil else {
-      throw GenerativeKitError.file(
-        path: path, reason: "a GAN of architecture custom, but its metadata has no '\(GAN.configurationKey)' describing the networks")
-    }
-    do {
-      return try GAN(configuration: try checkpoint.configuration(GANConfiguration.self, forKey: GAN.configurationKey))
-    } catch GenerativeKitError.invalidArgument(let reason) {
-      throw GenerativeKitError.file(path: path, reason: "metadata '\(GAN.configurationKey)': \(reason)")
-    }
+    try RunCheckpoint.model(GANConfiguration.self, in: checkpoint, key: GAN.configurationKey, model: "GAN", build: GAN.init(configuration:))
   }
 
   /// Images `[sampleCount, C, H, W]` in [-1, 1] from the fixed noise, in inference mode, from the

@@ -88,3 +88,42 @@ enum RunCheckpoint {
     return "epoch-" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "." + ext
   }
 }
+
+extension RunCheckpoint {
+  /// The networks' description a recipe stored under `key` (`GANConfiguration` under `gan`,
+  /// `VAEConfiguration` under `vae`); the error names the file and the key.
+  static func networks<Description: Decodable>(
+    _ type: Description.Type, in checkpoint: Checkpoint, key: String, model: String
+  ) throws -> Description {
+    guard checkpoint.metadata[key] != nil else {
+      throw GenerativeKitError.file(
+        path: checkpoint.path ?? "checkpoint",
+        reason: "a \(model) of architecture custom, but its metadata has no '\(key)' describing the networks")
+    }
+    return try checkpoint.configuration(type, forKey: key)
+  }
+
+  /// The model `build` makes from the stored description, with placeholder weights; an error in
+  /// the description is named with the file and the key.
+  static func model<Description: Decodable, Model>(
+    _ type: Description.Type, in checkpoint: Checkpoint, key: String, model: String, build: (Description) throws -> Model
+  ) throws -> Model {
+    let description = try networks(type, in: checkpoint, key: key, model: model)
+    do {
+      return try build(description)
+    } catch GenerativeKitError.invalidArgument(let reason) {
+      throw GenerativeKitError.file(path: checkpoint.path ?? "checkpoint", reason: "metadata '\(key)': \(reason)")
+    }
+  }
+
+  /// Refuses a checkpoint whose stored networks differ from the current ones, naming the first
+  /// difference (`difference(stored)` compares the stored description with the current one).
+  static func requireSameNetworks<Description: Decodable>(
+    _ type: Description.Type, in checkpoint: Checkpoint, key: String, model: String, difference: (Description) -> String?
+  ) throws {
+    if let difference = difference(try networks(type, in: checkpoint, key: key, model: model)) {
+      throw GenerativeKitError.file(
+        path: checkpoint.path ?? "checkpoint", reason: "the checkpoint holds other networks (\(difference), stored vs current)")
+    }
+  }
+}

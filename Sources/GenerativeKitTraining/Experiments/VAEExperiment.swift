@@ -171,10 +171,8 @@ public final class VAERecipe: ExperimentRecipe {
 
   public func restore(from checkpoint: Checkpoint) throws {
     if options.architecture == .custom {
-      let stored = try Self.storedModel(in: checkpoint).configuration()
-      if let difference = stored.firstDifference(from: configuration) {
-        throw GenerativeKitError.file(
-          path: checkpoint.path ?? "checkpoint", reason: "the checkpoint holds other networks (\(difference), stored vs current)")
+      try RunCheckpoint.requireSameNetworks(VAEConfiguration.self, in: checkpoint, key: VAE.configurationKey, model: "VAE") {
+        $0.firstDifference(from: configuration)
       }
     }
     let noise = try checkpoint.randomGenerator(named: "rng.noise")
@@ -195,16 +193,7 @@ public final class VAERecipe: ExperimentRecipe {
   /// The VAE a checkpoint's `vae` metadata describes (``VAEConfiguration``), with placeholder
   /// weights; the error names the file and what in the description cannot be built.
   static func storedModel(in checkpoint: Checkpoint) throws -> VAE {
-    let path = checkpoint.path ?? "checkpoint"
-    guard checkpoint.metadata[VAE.configurationKey] != nil else {
-      throw GenerativeKitError.file(
-        path: path, reason: "a VAE of architecture custom, but its metadata has no '\(VAE.configurationKey)' describing the networks")
-    }
-    do {
-      return try VAE(configuration: try checkpoint.configuration(VAEConfiguration.self, forKey: VAE.configurationKey))
-    } catch GenerativeKitError.invalidArgument(let reason) {
-      throw GenerativeKitError.file(path: path, reason: "metadata '\(VAE.configurationKey)': \(reason)")
-    }
+    try RunCheckpoint.model(VAEConfiguration.self, in: checkpoint, key: VAE.configurationKey, model: "VAE", build: VAE.init(configuration:))
   }
 
   public func writeFiles(after report: EpochReport, log: RunLog, in directory: URL, progress: ProgressReporter) throws {
