@@ -29,14 +29,10 @@ struct FacesComparison {
     let (height, width) = (faces.imageShape[1], faces.imageShape[2])
     let name = dataSet == .freyFaces ? "Frey faces" : "Olivetti faces"
 
-    var ganOptions = GANOptions()
-    (ganOptions.imageHeight, ganOptions.imageWidth) = (height, width)
-    ganOptions.architecture = height == 64 && width == 64 ? .dcgan64 : .tensorflowTutorial
+    var ganOptions = GANOptions(facesPreset: settings.facesGANPreset, height: height, width: width)
     ganOptions.epochs = settings.facesGANEpochs
     ganOptions.batchSize = settings.facesGANBatchSize
     ganOptions.width = settings.facesGANWidth
-    ganOptions.learningRate = 2e-4
-    ganOptions.beta1 = 0.5
     ganOptions.seed = seed
     ganOptions.logEvery = max(1, settings.facesGANEpochs / 5)
     ganOptions.saveEvery = settings.facesGANEpochs
@@ -72,18 +68,9 @@ struct FacesComparison {
     let ganSamples = try gan.samplingModel.sample(count: count, using: &ganNoise)
     let vaeSamples = try vae.model.sample(count: count, using: &vaeNoise)
     let swdSettings = SlicedWassersteinSettings(minimumResolution: 8, seed: seed)
-    // Every distance compares the even-numbered faces with as many other images: SWD estimates
-    // fall as the sets grow, so the floor and the models must use equal sizes. Alternate images,
-    // not the two halves of the sequence: Frey faces is a video whose halves differ in expression,
-    // and the Olivetti faces come ten per person, so both halves hold every person.
-    func frames(from first: Int) -> Tensor {
-      Tensor.concatenate(batches: stride(from: first, to: count, by: 2).map { faces.images(in: $0..<($0 + 1)) })
-    }
-    let (evenFaces, oddFaces) = (frames(from: 0), frames(from: 1))
-    let compared = oddFaces.shape[0]
-    let floor = try slicedWassersteinDistance(evenFaces, oddFaces, settings: swdSettings)
-    let ganSWD = try slicedWassersteinDistance(evenFaces, ganSamples.slice(batch: 0..<compared), settings: swdSettings)
-    let vaeSWD = try slicedWassersteinDistance(evenFaces, vaeSamples.slice(batch: 0..<compared), settings: swdSettings)
+    let ganQuality = try imageSetQuality(of: ganSamples, against: faceImages, settings: swdSettings)
+    let vaeQuality = try imageSetQuality(of: vaeSamples, against: faceImages, settings: swdSettings)
+    let (floor, compared) = (ganQuality.floor, ganQuality.comparedCount)
 
     let figures = folder.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
@@ -92,26 +79,20 @@ struct FacesComparison {
     let grid = ImageGrid(columns: .fixed(10), scale: scale)
     try grid.write(ganSamples.slice(batch: 0..<50), range: .unit, to: figures.appendingPathComponent("\(prefix)-gan-samples.png"))
     try grid.write(vaeSamples.slice(batch: 0..<50), range: .unit, to: figures.appendingPathComponent("\(prefix)-vae-samples.png"))
-    var ganDistance = 0.0
-    var vaeDistance = 0.0
-    for (model, samples) in [("gan", ganSamples), ("vae", vaeSamples)] {
-      let shown = samples.slice(batch: 0..<8)
-      let neighbors = try nearestNeighbors(of: shown, in: faceImages)
-      let mean = neighbors.distances.reduce(0, +) / Double(neighbors.distances.count)
-      if model == "gan" { ganDistance = mean } else { vaeDistance = mean }
-      let panel = try nearestNeighborPanel(samples: shown, training: faceImages, neighbors: neighbors)
-      try ImageGrid(columns: .fixed(2), scale: scale).write(panel, range: .unit,
+    for (model, quality) in [("gan", ganQuality), ("vae", vaeQuality)] {
+      try ImageGrid(columns: .fixed(2), scale: scale).write(quality.panel, range: .unit,
                                                          to: figures.appendingPathComponent("\(prefix)-\(model)-nearest.png"))
     }
-    let realNeighbors = try nearestNeighbors(of: faceImages.slice(batch: 0..<8), in: faceImages.slice(batch: 8..<count))
-    let realDistance = realNeighbors.distances.reduce(0, +) / 8
+    let (ganSWD, vaeSWD) = (ganQuality.slicedWasserstein, vaeQuality.slicedWasserstein)
+    let (ganDistance, vaeDistance) = (ganQuality.meanNearestDistance, vaeQuality.meanNearestDistance)
+    let realDistance = ganQuality.realNearestDistance
 
     typealias Row = ComparisonReport.Row
     typealias Measured = ComparisonReport.Measured
     let rows: [Row] = [
       Row(metric: "sliced Wasserstein distance ×1000 (mean over pyramid levels, lower is better)",
           gan: Format.number(1000 * ganSWD.mean), vae: Format.number(1000 * vaeSWD.mean),
-          note: "the \(Format.count(evenFaces.shape[0])) even-numbered faces against \(Format.count(compared)) samples; "
+          note: "the \(Format.count(count - compared)) even-numbered faces against \(Format.count(compared)) samples; "
             + "floor, against the odd-numbered faces (\(dataSet == .freyFaces ? "their neighbouring video frames" : "the same 40 people in other photos"), "
             + "so a low floor): \(Format.number(1000 * floor.mean)) (Karras et al. 2018 patches)",
           measured: Measured(gan: 1000 * ganSWD.mean, vae: 1000 * vaeSWD.mean, lowerIsBetter: true)),
@@ -130,10 +111,15 @@ struct FacesComparison {
     typealias Figure = ComparisonReport.Figure
     let source = dataSet == .freyFaces
       ? "Brendan Frey's \(Format.count(faces.count)) face images (frames of one video)"
-      : "the \(Format.count(faces.count)) Olivetti faces (ten photos of each of 40 people; the GAN is DCGAN-64)"
+      : "the \(Format.count(faces.count)) Olivetti faces (ten photos of each of 40 people)"
+    let networks = switch settings.facesGANPreset {
+    case .report: "the GAN is \(ganOptions.architecture == .dcgan64 ? "DCGAN-64" : "the report's DCGAN"), Adam 2e-4"
+    case .fast: "the GAN is faces-gan's fast preset: the light 4 x 4-kernel networks, Adam 4e-4 for D and 1.6e-3 for G, "
+      + "sampled from its generator average (decay 0.99)"
+    }
     return ComparisonReport.Section(
       title: "Faces (\(dataSet == .freyFaces ? "Frey" : "Olivetti"), \(height) x \(width))",
-      summary: "Both model families sized for \(source)\(settings.facesGANWidth == 64 ? "" : " (GAN width \(settings.facesGANWidth))"). Nearest-neighbour "
+      summary: "Both model families sized for \(source); \(networks)\(settings.facesGANWidth == 64 ? "" : ", width \(settings.facesGANWidth)"). Nearest-neighbour "
         + "panels show each sample (left) beside its closest training face (right), so memorisation would be visible.",
       rows: rows,
       figures: [

@@ -21,6 +21,9 @@ struct ComparisonSettings {
   var facesGANBatchSize: Int
   /// Base width of the face-set GAN's networks (the report's 64; the quick run halves it).
   var facesGANWidth: Int
+  /// The face-set GAN's networks and step sizes (`faces-gan --preset`): the report's, or the fast
+  /// preset's light networks.
+  var facesGANPreset: FacesGANPreset = .report
   var facesVAEEpochs: Int
   var classifierEpochs: Int
   var classifierLimit: Int?

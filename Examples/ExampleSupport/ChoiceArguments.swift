@@ -6,6 +6,8 @@ import GenerativeKitTraining
 // `--generator-loss minimax`); ArgumentParser refuses anything else, naming the option and
 // listing the values it takes.
 extension GANPreset: ExpressibleByArgument {}
+extension FacesGANPreset: ExpressibleByArgument {}
+extension GANArchitecture: ExpressibleByArgument {}
 extension VAEPreset: ExpressibleByArgument {}
 extension GANDiscriminator: ExpressibleByArgument {}
 extension GeneratorLoss: ExpressibleByArgument {}

@@ -1,7 +1,7 @@
 import GenerativeKitTraining
 
 // What a resume keeps from the checkpoint (all of it), and which flags may change it, for the four
-// trainers. A flag a trainer does not have (faces-gan has no --preset) is simply never given.
+// trainers. A flag a trainer does not have (faces-gan has no --update-order) is simply never given.
 
 extension ResumedOptions where Options == GANOptions {
   /// The options a run resumed from `checkpoint` (a GANExperiment's) continues with: the checkpoint's,
@@ -14,7 +14,7 @@ extension ResumedOptions where Options == GANOptions {
   /// The fields of a GAN run and the flags of `mnist-gan` and `faces-gan` that set them.
   public static var fields: [Field] {
     [
-      .field(\.architecture, "architecture", flags: ["--preset"]),
+      .field(\.architecture, "architecture", flags: ["--architecture", "--preset"]),
       .field(\.noiseDimension, "noise dimension", flags: ["--noise-dimension"]),
       .field(\.width, "width", flags: ["--width"]),
       .field(\.generatorLoss, "generator loss", flags: ["--generator-loss"]),

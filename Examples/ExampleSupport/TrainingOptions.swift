@@ -170,7 +170,8 @@ extension TrainingOptions {
     }
     print(banner)
     let progress = parallelism.map { $0.writesFiles } == false
-      ? ProgressReporter(style: .silent, totalEpochs: epochs) : .automatic(totalEpochs: epochs)
+      ? ProgressReporter(style: .silent, totalEpochs: epochs)
+      : .automatic(totalEpochs: epochs, timeBudget: minutes != nil && self.epochs == nil ? length(epochs: epochs) : nil)
     try experiment.run(progress: progress)
   }
 }

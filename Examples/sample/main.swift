@@ -27,7 +27,8 @@ struct Sample: ParsableCommand {
   @Argument(help: "A GAN or VAE checkpoint (*.safetensors) of an experiment run: mnist-gan, mnist-vae, faces-gan, faces-vae, custom-gan, or your own networks in GANRecipe or VAERecipe, or samples to measure (*.npy, with --classifier).")
   var checkpoint: String
   @Option(help: "Folder for the pictures and samples.npy.") var output = "output/samples"
-  @Option(parsing: .unconditional, help: "Number of samples (at most 100,000).") var count = 64
+  @Option(parsing: .unconditional, help: "Number of samples (at most 100,000; default 64, with --faces the face set's size).")
+  var count: Int?
   @Option(help: "Images per interpolation row.") var steps = 10
   @Option(help: "Seed for the latent points.") var seed: UInt64 = 1
   @Option(help: "Folder with the data sets, for VAE reconstructions.") var dataDir: String?
@@ -48,9 +49,11 @@ struct Sample: ParsableCommand {
   var testNll: Int?
   @Option(parsing: .unconditional, help: "Test digits the --test-nll bound is taken on: N of them in a fixed random order (default all 10,000).")
   var testNllDigits: Int?
+  @Option(help: "For a model of a face set (faces-gan, faces-vae): measure the samples against it: frey-faces, olivetti-faces or orl-faces. Prints the sliced Wasserstein distance of the even-numbered faces to as many samples beside its floor (the odd-numbered faces), and the mean distance of 8 samples to their nearest face; writes nearest.png (each sample beside that face). Needs at least half the set's size in samples; reconstructions.png then shows faces.")
+  var faces: String?
 
   func validate() throws {
-    try ArgumentChecks.check(count, "--count", in: 1...100_000)
+    if let count { try ArgumentChecks.check(count, "--count", in: 1...100_000) }
     try ArgumentChecks.check(steps, "--steps", in: 2...1_000)
     try ArgumentChecks.check(threads, "--threads", in: ArgumentChecks.threads)
     try ArgumentChecks.checkNotEmpty(output, "--output")
@@ -64,6 +67,12 @@ struct Sample: ParsableCommand {
     }
     if let testNll { try ArgumentChecks.check(testNll, "--test-nll", in: 1...100_000) }
     if let testNllDigits { try ArgumentChecks.check(testNllDigits, "--test-nll-digits", in: 1...10_000) }
+    if let faces {
+      guard Self.faceSets.map(\.rawValue).contains(faces) else {
+        throw ValidationError("--faces must be \(Self.faceSets.map(\.rawValue).joined(separator: ", ")), got \(faces)")
+      }
+      guard classifier == nil else { throw ValidationError("--faces and --classifier measure against different data: give one") }
+    }
     if parzen {
       guard classifier != nil else { throw ValidationError("--parzen measures with the MNIST digits: give --classifier FILE as well") }
     }
@@ -78,6 +87,8 @@ struct Sample: ParsableCommand {
       let folder = URL(fileURLWithPath: output)
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
       var random = SeededGenerator(seed: seed)
+      let faceSet = try loadFaces()
+      let count = self.count ?? faceSet?.count ?? 64
       let samples: Tensor  // in [0, 1]
       var sampleLabels: [Int]?  // each sample's class, for a conditional model
       var likelihoodModel: VAE?  // a Bernoulli VAE, with --test-nll
@@ -85,7 +96,8 @@ struct Sample: ParsableCommand {
       case GANExperiment.format:
         guard testNll == nil else { throw ValidationError("--test-nll measures a VAE's likelihood; a GAN has none") }
         let (gan, options, averaged) = try GANExperiment.loadModel(from: file, generator: GeneratorWeights(rawValue: generatorWeights)!)
-        let noise = try latentPoints(dimension: options.noiseDimension, using: &random)
+        try Self.checkImageShape(of: faceSet, [options.channels, options.imageHeight, options.imageWidth], checkpoint: url)
+        let noise = try latentPoints(count: count, dimension: options.noiseDimension, using: &random)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: noise.shape[0])
         let normalization = GenerationStatistics(rawValue: statistics)!
         let batch = normalization == .batch ? options.batchSize : Self.decodingBatch
@@ -105,11 +117,12 @@ struct Sample: ParsableCommand {
           throw ValidationError("--statistics applies to GANs; a VAE's decoder has no batch norm")
         }
         let (model, options) = try VAEExperiment.loadModel(from: file)
+        try Self.checkImageShape(of: faceSet, [options.channels, options.imageHeight, options.imageWidth], checkpoint: url)
         sampleLabels = try labelsOfSamples(classes: options.classes, count: count)
         if latents == nil {
           samples = try model.sample(count: count, labels: sampleLabels, using: &random, batchSize: Self.decodingBatch)
         } else {
-          let points = try latentPoints(dimension: options.latentDimension, using: &random)
+          let points = try latentPoints(count: count, dimension: options.latentDimension, using: &random)
           samples = try Self.inBatches(points, of: Self.decodingBatch) { rows, codes in
             try model.decode(codes, labels: sampleLabels.map { Array($0[rows]) })
           }
@@ -117,7 +130,8 @@ struct Sample: ParsableCommand {
         try writeInterpolations(dimension: options.latentDimension, to: folder, using: &random) { points in
           try model.decode(points, labels: sampleLabels.map { _ in [Int](repeating: label ?? 0, count: points.shape[0]) })
         }
-        try writeReconstructions(model, to: folder)
+        try writeReconstructions(model, of: faceSet, imageShape: [options.channels, options.imageHeight, options.imageWidth],
+                                 to: folder)
         if options.latentDimension == 2, options.classes == nil {
           try ImageGrid(columns: .fixed(20), padding: 0).write(try model.manifold(side: 20), range: .unit,
                                                                   to: folder.appendingPathComponent("manifold.png"))
@@ -141,6 +155,7 @@ struct Sample: ParsableCommand {
       } else if let classifier {
         try reportQuality(samples, classifier: URL(fileURLWithPath: classifier))
       }
+      if let faceSet { try reportFaceQuality(samples, faces: faceSet, to: folder) }
       try writeGrid(samples, labels: sampleLabels, to: folder)
       try NumPyArray.write(samples, to: folder.appendingPathComponent("samples.npy"))
       print("wrote \(folder.path)/grid.png, interpolation.png, samples.npy")
@@ -196,7 +211,7 @@ struct Sample: ParsableCommand {
   }
 
   /// The `--latents` file's points, or `count` draws from N(0, I).
-  func latentPoints(dimension: Int, using random: inout SeededGenerator) throws -> Tensor {
+  func latentPoints(count: Int, dimension: Int, using random: inout SeededGenerator) throws -> Tensor {
     guard let latents else { return Tensor.randomNormal(shape: [count, dimension], using: &random) }
     let points = try NumPyArray.read(URL(fileURLWithPath: latents))
     guard points.rank == 2, points.shape[1] == dimension, points.shape[0] >= 1 else {
@@ -299,7 +314,19 @@ struct Sample: ParsableCommand {
                                                           to: folder.appendingPathComponent("interpolation.png"))
   }
 
-  func writeReconstructions(_ model: VAE, to folder: URL) throws {
+  /// Writes reconstructions.png: 16 test digits (or with --faces 16 faces) above their reconstructions.
+  func writeReconstructions(_ model: VAE, of faceSet: ImageDataSet?, imageShape: [Int], to folder: URL) throws {
+    if let faceSet {
+      let originals = faceSet.images(in: 0..<min(16, faceSet.count))
+      try ImageGrid(columns: .fixed(8), scale: 2).write(
+        Tensor.concatenate(batches: [originals, try model.reconstruct(originals)]), range: .unit,
+        to: folder.appendingPathComponent("reconstructions.png"))
+      return
+    }
+    guard imageShape == [1, 28, 28] else {
+      print("note: this VAE makes \(Tensor.describe(shape: imageShape)) images, not MNIST digits; give its face set with --faces for reconstructions.png")
+      return
+    }
     let test: ImageDataSet
     do {
       test = try ImageDataSet.load(.mnist, split: .test, pixelRange: .unit, directory: dataDir)
@@ -312,5 +339,49 @@ struct Sample: ParsableCommand {
     let rebuilt = try model.reconstruct(originals, labels: model.classCount == nil ? nil : test.labels.map { Array($0[0..<16]) })
     try ImageGrid(columns: .fixed(8), scale: 2).write(Tensor.concatenate(batches: [originals, rebuilt]), range: .unit,
                                                       to: folder.appendingPathComponent("reconstructions.png"))
+  }
+
+  /// The face sets `--faces` accepts.
+  static let faceSets: [DataSetName] = [.freyFaces, .olivettiFaces, .orlFaces]
+
+  /// The `--faces` set in [0, 1], or nil without the option.
+  func loadFaces() throws -> ImageDataSet? {
+    guard let faces else { return nil }
+    do {
+      return try ImageDataSet.load(DataSetName(rawValue: faces)!, split: .train, pixelRange: .unit, directory: dataDir)
+    } catch {
+      throw ValidationError("--faces \(faces): \(error) (use --data-dir or GENERATIVEKIT_DATA)")
+    }
+  }
+
+  /// Refuses a checkpoint whose images are not those of the `--faces` set.
+  static func checkImageShape(of faceSet: ImageDataSet?, _ shape: [Int], checkpoint: URL) throws {
+    guard let faceSet, faceSet.imageShape != shape else { return }
+    throw ValidationError(
+      "--faces \(faceSet.name): its images are \(Tensor.describe(shape: faceSet.imageShape)), but \(checkpoint.lastPathComponent) "
+        + "makes \(Tensor.describe(shape: shape)) images")
+  }
+
+  /// Prints the samples' sliced Wasserstein distance to the face set beside its floor and the
+  /// nearest-face distances, and writes nearest.png.
+  func reportFaceQuality(_ samples: Tensor, faces faceSet: ImageDataSet, to folder: URL) throws {
+    let images = faceSet.images
+    guard samples.shape[0] >= images.shape[0] / 2 else {
+      throw ValidationError(
+        "--faces \(faceSet.name) compares the \(images.shape[0] - images.shape[0] / 2) even-numbered faces with \(images.shape[0] / 2) "
+          + "samples: give --count \(images.shape[0] / 2) or more (got \(samples.shape[0]))")
+    }
+    let quality = try imageSetQuality(
+      of: samples, against: images, settings: SlicedWassersteinSettings(minimumResolution: 8, seed: seed))
+    let levels = quality.slicedWasserstein.levels.map { String(format: "%dx%d %.2f", $0.height, $0.width, 1000 * $0.distance) }
+    func figure(_ value: Double) -> String { String(format: "%.2f", value) }
+    print("against the \(images.shape[0]) \(faceSet.name) faces: sliced Wasserstein distance x 1000 "
+          + "\(figure(1000 * quality.slicedWasserstein.mean)) (floor, the even-numbered faces against the \(quality.comparedCount) "
+          + "odd-numbered ones: \(figure(1000 * quality.floor.mean)); by level: \(levels.joined(separator: ", ")))\n"
+          + "mean L2 distance of \(quality.neighbors.distances.count) samples to their nearest face \(figure(quality.meanNearestDistance)) "
+          + "(real faces to their nearest other face: \(figure(quality.realNearestDistance)))")
+    let scale = max(images.shape[2], images.shape[3]) >= 64 ? 1 : 3
+    try ImageGrid(columns: .fixed(2), scale: scale).write(quality.panel, range: .unit, to: folder.appendingPathComponent("nearest.png"))
+    print("wrote \(folder.path)/nearest.png (each sample beside its nearest face)")
   }
 }

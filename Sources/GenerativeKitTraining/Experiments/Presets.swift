@@ -17,6 +17,19 @@ public enum GANPreset: String, CaseIterable, Codable, Sendable {
   case fast
 }
 
+/// Named sets of settings for a GAN on a small face set (`faces-gan --preset`).
+public enum FacesGANPreset: String, CaseIterable, Codable, Sendable {
+  /// The settings of the report's comparison on faces (`gan-vs-vae`): the report's DCGAN sized for
+  /// the images, or Radford et al.'s DCGAN-64 for 64 x 64 images; Adam 2e-4 with beta1 0.5, batch
+  /// 64, 200 epochs.
+  case report
+  /// The light networks (``GANArchitecture/light``: 4 x 4 kernels, a batch-norm discriminator)
+  /// with MNIST's fast step sizes (Adam 4e-4 for the discriminator, 1.6e-3 for the generator,
+  /// beta1 0.5) and the generator average with decay 0.99, batch 64, 200 epochs: chosen by the
+  /// sliced Wasserstein distance after equal minutes (docs/RESULTS.md, "Faces GANs per minute").
+  case fast
+}
+
 /// Named sets of VAE training settings.
 public enum VAEPreset: String, CaseIterable, Codable, Sendable {
   /// The report's settings (the defaults of ``VAEOptions``): MSE reconstruction on grey pixels,
@@ -58,6 +71,28 @@ extension GANOptions {
       logEvery = 1
       saveEvery = 1
       sampleEvery = 1
+      generatorAverageDecay = 0.99
+    }
+  }
+}
+
+extension GANOptions {
+  /// The options of a faces preset for images of `channels x height x width` (sides multiples of
+  /// 4; DCGAN-64 in the report preset needs 64 x 64 for itself); set other fields afterwards to
+  /// change them. Loss lines every 10 epochs, a checkpoint every 50, a grid every 25.
+  public init(facesPreset: FacesGANPreset, channels: Int = 1, height: Int, width: Int) {
+    self.init()
+    (self.channels, imageHeight, imageWidth) = (channels, height, width)
+    (batchSize, beta1, epochs) = (64, 0.5, 200)
+    (logEvery, saveEvery, sampleEvery) = (10, 50, 25)
+    switch facesPreset {
+    case .report:
+      architecture = height == 64 && width == 64 ? .dcgan64 : .tensorflowTutorial
+      learningRate = 2e-4
+    case .fast:
+      architecture = .light
+      learningRate = 4e-4
+      generatorLearningRate = 1.6e-3
       generatorAverageDecay = 0.99
     }
   }

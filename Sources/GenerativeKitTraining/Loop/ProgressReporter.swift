@@ -18,18 +18,27 @@ public final class ProgressReporter {
 
   public let style: Style
   public let totalEpochs: Int
+  /// What bounds a run that a time budget ends rather than its epochs ("10 minutes"): the
+  /// lines then say "epoch 3 (training for 10 minutes)" instead of a count of epochs never reached.
+  public let timeBudget: String?
   private var lastDraw = 0.0
   private var epochStart = 0.0
   private var lineOpen = false
 
   /// A terminal bar when standard error is a terminal, log lines otherwise.
-  public static func automatic(totalEpochs: Int) -> ProgressReporter {
-    ProgressReporter(style: isatty(2) != 0 ? .terminal : .log(linesPerEpoch: 4), totalEpochs: totalEpochs)
+  public static func automatic(totalEpochs: Int, timeBudget: String? = nil) -> ProgressReporter {
+    ProgressReporter(style: isatty(2) != 0 ? .terminal : .log(linesPerEpoch: 4), totalEpochs: totalEpochs, timeBudget: timeBudget)
   }
 
-  public init(style: Style, totalEpochs: Int) {
+  public init(style: Style, totalEpochs: Int, timeBudget: String? = nil) {
     self.style = style
     self.totalEpochs = totalEpochs
+    self.timeBudget = timeBudget
+  }
+
+  /// "epoch 3/10", or "epoch 3 (training for 10 minutes)" with a time budget.
+  func epochLabel(_ epoch: Int) -> String {
+    timeBudget.map { "epoch \(epoch) (training for \($0))" } ?? "epoch \(epoch)/\(totalEpochs)"
   }
 
   /// Call at the start of every epoch (1-based).
@@ -53,19 +62,19 @@ public final class ProgressReporter {
       let width = 24
       let filled = min(width, width * batch / max(batches, 1))
       let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-      let line = "epoch \(epoch)/\(totalEpochs) [\(bar)] \(batch)/\(batches) \(Int(rate)) img/s ETA \(clock(remaining)) | \(metrics)"
+      let line = "\(epochLabel(epoch)) [\(bar)] \(batch)/\(batches) \(Int(rate)) img/s ETA \(clock(remaining)) | \(metrics)"
       write(2, "\r\u{1B}[K" + line)
       lineOpen = true
     case .log(let linesPerEpoch):
       let every = max(1, batches / max(linesPerEpoch, 1))
       guard batch % every == 0, batch != batches else { return }
-      write(1, "epoch \(epoch)/\(totalEpochs) batch \(batch)/\(batches): \(Int(rate)) img/s, ETA \(clock(remaining)), \(metrics)\n")
+      write(1, "\(epochLabel(epoch)) batch \(batch)/\(batches): \(Int(rate)) img/s, ETA \(clock(remaining)), \(metrics)\n")
     }
   }
 
   /// Call at the end of every epoch with the epoch's mean figures.
   public func epochFinished(epoch: Int, metrics: TrainingFigures, seconds: Double, images: Int) {
-    let line = "epoch \(epoch)/\(totalEpochs): \(metrics) (\(formatFixed(seconds, digits: 1)) s, \(Int(Double(images) / max(seconds, 1e-9))) img/s)"
+    let line = "\(epochLabel(epoch)): \(metrics) (\(formatFixed(seconds, digits: 1)) s, \(Int(Double(images) / max(seconds, 1e-9))) img/s)"
     switch style {
     case .silent: return
     case .terminal:

@@ -152,4 +152,36 @@ struct ExampleRunTests {
     let refused = try Self.run("custom-gan", ["--limit", "128", "--epochs", "1", "--data-dir", Self.mnist, "--output", output])
     #expect(refused.status != 0 && refused.text.contains("--overwrite"), "\(refused.text.suffix(400))")
   }
+
+  @Test("faces-gan --preset fast trains the light networks with their generator average; sample --faces measures a checkpoint against its face set")
+  func facesPresetThroughSample() throws {
+    let data = TestData.directory.path
+    let output = try TestData.temporaryDirectory("example-faces-fast").appendingPathComponent("run").path
+    let trained = try Self.run("faces-gan", ["--preset", "fast", "--limit", "64", "--epochs", "1", "--width", "8", "--batch-size", "32",
+                                             "--noise-dimension", "8", "--data-dir", data, "--output", output, "--threads", "1"])
+    try #require(trained.status == 0, "\(trained.text.suffix(600))")
+    #expect(trained.text.contains("faces-gan: dcgan-light") && trained.text.contains("generator average decay 0.99"), "\(trained.text.prefix(600))")
+    let latest = output + "/checkpoints/latest.safetensors"
+    let options = try Checkpoint(contentsOf: URL(fileURLWithPath: latest)).configuration(GANOptions.self)
+    #expect(options == {
+      var expected = GANOptions(facesPreset: .fast, height: 28, width: 20)
+      (expected.epochs, expected.width, expected.batchSize, expected.noiseDimension) = (1, 8, 32, 8)
+      return expected
+    }())
+
+    let measured = output + "/measured"
+    let sampled = try Self.run("sample", [latest, "--faces", "frey-faces", "--data-dir", data, "--output", measured, "--threads", "2"])
+    try #require(sampled.status == 0, "\(sampled.text.suffix(600))")
+    #expect(sampled.text.contains("1965 samples") && sampled.text.contains("sliced Wasserstein distance x 1000")
+              && sampled.text.contains("the 982 odd-numbered ones: 4.24"), "\(sampled.text.suffix(800))")
+    for file in ["nearest.png", "grid.png", "samples.npy"] {
+      #expect(FileManager.default.fileExists(atPath: measured + "/" + file), "\(file) missing")
+    }
+    let tooFew = try Self.run("sample", [latest, "--faces", "frey-faces", "--count", "100", "--data-dir", data, "--output", measured])
+    #expect(tooFew.status != 0 && tooFew.text.contains("--count 982"), "\(tooFew.text.suffix(400))")
+    let otherSet = try Self.run("sample", [latest, "--faces", "olivetti-faces", "--data-dir", data, "--output", measured])
+    #expect(otherSet.status != 0 && otherSet.text.contains("[1, 64, 64]") && otherSet.text.contains("[1, 28, 20]"), "\(otherSet.text.suffix(400))")
+    let resumed = try Self.run("faces-gan", ["--resume", latest, "--architecture", "report-dcgan", "--data-dir", data, "--output", output])
+    #expect(resumed.status != 0 && resumed.text.contains("--architecture asks for architecture"), "\(resumed.text.suffix(400))")
+  }
 }

@@ -23,6 +23,18 @@ struct PresetTests {
     try bernoulli.check()
   }
 
+  @Test("The faces presets: the report's networks at 2e-4, or the light ones with the fast step sizes and average")
+  func facesPresetValues() throws {
+    let report = GANOptions(facesPreset: .report, height: 28, width: 20)
+    #expect(report.architecture == .tensorflowTutorial && report.learningRate == 2e-4 && report.generatorLearningRate == nil)
+    #expect(report.beta1 == 0.5 && report.batchSize == 64 && report.epochs == 200 && report.generatorAverageDecay == nil)
+    #expect(GANOptions(facesPreset: .report, height: 64, width: 64).architecture == .dcgan64)
+    let fast = GANOptions(facesPreset: .fast, channels: 3, height: 64, width: 64)
+    #expect(fast.architecture == .light && fast.learningRate == 4e-4 && fast.generatorLearningRate == 1.6e-3)
+    #expect(fast.generatorAverageDecay == 0.99 && fast.channels == 3 && fast.imageHeight == 64 && fast.beta1 == 0.5)
+    for options in [report, fast, GANOptions(facesPreset: .fast, height: 28, width: 20)] { try options.check() }
+  }
+
   @Test("Configurations from before dynamic binarization and the generator average still load (the fields are optional)")
   func olderConfigurations() throws {
     var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(VAEOptions())) as! [String: Any]

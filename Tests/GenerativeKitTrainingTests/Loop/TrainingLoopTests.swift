@@ -36,6 +36,13 @@ struct TrainingLoopTests {
     #expect(savedEpochs == [1])
   }
 
+  @Test("Progress lines count epochs against the total, or name the time budget of a run that minutes end")
+  func progressEpochLabel() {
+    #expect(ProgressReporter(style: .silent, totalEpochs: 10).epochLabel(3) == "epoch 3/10")
+    #expect(ProgressReporter(style: .silent, totalEpochs: 1_000_000, timeBudget: "5 minutes").epochLabel(3)
+              == "epoch 3 (training for 5 minutes)")
+  }
+
   @Test("TrainingFigures keep their order and format compactly")
   func metricsFormatting() {
     var metrics = TrainingFigures(["d_loss": 1.23456, "g_loss": 0.5])
