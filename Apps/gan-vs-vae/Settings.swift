@@ -50,13 +50,13 @@ struct ComparisonSettings {
   /// 0.5 for the GANs, 1e-3 for the VAE) to learn something in that time. The MNIST GAN is the fast
   /// recipe (`mnist-gan --preset fast`: the light 4 x 4-kernel networks, a quarter of the report's
   /// arithmetic per image, Adam 4e-4 for D and the preset's 1.6e-3 for G, chosen by quality per
-  /// minute in docs/RESULTS.md). The Frey-faces GAN
-  /// takes batches of 32 and half the report's width (a quarter of the convolution work per
-  /// image), so its samples turn from noise-covered copies of one face into varied faces.
+  /// minute in docs/RESULTS.md). The Frey-faces GAN is the faces fast recipe (`faces-gan --preset
+  /// fast`: the same light networks, step sizes and generator average, chosen by the sliced
+  /// Wasserstein distance after equal minutes in docs/RESULTS.md, "Faces GANs per minute").
   static let quick = ComparisonSettings(
     name: "quick", mnistGANEpochs: 7, mnistVAEEpochs: 3, ganBatchSize: 64, ganWidth: 64, ganLearningRate: 4e-4,
     ganBeta1: 0.5, vaeBatchSize: 64, vaeLearningRate: 1e-3, mnistLimit: 12_000, facesGANEpochs: 20,
-    facesGANBatchSize: 32, facesGANWidth: 32, facesVAEEpochs: 10,
+    facesGANBatchSize: 64, facesGANWidth: 64, facesGANPreset: .fast, facesVAEEpochs: 10,
     classifierEpochs: 1, classifierLimit: 12_000, sampleCount: 1_000, testCount: 1_000, importanceSamples: 5,
     ganPreset: .fast)
 
