@@ -6,19 +6,21 @@ import GenerativeKit
 import GenerativeKitTraining
 
 /// The report's GAN on face images: the report's DCGAN sized for the images (Frey faces, ORL),
-/// or Radford et al.'s DCGAN-64 for 64 x 64 images (Olivetti, your own photos at --image-size 64).
+/// or Radford et al.'s DCGAN-64 for 64 x 64 images (Olivetti, your own photos at --image-size 64);
+/// or, with `--preset fast`, the light networks with the fast recipe's step sizes and average.
 @main
 struct FacesGAN: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "faces-gan",
     abstract: "Train a DCGAN on face images (Frey, Olivetti, ORL, or a folder of photos).",
     discussion: """
-      The same output folder as mnist-gan (checkpoints, grids, loss curves, log). 64 x 64 images use \
-      DCGAN-64 (transposed convolutions 4 -> 8 -> 16 -> 32 -> 64); other sizes (multiples of 4) use the \
-      report's DCGAN (--preset report, the default: 200 epochs, batch 64, Adam 2e-4 with beta1 0.5). \
-      --preset fast trains the light 4 x 4-kernel networks with Adam 4e-4 for D and 1.6e-3 for G and a \
-      generator average with decay 0.99, chosen by quality after equal minutes. Both save a checkpoint \
-      every 50 epochs and a grid every 25; options given explicitly override the preset.
+      The same output folder as mnist-gan (checkpoints, grids, loss curves, log). --preset report (the \
+      default) trains the report's DCGAN sized for the images (sides multiples of 4), or for 64 x 64 \
+      images Radford et al.'s DCGAN-64 (transposed convolutions 4 -> 8 -> 16 -> 32 -> 64): 200 epochs, \
+      batch 64, Adam 2e-4 with beta1 0.5. --preset fast trains the light 4 x 4-kernel networks with \
+      Adam 4e-4 for D and 1.6e-3 for G and a generator average with decay 0.99, chosen by quality after \
+      equal minutes (docs/RESULTS.md, "Faces GANs per minute"). Both save a checkpoint every 50 epochs \
+      and a grid every 25; options given explicitly override the preset.
       """)
 
   @OptionGroup var common: TrainingOptions
