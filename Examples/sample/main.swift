@@ -89,6 +89,7 @@ struct Sample: ParsableCommand {
       var random = SeededGenerator(seed: seed)
       let faceSet = try loadFaces()
       let count = self.count ?? faceSet?.count ?? 64
+      if let faceSet, latents == nil { try Self.checkSampleCount(count, for: faceSet) }  // before any work
       let samples: Tensor  // in [0, 1]
       var sampleLabels: [Int]?  // each sample's class, for a conditional model
       var likelihoodModel: VAE?  // a Bernoulli VAE, with --test-nll
@@ -362,15 +363,20 @@ struct Sample: ParsableCommand {
         + "makes \(Tensor.describe(shape: shape)) images")
   }
 
+  /// Refuses fewer samples than the `--faces` comparison needs (half the set, rounded down).
+  static func checkSampleCount(_ count: Int, for faceSet: ImageDataSet) throws {
+    let needed = faceSet.count / 2
+    guard count < needed else { return }
+    throw ValidationError(
+      "--faces \(faceSet.name) compares the \(faceSet.count - needed) even-numbered faces with \(needed) samples: "
+        + "give --count \(needed) or more (got \(count))")
+  }
+
   /// Prints the samples' sliced Wasserstein distance to the face set beside its floor and the
   /// nearest-face distances, and writes nearest.png.
   func reportFaceQuality(_ samples: Tensor, faces faceSet: ImageDataSet, to folder: URL) throws {
     let images = faceSet.images
-    guard samples.shape[0] >= images.shape[0] / 2 else {
-      throw ValidationError(
-        "--faces \(faceSet.name) compares the \(images.shape[0] - images.shape[0] / 2) even-numbered faces with \(images.shape[0] / 2) "
-          + "samples: give --count \(images.shape[0] / 2) or more (got \(samples.shape[0]))")
-    }
+    try Self.checkSampleCount(samples.shape[0], for: faceSet)
     let quality = try imageSetQuality(
       of: samples, against: images, settings: SlicedWassersteinSettings(minimumResolution: 8, seed: seed))
     let levels = quality.slicedWasserstein.levels.map { String(format: "%dx%d %.2f", $0.height, $0.width, 1000 * $0.distance) }

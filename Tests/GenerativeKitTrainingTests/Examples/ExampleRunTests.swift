@@ -184,4 +184,21 @@ struct ExampleRunTests {
     let resumed = try Self.run("faces-gan", ["--resume", latest, "--architecture", "report-dcgan", "--data-dir", data, "--output", output])
     #expect(resumed.status != 0 && resumed.text.contains("--architecture asks for architecture"), "\(resumed.text.suffix(400))")
   }
+
+  @Test("sample opens a faces-vae checkpoint: a note instead of MNIST reconstructions (once a shape error), faces with --faces")
+  func facesVAEThroughSample() throws {
+    let data = TestData.directory.path
+    let output = try TestData.temporaryDirectory("example-faces-vae").appendingPathComponent("run").path
+    let trained = try Self.run("faces-vae", ["--limit", "64", "--epochs", "1", "--batch-size", "32", "--data-dir", data,
+                                             "--output", output, "--threads", "1"])
+    try #require(trained.status == 0, "\(trained.text.suffix(600))")
+    let latest = output + "/checkpoints/latest.safetensors"
+    let plain = try Self.run("sample", [latest, "--count", "16", "--data-dir", data, "--output", output + "/plain", "--threads", "1"])
+    #expect(plain.status == 0 && plain.text.contains("[1, 28, 20] images, not MNIST digits"), "\(plain.text.suffix(600))")
+    #expect(!FileManager.default.fileExists(atPath: output + "/plain/reconstructions.png"))
+    let faces = try Self.run("sample", [latest, "--faces", "frey-faces", "--data-dir", data, "--output", output + "/faces", "--threads", "2"])
+    #expect(faces.status == 0 && faces.text.contains("sliced Wasserstein distance"), "\(faces.text.suffix(600))")
+    #expect(FileManager.default.fileExists(atPath: output + "/faces/reconstructions.png"))
+    #expect(FileManager.default.fileExists(atPath: output + "/faces/nearest.png"))
+  }
 }
