@@ -17,9 +17,9 @@ struct ComparisonSettings {
   /// Training images per MNIST epoch (nil: all 60,000).
   var mnistLimit: Int?
   var facesGANEpochs: Int
-  /// Face-set GAN batch size (Adam 2e-4, beta1 0.5 as in the DCGAN paper).
+  /// Face-set GAN batch size (64 in every setting; the step sizes come from `facesGANPreset`).
   var facesGANBatchSize: Int
-  /// Base width of the face-set GAN's networks (the report's 64; the quick run halves it).
+  /// Base width of the face-set GAN's networks (64, the report's).
   var facesGANWidth: Int
   /// The face-set GAN's networks and step sizes (`faces-gan --preset`): the report's, or the fast
   /// preset's light networks.
