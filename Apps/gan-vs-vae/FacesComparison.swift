@@ -68,8 +68,8 @@ struct FacesComparison {
     let ganSamples = try gan.samplingModel.sample(count: count, using: &ganNoise)
     let vaeSamples = try vae.model.sample(count: count, using: &vaeNoise)
     let swdSettings = SlicedWassersteinSettings(minimumResolution: 8, seed: seed)
-    let ganQuality = try imageSetQuality(of: ganSamples, against: faceImages, settings: swdSettings)
-    let vaeQuality = try imageSetQuality(of: vaeSamples, against: faceImages, settings: swdSettings)
+    let qualities = try imageSetQuality(of: [ganSamples, vaeSamples], against: faceImages, settings: swdSettings)
+    let (ganQuality, vaeQuality) = (qualities[0], qualities[1])
     let (floor, compared) = (ganQuality.floor, ganQuality.comparedCount)
 
     let figures = folder.appendingPathComponent("figures")

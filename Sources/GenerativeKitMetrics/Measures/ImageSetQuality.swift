@@ -45,11 +45,30 @@ public struct ImageSetQuality: Sendable {
 public func imageSetQuality(
   of samples: Tensor, against images: Tensor, panelCount: Int = 8, settings: SlicedWassersteinSettings
 ) throws -> ImageSetQuality {
+  try imageSetQuality(of: [samples], against: images, panelCount: panelCount, settings: settings)[0]
+}
+
+/// Measures several models' samples against one image set (``imageSetQuality(of:against:panelCount:settings:)``
+/// for each), computing the floor and the real images' nearest-neighbour distance once.
+///
+/// - Parameters:
+///   - sampleSets: one `[N, C, H, W]` tensor per model, each with N at least `M / 2`.
+///   - images: the training set `[M, C, H, W]`, M at least `panelCount + 2`.
+///   - panelCount: samples shown beside their nearest training image.
+///   - settings: the sliced Wasserstein distance's patches, levels and seed.
+/// - Returns: one ``ImageSetQuality`` per sample set, in order.
+/// - Throws: `GenerativeKitError/invalidArgument(_:)` naming what is missing when a shape
+///   differs or there are too few samples or images.
+public func imageSetQuality(
+  of sampleSets: [Tensor], against images: Tensor, panelCount: Int = 8, settings: SlicedWassersteinSettings
+) throws -> [ImageSetQuality] {
   let function = "imageSetQuality"
-  guard samples.rank == 4, images.rank == 4, samples.shape.dropFirst() == images.shape.dropFirst() else {
-    throw GenerativeKitError.invalidArgument(
-      "\(function): samples \(samples.shapeDescription) and images \(images.shapeDescription) must be "
-        + "[N, C, H, W] and [M, C, H, W] with the same image shape")
+  for samples in sampleSets {
+    guard samples.rank == 4, images.rank == 4, samples.shape.dropFirst() == images.shape.dropFirst() else {
+      throw GenerativeKitError.invalidArgument(
+        "\(function): samples \(samples.shapeDescription) and images \(images.shapeDescription) must be "
+          + "[N, C, H, W] and [M, C, H, W] with the same image shape")
+    }
   }
   let count = images.shape[0]
   guard panelCount >= 1, count >= panelCount + 2 else {
@@ -57,7 +76,7 @@ public func imageSetQuality(
       "\(function): \(count) images are too few for a panel of \(panelCount) (needs at least \(panelCount + 2))")
   }
   let compared = count / 2
-  guard samples.shape[0] >= max(compared, panelCount) else {
+  for samples in sampleSets where samples.shape[0] < max(compared, panelCount) {
     throw GenerativeKitError.invalidArgument(
       "\(function): \(samples.shape[0]) samples; comparing with the \(count - compared) even-numbered of \(count) images "
         + "needs at least \(max(compared, panelCount))")
@@ -67,12 +86,15 @@ public func imageSetQuality(
   }
   let (even, odd) = (alternate(from: 0), alternate(from: 1))
   let floor = try slicedWassersteinDistance(even, odd, settings: settings)
-  let distance = try slicedWassersteinDistance(even, samples.slice(batch: 0..<compared), settings: settings)
-  let shown = samples.slice(batch: 0..<panelCount)
-  let neighbors = try nearestNeighbors(of: shown, in: images)
-  let panel = try nearestNeighborPanel(samples: shown, training: images, neighbors: neighbors)
   let real = try nearestNeighbors(of: images.slice(batch: 0..<panelCount), in: images.slice(batch: panelCount..<count))
-  return ImageSetQuality(
-    slicedWasserstein: distance, floor: floor, comparedCount: compared, neighbors: neighbors,
-    realNearestDistance: real.distances.reduce(0, +) / Double(panelCount), panel: panel)
+  let realDistance = real.distances.reduce(0, +) / Double(panelCount)
+  return try sampleSets.map { samples in
+    let distance = try slicedWassersteinDistance(even, samples.slice(batch: 0..<compared), settings: settings)
+    let shown = samples.slice(batch: 0..<panelCount)
+    let neighbors = try nearestNeighbors(of: shown, in: images)
+    let panel = try nearestNeighborPanel(samples: shown, training: images, neighbors: neighbors)
+    return ImageSetQuality(
+      slicedWasserstein: distance, floor: floor, comparedCount: compared, neighbors: neighbors,
+      realNearestDistance: realDistance, panel: panel)
+  }
 }
