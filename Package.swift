@@ -64,11 +64,15 @@ let package = Package(
     // second; a few hundred lines instead of a cryptography package's build.
     .target(name: "CChecksums"),
 
+    // Kernels in C, each compiled for AVX2 + FMA by a function-level target attribute and chosen
+    // with CPUID at run time (no build flags): Winograd's tile transforms.
+    .target(name: "CKernels"),
+
     // MARK: - Libraries
 
     .target(
       name: "GenerativeKit",
-      dependencies: ["COpenBLAS"],
+      dependencies: ["COpenBLAS", "CKernels"],
       swiftSettings: libraryTargetSettings
     ),
     .target(

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Winograd's minimal filtering F(m x m, 5 x 5) (Lavin & Gray 2016, from Toom-Cook): a stride-1
 /// 5 x 5 correlation computed m x m output pixels at a time from (m + 4) x (m + 4) input tiles,
 /// with (m + 4)^2 products per tile and channel pair instead of the direct form's 25 m^2, the
@@ -10,7 +12,8 @@
 /// `y = A^T [(G g) * (W^-T d)]`, the transpose of Toom-Cook's polynomial product
 /// `c = W^-1 [(G g) * (A u)]`. In two dimensions `Y = A^T [(G g G^T) * (B^T d B)] A` with
 /// `B^T = W^-T`. The matrices are derived in Double and applied in Float, the tile transforms
-/// eight channels at a time (SIMD), on a channel-last copy of the input.
+/// eight channels per vector (in C, `CKernels`: AVX2 + FMA where the CPU has them), on a
+/// channel-last copy of the input.
 ///
 /// Off by default (`ConvolutionChunking.winogradEnabled`, `gk-bench --winograd`); the measured
 /// speed and accuracy are in docs/PERFORMANCE.md.
@@ -84,57 +87,52 @@ struct WinogradPlan: Sendable {
   /// Channel counts rounded up to the SIMD width.
   static func padded(_ channels: Int) -> Int { (channels + 7) / 8 * 8 }
 
-  /// `G g G^T` for every channel pair: `U[alpha^2][inChannels'][outChannels']` (channel counts
-  /// padded to multiples of 8 with zeros), where `weight(o, i, ky * 5 + kx)` is the correlation's
-  /// weight of output channel `o`, input channel `i` at tap `(ky, kx)` (so that a caller can flip or
-  /// transpose its stored layout). Eight output channels at a time, in parallel over input channels.
-  func transformWeights(outChannels: Int, inChannels: Int, weight: (Int, Int, Int) -> Float) -> [Float] {
-    let r = Self.kernel
+  /// Floats from one tile position's matrix to the next for matrices of `size` floats: two cache
+  /// lines more than the size. The sizes are mostly powers of two (256 tile rows x 256 channels),
+  /// and matrices exactly that far apart put the 64 or 49 vectors a tile transform reads or writes
+  /// into one cache set, which halved the transforms' speed.
+  static func positionStride(_ size: Int) -> Int { size + 32 }
+
+  /// Floats of the kernels transformed by
+  /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)``.
+  func transformedWeightCount(outChannels: Int, inChannels: Int) -> Int {
+    alpha * alpha * Self.positionStride(Self.padded(inChannels) * Self.padded(outChannels))
+  }
+
+  /// `G g G^T` for every channel pair into `u`: one `[inChannels', outChannels']` matrix per tile
+  /// position, ``positionStride(_:)`` floats apart (channel counts padded to multiples of 8 with
+  /// zeros), where the correlation's weight of output channel `o`, input channel `i` at tap
+  /// `t = ky * 5 + kx` is `weight[o * outStride + i * inStride + t]`, or `... + 24 - t` when
+  /// `flipped` (so that a caller can flip or transpose its stored layout). Eight output channels
+  /// at a time, in parallel over input channels. `u` holds
+  /// ``transformedWeightCount(outChannels:inChannels:)`` floats.
+  func transformWeights(
+    outChannels: Int, inChannels: Int, weight: UnsafePointer<Float>, outStride: Int, inStride: Int, flipped: Bool,
+    into u: UnsafeMutablePointer<Float>
+  ) {
     let (alpha, cin, cout) = (self.alpha, Self.padded(inChannels), Self.padded(outChannels))
-    var u = [Float](repeating: 0, count: alpha * alpha * cin * cout)
-    let g = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.g.count)
-    _ = g.initialize(from: self.g)
-    defer { g.deallocate() }
-    u.withUnsafeMutableBufferPointer { u in
-      let u = u.baseAddress!
-      Threading.parallelRanges(inChannels, costPerItem: cout * alpha * alpha * r) { range in
-        withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: r * r + alpha * r) { buffer in
-          let kernel = buffer.baseAddress!, t = kernel + r * r
-          for i in range {
-            for group in 0..<(cout / 8) {
-              for tap in 0..<(r * r) {
-                var lanes = SIMD8<Float>()
-                for lane in 0..<8 where group * 8 + lane < outChannels { lanes[lane] = weight(group * 8 + lane, i, tap) }
-                kernel[tap] = lanes
-              }
-              // t = G k (alpha x 5), then G k G^T = t G^T (alpha x alpha).
-              for a in 0..<alpha {
-                for c in 0..<r {
-                  var sum = SIMD8<Float>()
-                  for b in 0..<r { sum += g[a * r + b] * kernel[b * r + c] }
-                  t[a * r + c] = sum
-                }
-              }
-              for a in 0..<alpha {
-                for b in 0..<alpha {
-                  var sum = SIMD8<Float>()
-                  for c in 0..<r { sum += g[b * r + c] * t[a * r + c] }
-                  UnsafeMutableRawPointer(u + ((a * alpha + b) * cin + i) * cout + group * 8).storeBytes(of: sum, as: SIMD8<Float>.self)
-                }
-              }
-            }
-          }
-        }
+    let stride = Self.positionStride(cin * cout)
+    if cin > inChannels {
+      for position in 0..<(alpha * alpha) {
+        (u + position * stride + inChannels * cout).update(repeating: 0, count: (cin - inChannels) * cout)
       }
     }
-    return u
+    g.withUnsafeBufferPointer { g in
+      let g = g.baseAddress!
+      Threading.parallelRanges(inChannels, costPerItem: cout * alpha * alpha * Self.kernel) { range in
+        gk_winograd_kernel_tiles(
+          Int32(alpha), g, weight, outStride, inStride, flipped ? 1 : 0, outChannels, cout, stride,
+          range.lowerBound, range.count, u)
+      }
+    }
   }
 
   /// `output[n, o, y, x] = sum_i sum_(ky, kx < 5) input[n, i, y - padTop + ky, x - padLeft + kx]
   /// * weight(o, i, ky * 5 + kx)` (zero outside the input), with the kernels given transformed by
-  /// ``transformWeights(outChannels:inChannels:weight:)``. Images are processed in chunks that
-  /// bound the tile matrices; each GEMM runs whole on one thread and every other step is per
-  /// element, so the results do not depend on the thread count.
+  /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)``. Images
+  /// are processed in chunks that bound the tile matrices; each GEMM runs whole on one thread and
+  /// every other step is per element, so the results do not depend on the thread count. The tile
+  /// matrices live in the calling thread's ``ConvolutionScratch`` (`columns` and `matrix`).
   func correlate(
     _ input: UnsafePointer<Float>, batch: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
     transformedWeights u: UnsafePointer<Float>, outChannels: Int, outputHeight: Int, outputWidth: Int,
@@ -148,17 +146,16 @@ struct WinogradPlan: Sendable {
     // About 4 Mi floats for each of the two tile matrices.
     let imagesPerChunk = max(1, min(batch, (4 << 20) / max(1, positions * max(cin, cout) * tiles)))
     let rowsMax = imagesPerChunk * tiles
-    // V[position][image * tiles + tile][cin], M[position][image * tiles + tile][cout], and the
-    // chunk's input channel-last and zero-padded to the tiles' reach: [image][y][x][cin].
+    // V[image * tiles + tile][position][cin], M[image * tiles + tile][position][cout] (a tile's
+    // positions side by side, so that a tile transform reads and writes one small region; each
+    // position's GEMM takes every alpha^2-th row), and the chunk's input channel-last and
+    // zero-padded to the tiles' reach: [image][y][x][cin].
     let (paddedHeight, paddedWidth) = ((tilesY - 1) * m + alpha, (tilesX - 1) * m + alpha)
-    let v = UnsafeMutablePointer<Float>.allocate(capacity: positions * rowsMax * cin)
-    let products = UnsafeMutablePointer<Float>.allocate(capacity: positions * rowsMax * cout)
-    let channelLast = UnsafeMutablePointer<Float>.allocate(capacity: imagesPerChunk * paddedHeight * paddedWidth * cin)
-    defer {
-      v.deallocate()
-      products.deallocate()
-      channelLast.deallocate()
-    }
+    let scratch = ConvolutionScratch.current
+    let channelLastCount = imagesPerChunk * paddedHeight * paddedWidth * cin
+    let v = scratch.columns.buffer(rowsMax * positions * cin + channelLastCount)
+    let channelLast = v + rowsMax * positions * cin
+    let products = scratch.matrix.buffer(rowsMax * positions * cout)
     // The transforms as raw buffers: no bounds checks or reference counting in the tile loops.
     let bt = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.bt.count)
     let at = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.at.count)
@@ -171,67 +168,48 @@ struct WinogradPlan: Sendable {
     for first in stride(from: 0, to: batch, by: imagesPerChunk) {
       let images = min(imagesPerChunk, batch - first)
       let rows = images * tiles
+      let weightStride = Self.positionStride(cin * cout)
       KernelProfile.measure("winograd layout") {
-        // Channel-last, zero outside the image.
+        // Channel-last, zero outside the image: the border rows and columns are cleared, the
+        // image's pixels copied four pixels by four channels at a time.
         let imagePixels = paddedHeight * paddedWidth
-        Threading.parallelRanges(images * paddedHeight, costPerItem: paddedWidth * cin) { range in
-          for item in range {
-            let (image, py) = (item / paddedHeight, item % paddedHeight)
-            let row = channelLast + (image * imagePixels + py * paddedWidth) * cin
-            row.update(repeating: 0, count: paddedWidth * cin)
-            let y = py - padTop
-            guard y >= 0, y < height else { continue }
-            for c in 0..<inChannels {
-              let source = input + (((first + image) * inChannels + c) * height + y) * width
-              for x in max(0, padLeft)..<min(paddedWidth, width + padLeft) { row[x * cin + c] = source[x - padLeft] }
+        let (right, bottom) = (padLeft + width, padTop + height)
+        Threading.parallelRanges(images, costPerItem: imagePixels * cin) { range in
+          for image in range {
+            let base = channelLast + image * imagePixels * cin
+            for py in 0..<paddedHeight {
+              let row = base + py * paddedWidth * cin
+              guard py >= padTop, py < bottom else {
+                row.update(repeating: 0, count: paddedWidth * cin)
+                continue
+              }
+              row.update(repeating: 0, count: max(0, min(padLeft, paddedWidth)) * cin)
+              if right < paddedWidth { (row + right * cin).update(repeating: 0, count: (paddedWidth - right) * cin) }
+              if cin > inChannels {
+                for x in max(0, padLeft)..<min(right, paddedWidth) {
+                  (row + x * cin + inChannels).update(repeating: 0, count: cin - inChannels)
+                }
+              }
+            }
+            // Pixels outside the tiles' reach (negative padding, or an output smaller than the
+            // input allows) go to a row that is never read.
+            let source = input + (first + image) * inChannels * height * width
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: inChannels) { discard in
+              transposePlanesToRows(source, channels: inChannels, plane: height * width) { p in
+                let (y, x) = (p / width + padTop, p % width + padLeft)
+                let inside = y >= 0 && y < paddedHeight && x >= 0 && x < paddedWidth
+                return inside ? base + (y * paddedWidth + x) * cin : discard.baseAddress!
+              }
             }
           }
         }
       }
       KernelProfile.measure("winograd input") {
         // V = B^T d B for every tile, eight channels at a time.
-        let groups = cin / 8
-        Threading.parallelRanges(rows * groups, costPerItem: positions * alpha * 16) { range in
-          withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 2 * positions) { buffer in
-            let d = buffer.baseAddress!, t = d + positions
-            for item in range {
-              let (row, group) = (item / groups, item % groups)
-              let (image, tile) = (row / tiles, row % tiles)
-              let (top, left) = (tile / tilesX * m, tile % tilesX * m)
-              let origin = channelLast + ((image * paddedHeight + top) * paddedWidth + left) * cin + group * 8
-              for a in 0..<alpha {
-                for b in 0..<alpha {
-                  d[a * alpha + b] = UnsafeRawPointer(origin + (a * paddedWidth + b) * cin).loadUnaligned(as: SIMD8<Float>.self)
-                }
-              }
-              // t = B^T d, row by row: t[a] = sum_c B^T[a][c] d[c] (whole rows, zeros skipped once).
-              for a in 0..<alpha {
-                let target = t + a * alpha
-                target.update(repeating: SIMD8<Float>(), count: alpha)
-                for c in 0..<alpha {
-                  let coefficient = bt[a * alpha + c]
-                  if coefficient == 0 { continue }
-                  let source = d + c * alpha
-                  for b in 0..<alpha { target[b] += coefficient * source[b] }
-                }
-              }
-              // V[a][b] = sum_c t[a][c] B^T[b][c]: each t[a][c] spread over the b it reaches.
-              for a in 0..<alpha {
-                let target = d + a * alpha  // d is no longer needed: reuse it for the row
-                target.update(repeating: SIMD8<Float>(), count: alpha)
-                for c in 0..<alpha {
-                  let value = t[a * alpha + c]
-                  for b in 0..<alpha {
-                    let coefficient = bt[b * alpha + c]
-                    if coefficient != 0 { target[b] += coefficient * value }
-                  }
-                }
-                for b in 0..<alpha {
-                  UnsafeMutableRawPointer(v + ((a * alpha + b) * rows + row) * cin + group * 8).storeBytes(of: target[b], as: SIMD8<Float>.self)
-                }
-              }
-            }
-          }
+        Threading.parallelRanges(rows * (cin / 8), costPerItem: positions * alpha * 16) { range in
+          gk_winograd_input_tiles(
+            Int32(alpha), Int32(m), bt.baseAddress!, channelLast, paddedHeight, paddedWidth, cin, tilesX, tiles,
+            cin, positions * cin, range.lowerBound, range.count, v)
         }
       }
       // The products, M[position] = V[position] U[position] ([rows, cin] x [cin, cout]): one GEMM
@@ -240,46 +218,19 @@ struct WinogradPlan: Sendable {
         Threading.parallelRanges(positions, costPerItem: rows * cin * cout) { range in
           for position in range {
             BLAS.sgemm(
-              m: rows, n: cout, k: cin, a: v + position * rows * cin, b: u + position * cin * cout,
-              c: products + position * rows * cout)
+              m: rows, n: cout, k: cin, a: v + position * cin, lda: positions * cin, b: u + position * weightStride,
+              c: products + position * cout, ldc: positions * cout)
           }
         }
       }
       // Y = A^T M A for every tile, eight output channels at a time, cropped to the output.
       KernelProfile.measure("winograd output") {
-        let groups = cout / 8
-        Threading.parallelRanges(rows * groups, costPerItem: positions * m * 16) { range in
-          withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: positions + m * alpha) { buffer in
-            let tile6 = buffer.baseAddress!, t = tile6 + positions
-            for item in range {
-              let (row, group) = (item / groups, item % groups)
-              let (image, tile) = (row / tiles, row % tiles)
-              let (top, left) = (tile / tilesX * m, tile % tilesX * m)
-              for p in 0..<positions {
-                tile6[p] = UnsafeRawPointer(products + (p * rows + row) * cout + group * 8).loadUnaligned(as: SIMD8<Float>.self)
-              }
-              for a in 0..<m {
-                let target = t + a * alpha
-                target.update(repeating: SIMD8<Float>(), count: alpha)
-                for c in 0..<alpha {
-                  let coefficient = at[a * alpha + c]
-                  if coefficient == 0 { continue }
-                  let source = tile6 + c * alpha
-                  for b in 0..<alpha { target[b] += coefficient * source[b] }
-                }
-              }
-              let channels = min(8, outChannels - group * 8)
-              for a in 0..<m where top + a < outputHeight {
-                for b in 0..<m where left + b < outputWidth {
-                  var s = SIMD8<Float>()
-                  for c in 0..<alpha where at[b * alpha + c] != 0 { s += at[b * alpha + c] * t[a * alpha + c] }
-                  let pixel = output + ((first + image) * outChannels + group * 8) * outputHeight * outputWidth
-                    + (top + a) * outputWidth + left + b
-                  for lane in 0..<channels { pixel[lane * outputHeight * outputWidth] = s[lane] }
-                }
-              }
-            }
-          }
+        Threading.parallelRanges(rows * (cout / 8), costPerItem: positions * m * 16) { range in
+          gk_winograd_output_tiles(
+            Int32(alpha), Int32(m), at.baseAddress!, products, cout, positions * cout, cout, tilesX, tiles,
+            range.lowerBound,
+            range.count, output + first * outChannels * outputHeight * outputWidth, outChannels, outputHeight,
+            outputWidth)
         }
       }
     }

@@ -35,6 +35,8 @@ final class ConvolutionScratch {
   /// Weights rearranged for a kernel and its partial weight gradients; used only by the thread
   /// that called the layer, never by the workers of its parallel loops.
   let weights = Workspace()
+  /// Kernels transformed for Winograd's minimal filtering (``WinogradPlan``).
+  let transformedWeights = Workspace()
 
   /// The calling thread's scratch.
   static var current: ConvolutionScratch {

@@ -273,15 +273,14 @@ extension ConvTranspose2D {
   ) {
     let (w, cin, cout) = (weight.value.pointer, inChannels, outChannels)
     let plan = winogradPlanOverride ?? ConvolutionChunking.winogradPlan
-    let u = plan.transformWeights(outChannels: cout, inChannels: cin) { o, i, tap in
-      w[(i * cout + o) * 25 + 24 - tap]  // (4 - ky) * 5 + (4 - kx) = 24 - tap
-    }
-    u.withUnsafeBufferPointer { u in
-      plan.correlate(
-        x, batch: batch, inChannels: cin, height: g.inputHeight, width: g.inputWidth,
-        padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, transformedWeights: u.baseAddress!,
-        outChannels: cout, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
-    }
+    // (o, i, tap) is stored at (i * cout + o) * 25 + tap; the flip reads (4 - ky) * 5 + (4 - kx) = 24 - tap.
+    let u = ConvolutionScratch.current.transformedWeights.buffer(plan.transformedWeightCount(outChannels: cout, inChannels: cin))
+    plan.transformWeights(
+      outChannels: cout, inChannels: cin, weight: w, outStride: 25, inStride: cout * 25, flipped: true, into: u)
+    plan.correlate(
+      x, batch: batch, inChannels: cin, height: g.inputHeight, width: g.inputWidth,
+      padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, transformedWeights: u,
+      outChannels: cout, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
   }
 
   /// The data gradient, a stride-1 correlation of the output gradient with the kernels as stored
@@ -291,13 +290,14 @@ extension ConvTranspose2D {
   ) {
     let (w, cin, cout) = (weight.value.pointer, inChannels, outChannels)
     let plan = winogradPlanOverride ?? ConvolutionChunking.winogradPlan
-    let u = plan.transformWeights(outChannels: cin, inChannels: cout) { i, o, tap in w[(i * cout + o) * 25 + tap] }
-    u.withUnsafeBufferPointer { u in
-      plan.correlate(
-        dy, batch: batch, inChannels: cout, height: g.outputHeight, width: g.outputWidth,
-        padTop: g.padTop, padLeft: g.padLeft, transformedWeights: u.baseAddress!,
-        outChannels: cin, outputHeight: g.inputHeight, outputWidth: g.inputWidth, into: dx)
-    }
+    // The correlation's output channel is the layer's input channel i, its input channel the layer's o.
+    let u = ConvolutionScratch.current.transformedWeights.buffer(plan.transformedWeightCount(outChannels: cin, inChannels: cout))
+    plan.transformWeights(
+      outChannels: cin, inChannels: cout, weight: w, outStride: cout * 25, inStride: 25, flipped: false, into: u)
+    plan.correlate(
+      dy, batch: batch, inChannels: cout, height: g.outputHeight, width: g.outputWidth,
+      padTop: g.padTop, padLeft: g.padLeft, transformedWeights: u,
+      outChannels: cin, outputHeight: g.inputHeight, outputWidth: g.inputWidth, into: dx)
   }
 }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import GenerativeKitTesting
 import Testing
@@ -5,7 +6,9 @@ import Testing
 @testable import GenerativeKit
 
 /// Winograd's F(m x m, 5x5) against the direct correlation it replaces.
-@Suite("Winograd F(m x m, 5 x 5)")
+/// Serialized: one test switches the C kernels to their portable versions for a moment, which
+/// must not happen while another test of the suite compares results bit for bit.
+@Suite("Winograd F(m x m, 5 x 5)", .serialized)
 struct WinogradTests {
   /// The direct correlation in Double: `out[n, o, y, x] = sum in[n, i, y - pad + ky, x - pad + kx] w[o, i, ky, kx]`.
   static func direct(_ input: Tensor, _ weight: Tensor, padTop: Int, padLeft: Int, outputHeight: Int, outputWidth: Int) -> [Double] {
@@ -29,12 +32,17 @@ struct WinogradTests {
     let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
     let o = weight.shape[0]
     let k = weight.scalars
-    let u = plan.transformWeights(outChannels: o, inChannels: c) { oc, ic, tap in k[(oc * c + ic) * 25 + tap] }
+    // Garbage in the buffer first: the transform must write every float the products read.
+    var u = [Float](repeating: .nan, count: plan.transformedWeightCount(outChannels: o, inChannels: c))
     let output = Tensor(shape: [n, o, outputHeight, outputWidth])
-    u.withUnsafeBufferPointer { u in
+    u.withUnsafeMutableBufferPointer { u in
+      k.withUnsafeBufferPointer { k in
+        plan.transformWeights(outChannels: o, inChannels: c, weight: k.baseAddress!, outStride: c * 25, inStride: 25,
+                              flipped: false, into: u.baseAddress!)
+      }
       plan.correlate(input.pointer, batch: n, inChannels: c, height: h, width: w, padTop: padTop, padLeft: padLeft,
-                             transformedWeights: u.baseAddress!, outChannels: o, outputHeight: outputHeight,
-                             outputWidth: outputWidth, into: output.storage.pointer)
+                     transformedWeights: u.baseAddress!, outChannels: o, outputHeight: outputHeight,
+                     outputWidth: outputWidth, into: output.storage.pointer)
     }
     return output.scalars
   }
@@ -53,6 +61,29 @@ struct WinogradTests {
       let actual = Self.winograd(plan, input, weight, padTop: padTop, padLeft: padLeft, outputHeight: outputHeight, outputWidth: outputWidth)
       let worst = zip(expected, actual).map { abs($0 - Double($1)) }.max()!
       #expect(worst / scale < tolerance, "\(name): worst relative error \(worst / scale)")
+    }
+  }
+
+  /// CI machines all have AVX2, so the portable versions run only here.
+  @Test("The portable tile transforms (no AVX2) equal the direct correlation within the same tolerance, and differ from the AVX2 ones only by rounding")
+  func portableKernels() throws {
+    var random = SeededGenerator(seed: 11)
+    let input = Tensor.randomNormal(shape: [2, 20, 9, 8], using: &random)
+    let weight = Tensor.randomNormal(shape: [12, 20, 5, 5], mean: 0, standardDeviation: 0.1, using: &random)
+    let expected = Self.direct(input, weight, padTop: 2, padLeft: 3, outputHeight: 9, outputWidth: 10)
+    let scale = expected.map(abs).max()!
+    for (name, plan, tolerance) in Self.plans {
+      let vector = Self.winograd(plan, input, weight, padTop: 2, padLeft: 3, outputHeight: 9, outputWidth: 10)
+      gk_kernels_set_portable(1)
+      let portable = Self.winograd(plan, input, weight, padTop: 2, padLeft: 3, outputHeight: 9, outputWidth: 10)
+      gk_kernels_set_portable(0)
+      let worst = zip(expected, portable).map { abs($0 - Double($1)) }.max()!
+      #expect(worst / scale < tolerance, "\(name), portable: worst relative error \(worst / scale)")
+      let apart = zip(vector, portable).map { abs(Double($0) - Double($1)) }.max()!
+      #expect(apart / scale < tolerance, "\(name): AVX2 and portable results \(apart / scale) apart")
+      if gk_kernels_use_avx2() != 0 {
+        #expect(apart > 0, "\(name): the switch to the portable kernels changed nothing (fused against separate roundings)")
+      }
     }
   }
 

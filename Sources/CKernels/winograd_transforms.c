@@ -1,0 +1,209 @@
+// The tile transforms of Winograd's minimal filtering (see WinogradPlan in GenerativeKit), eight
+// channels per vector. Each body is written once on GCC/Clang vector types and instantiated
+// twice: inside an AVX2 + FMA function (a target attribute; products and sums contract to FMAs)
+// and inside a portable one (two SSE halves).
+#include "CKernels.h"
+
+typedef float v8 __attribute__((vector_size(32), aligned(4)));
+
+#define MAX_ALPHA 8
+
+// Macros rather than functions: a function returning a 32-byte vector would change the ABI of
+// the portable (SSE) instances.
+#define SPLAT(x) ((v8){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define LOAD8(p) (*(const v8 *)(p))
+#define STORE8(p, x) (*(v8 *)(p) = (x))
+
+static inline __attribute__((always_inline)) void input_tiles(
+    int alpha, int m, const float *bt, const float *channel_last, long padded_height,
+    long padded_width, long channels, long tiles_x, long tiles, long position_stride, long row_stride,
+    long first_item, long item_count, float *v) {
+  v8 coefficient[MAX_ALPHA * MAX_ALPHA];
+  for (int i = 0; i < alpha * alpha; i++) coefficient[i] = SPLAT(bt[i]);
+  const long groups = channels / 8;
+  for (long item = first_item; item < first_item + item_count; item++) {
+    const long row = item / groups, group = item % groups;
+    const long image = row / tiles, tile = row % tiles;
+    const long top = tile / tiles_x * m, left = tile % tiles_x * m;
+    const float *origin =
+        channel_last + ((image * padded_height + top) * padded_width + left) * channels + group * 8;
+    v8 d[MAX_ALPHA * MAX_ALPHA], t[MAX_ALPHA * MAX_ALPHA];
+    for (int a = 0; a < alpha; a++)
+      for (int b = 0; b < alpha; b++) d[a * alpha + b] = LOAD8(origin + (a * padded_width + b) * channels);
+    // t = d B, row by row (t[a][b] = sum_c d[a][c] B^T[b][c]), then V = B^T t column by column:
+    // with alpha a constant, each pass keeps one row or column and its sums in registers.
+    for (int a = 0; a < alpha; a++)
+      for (int b = 0; b < alpha; b++) {
+        v8 sum = d[a * alpha] * coefficient[b * alpha];
+        for (int c = 1; c < alpha; c++) sum += d[a * alpha + c] * coefficient[b * alpha + c];
+        t[a * alpha + b] = sum;
+      }
+    float *target = v + row * row_stride + group * 8;
+    for (int b = 0; b < alpha; b++)
+      for (int a = 0; a < alpha; a++) {
+        v8 sum = coefficient[a * alpha] * t[b];
+        for (int c = 1; c < alpha; c++) sum += coefficient[a * alpha + c] * t[c * alpha + b];
+        STORE8(target + (a * alpha + b) * position_stride, sum);
+      }
+  }
+}
+
+static inline __attribute__((always_inline)) void output_tiles(
+    int alpha, int m, const float *at, const float *products, long position_stride, long row_stride, long channels_padded,
+    long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels,
+    long output_height, long output_width) {
+  v8 coefficient[MAX_ALPHA * MAX_ALPHA];
+  for (int i = 0; i < m * alpha; i++) coefficient[i] = SPLAT(at[i]);
+  const long groups = channels_padded / 8;
+  const long plane = output_height * output_width;
+  for (long item = first_item; item < first_item + item_count; item++) {
+    const long row = item / groups, group = item % groups;
+    const long image = row / tiles, tile = row % tiles;
+    const long top = tile / tiles_x * m, left = tile % tiles_x * m;
+    const float *source = products + row * row_stride + group * 8;
+    v8 p[MAX_ALPHA * MAX_ALPHA], t[MAX_ALPHA * MAX_ALPHA];
+    for (int i = 0; i < alpha * alpha; i++) p[i] = LOAD8(source + i * position_stride);
+    // t = A^T M (m x alpha)
+    for (int a = 0; a < m; a++)
+      for (int b = 0; b < alpha; b++) {
+        v8 sum = coefficient[a * alpha] * p[b];
+        for (int c = 1; c < alpha; c++) sum += coefficient[a * alpha + c] * p[c * alpha + b];
+        t[a * alpha + b] = sum;
+      }
+    long lanes = out_channels - group * 8;
+    if (lanes > 8) lanes = 8;
+    float *first_lane = output + (image * out_channels + group * 8) * plane;
+    for (int a = 0; a < m && top + a < output_height; a++)
+      for (int b = 0; b < m && left + b < output_width; b++) {
+        v8 sum = t[a * alpha] * coefficient[b * alpha];
+        for (int c = 1; c < alpha; c++) sum += t[a * alpha + c] * coefficient[b * alpha + c];
+        float *pixel = first_lane + (top + a) * output_width + left + b;
+        for (long lane = 0; lane < lanes; lane++) pixel[lane * plane] = sum[lane];
+      }
+  }
+}
+
+static inline __attribute__((always_inline)) void kernel_tiles(
+    int alpha, const float *g, const float *weight, long out_stride, long in_stride, int flip,
+    long out_channels, long out_padded, long position_stride, long first_in, long in_count, float *u) {
+  enum { r = 5 };
+  v8 coefficient[MAX_ALPHA * r];
+  for (int i = 0; i < alpha * r; i++) coefficient[i] = SPLAT(g[i]);
+  for (long i = first_in; i < first_in + in_count; i++) {
+    for (long group = 0; group < out_padded / 8; group++) {
+      v8 k[r * r], t[MAX_ALPHA * r];
+      for (int tap = 0; tap < r * r; tap++) {
+        const float *first = weight + group * 8 * out_stride + i * in_stride + (flip ? 24 - tap : tap);
+        v8 lanes = SPLAT(0);
+        for (long lane = 0; lane < 8 && group * 8 + lane < out_channels; lane++) lanes[lane] = first[lane * out_stride];
+        k[tap] = lanes;
+      }
+      // t = G k (alpha x 5)
+      for (int a = 0; a < alpha; a++)
+        for (int c = 0; c < r; c++) {
+          v8 sum = coefficient[a * r] * k[c];
+          for (int b = 1; b < r; b++) sum += coefficient[a * r + b] * k[b * r + c];
+          t[a * r + c] = sum;
+        }
+      // U = t G^T (alpha x alpha)
+      float *target = u + i * out_padded + group * 8;
+      for (int a = 0; a < alpha; a++)
+        for (int b = 0; b < alpha; b++) {
+          v8 sum = t[a * r] * coefficient[b * r];
+          for (int c = 1; c < r; c++) sum += t[a * r + c] * coefficient[b * r + c];
+          STORE8(target + (a * alpha + b) * position_stride, sum);
+        }
+    }
+  }
+}
+
+// Each transform is instantiated for every tile size (alpha 6, 7 and 8 for F(2x2), F(3x3) and
+// F(4x4)), so that alpha is a constant and the loops unroll, once for AVX2 + FMA and once portable.
+#define AVX2 __attribute__((target("avx2,fma")))
+
+#define INPUT_ARGUMENTS                                                                              \
+  const float *bt, const float *channel_last, long padded_height, long padded_width, long channels, \
+      long tiles_x, long tiles, long position_stride, long row_stride, long first_item, long item_count, float *v
+#define INPUT_CALL(alpha)                                                                      \
+  input_tiles(alpha, alpha - 4, bt, channel_last, padded_height, padded_width, channels, tiles_x, \
+              tiles, position_stride, row_stride, first_item, item_count, v)
+#define OUTPUT_ARGUMENTS                                                                      \
+  const float *at, const float *products, long position_stride, long row_stride, long channels_padded, \
+      long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels, \
+      long output_height, long output_width
+#define OUTPUT_CALL(alpha)                                                                        \
+  output_tiles(alpha, alpha - 4, at, products, position_stride, row_stride, channels_padded, tiles_x, tiles, \
+               first_item, item_count, output, out_channels, output_height, output_width)
+#define KERNEL_ARGUMENTS                                                                          \
+  const float *g, const float *weight, long out_stride, long in_stride, int flip, long out_channels, \
+      long out_padded, long position_stride, long first_in, long in_count, float *u
+#define KERNEL_CALL(alpha)                                                                       \
+  kernel_tiles(alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,          \
+               position_stride, first_in, in_count, u)
+
+#define INSTANCES(alpha)                                                                  \
+  AVX2 static void input_tiles_avx2_##alpha(INPUT_ARGUMENTS) { INPUT_CALL(alpha); }      \
+  static void input_tiles_portable_##alpha(INPUT_ARGUMENTS) { INPUT_CALL(alpha); }       \
+  AVX2 static void output_tiles_avx2_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }   \
+  static void output_tiles_portable_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }    \
+  AVX2 static void kernel_tiles_avx2_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }   \
+  static void kernel_tiles_portable_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }
+
+INSTANCES(6)
+INSTANCES(7)
+INSTANCES(8)
+
+// Calls the instance of `name` for `alpha` (6, 7 or 8) and this CPU.
+#define DISPATCH(name, alpha, ...)                                                 \
+  do {                                                                             \
+    const int avx2 = gk_kernels_use_avx2();                                        \
+    switch (alpha) {                                                               \
+      case 6: (avx2 ? name##_avx2_6 : name##_portable_6)(__VA_ARGS__); break;       \
+      case 7: (avx2 ? name##_avx2_7 : name##_portable_7)(__VA_ARGS__); break;       \
+      case 8: (avx2 ? name##_avx2_8 : name##_portable_8)(__VA_ARGS__); break;       \
+      default: break;                                                              \
+    }                                                                              \
+  } while (0)
+
+// -1 until the first call reads CPUID; 0 or 1 after. Every thread that races on the first call
+// stores the same value.
+static int use_avx2 = -1;
+
+int gk_kernels_use_avx2(void) {
+  if (use_avx2 < 0) {
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return use_avx2;
+}
+
+void gk_kernels_set_portable(int portable) {
+  use_avx2 = -1;
+  if (portable) use_avx2 = 0;
+  else (void)gk_kernels_use_avx2();
+}
+
+void gk_winograd_input_tiles(int alpha, int m, const float *bt, const float *channel_last,
+                             long padded_height, long padded_width, long channels, long tiles_x,
+                             long tiles, long position_stride, long row_stride, long first_item,
+                             long item_count, float *v) {
+  (void)m;  // alpha - 4: the kernel is 5 x 5
+  DISPATCH(input_tiles, alpha, bt, channel_last, padded_height, padded_width, channels, tiles_x, tiles,
+           position_stride, row_stride, first_item, item_count, v);
+}
+
+void gk_winograd_output_tiles(int alpha, int m, const float *at, const float *products,
+                              long position_stride, long row_stride, long channels_padded,
+                              long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels,
+                              long output_height, long output_width) {
+  (void)m;
+  DISPATCH(output_tiles, alpha, at, products, position_stride, row_stride, channels_padded, tiles_x, tiles,
+           first_item, item_count, output, out_channels, output_height, output_width);
+}
+
+void gk_winograd_kernel_tiles(int alpha, const float *g, const float *weight, long out_stride,
+                              long in_stride, int flip, long out_channels, long out_padded,
+                              long position_stride, long first_in, long in_count, float *u) {
+  DISPATCH(kernel_tiles, alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,
+           position_stride, first_in, in_count, u);
+}
