@@ -26,8 +26,9 @@ struct GKBench: ParsableCommand {
   var columnBudget: Int?
   @Flag(help: "Print the figures as one JSON object on standard output (the table goes to standard error).")
   var json = false
-  @Flag(help: "Run stride-1 5 x 5 transposed convolutions (64+ channels) with Winograd's minimal filtering (--winograd-tile): forward pass and data gradient.")
-  var winograd = false
+  @Flag(inversion: .prefixedNo,
+        help: "Run stride-1 5 x 5 transposed convolutions (64+ channels) with Winograd's minimal filtering (--winograd-tile), as the library does by default; --no-winograd runs them tap by tap.")
+  var winograd = true
   @Option(help: "The Winograd form's output tile side: 2, 3 or 4 (F(4x4, 5x5) by default).") var winogradTile = 4
 
   /// Figures collected for `--json`.
@@ -74,8 +75,8 @@ struct GKBench: ParsableCommand {
     var layers: [LayerFigure] = []
     var steps: [String: Step] = [:]
     var peakRssMib = 0.0
-    /// Whether `--winograd` was given.
-    var winograd = false
+    /// Whether the Winograd form ran (`--no-winograd` not given).
+    var winograd = true
   }
   let report = Report()
 
@@ -115,7 +116,7 @@ struct GKBench: ParsableCommand {
     report.repetitions = repetitions
     let blas = BLAS.configuration
     (report.blas, report.blasCore, report.blasVersion, report.cpu) = (blas.summary, blas.core, blas.version, blas.cpu.description)
-    say("gk-bench: \(threads) threads, median of \(repetitions) runs" + (winograd ? ", Winograd F(\(winogradTile)x\(winogradTile), 5x5) for stride-1 5 x 5 transposed convolutions" : ""))
+    say("gk-bench: \(threads) threads, median of \(repetitions) runs" + (winograd ? ", Winograd F(\(winogradTile)x\(winogradTile), 5x5) for stride-1 5 x 5 transposed convolutions" : ", no Winograd form"))
     say("blas: \(blas.summary)")
     if let warning = blas.warning { say(warning) }
     let wanted = Set(sections.split(separator: ",").map(String.init))

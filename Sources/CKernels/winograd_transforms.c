@@ -1,12 +1,13 @@
 // The tile transforms of Winograd's minimal filtering (see WinogradPlan in GenerativeKit), eight
-// channels per vector. Each body is written once on GCC/Clang vector types and instantiated
-// twice: inside an AVX2 + FMA function (a target attribute; products and sums contract to FMAs)
-// and inside a portable one (two SSE halves).
+// channels per vector. Each body is written once on GCC/Clang vector types and instantiated for
+// every tile size, twice: inside an AVX2 + FMA function (a target attribute; products and sums
+// contract to FMAs) and inside a portable one (two SSE halves).
 #include "CKernels.h"
 
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 #define MAX_ALPHA 8
+#define KERNEL 5
 
 // Macros rather than functions: a function returning a 32-byte vector would change the ABI of
 // the portable (SSE) instances.
@@ -14,12 +15,14 @@ typedef float v8 __attribute__((vector_size(32), aligned(4)));
 #define LOAD8(p) (*(const v8 *)(p))
 #define STORE8(p, x) (*(v8 *)(p) = (x))
 
-static inline __attribute__((always_inline)) void input_tiles(
-    int alpha, int m, const float *bt, const float *channel_last, long padded_height,
+// `L d L^T` for side x side tiles d of a channel-last image (L: alpha x side): the input tiles
+// (side alpha, L = B^T) and the output-gradient tiles (side m, L = the alpha x m Vandermonde).
+static inline __attribute__((always_inline)) void transform_tiles(
+    int alpha, int side, int m, const float *l, const float *channel_last, long padded_height,
     long padded_width, long channels, long tiles_x, long tiles, long position_stride, long row_stride,
     long first_item, long item_count, float *v) {
   v8 coefficient[MAX_ALPHA * MAX_ALPHA];
-  for (int i = 0; i < alpha * alpha; i++) coefficient[i] = SPLAT(bt[i]);
+  for (int i = 0; i < alpha * side; i++) coefficient[i] = SPLAT(l[i]);
   const long groups = channels / 8;
   for (long item = first_item; item < first_item + item_count; item++) {
     const long row = item / groups, group = item % groups;
@@ -28,30 +31,30 @@ static inline __attribute__((always_inline)) void input_tiles(
     const float *origin =
         channel_last + ((image * padded_height + top) * padded_width + left) * channels + group * 8;
     v8 d[MAX_ALPHA * MAX_ALPHA], t[MAX_ALPHA * MAX_ALPHA];
-    for (int a = 0; a < alpha; a++)
-      for (int b = 0; b < alpha; b++) d[a * alpha + b] = LOAD8(origin + (a * padded_width + b) * channels);
-    // t = d B, row by row (t[a][b] = sum_c d[a][c] B^T[b][c]), then V = B^T t column by column:
-    // with alpha a constant, each pass keeps one row or column and its sums in registers.
-    for (int a = 0; a < alpha; a++)
+    for (int a = 0; a < side; a++)
+      for (int b = 0; b < side; b++) d[a * side + b] = LOAD8(origin + (a * padded_width + b) * channels);
+    // t = d L^T row by row (side x alpha), then L t column by column: with alpha and side
+    // constants, each pass keeps one row or column and its sums in registers.
+    for (int a = 0; a < side; a++)
       for (int b = 0; b < alpha; b++) {
-        v8 sum = d[a * alpha] * coefficient[b * alpha];
-        for (int c = 1; c < alpha; c++) sum += d[a * alpha + c] * coefficient[b * alpha + c];
+        v8 sum = d[a * side] * coefficient[b * side];
+        for (int c = 1; c < side; c++) sum += d[a * side + c] * coefficient[b * side + c];
         t[a * alpha + b] = sum;
       }
     float *target = v + row * row_stride + group * 8;
     for (int b = 0; b < alpha; b++)
       for (int a = 0; a < alpha; a++) {
-        v8 sum = coefficient[a * alpha] * t[b];
-        for (int c = 1; c < alpha; c++) sum += coefficient[a * alpha + c] * t[c * alpha + b];
+        v8 sum = coefficient[a * side] * t[b];
+        for (int c = 1; c < side; c++) sum += coefficient[a * side + c] * t[c * alpha + b];
         STORE8(target + (a * alpha + b) * position_stride, sum);
       }
   }
 }
 
 static inline __attribute__((always_inline)) void output_tiles(
-    int alpha, int m, const float *at, const float *products, long position_stride, long row_stride, long channels_padded,
-    long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels,
-    long output_height, long output_width) {
+    int alpha, int m, const float *at, const float *products, long position_stride, long row_stride,
+    long channels_padded, long tiles_x, long tiles, long first_item, long item_count, float *output,
+    long out_channels, long output_height, long output_width) {
   v8 coefficient[MAX_ALPHA * MAX_ALPHA];
   for (int i = 0; i < m * alpha; i++) coefficient[i] = SPLAT(at[i]);
   const long groups = channels_padded / 8;
@@ -86,14 +89,14 @@ static inline __attribute__((always_inline)) void output_tiles(
 static inline __attribute__((always_inline)) void kernel_tiles(
     int alpha, const float *g, const float *weight, long out_stride, long in_stride, int flip,
     long out_channels, long out_padded, long position_stride, long first_in, long in_count, float *u) {
-  enum { r = 5 };
+  enum { r = KERNEL };
   v8 coefficient[MAX_ALPHA * r];
   for (int i = 0; i < alpha * r; i++) coefficient[i] = SPLAT(g[i]);
   for (long i = first_in; i < first_in + in_count; i++) {
     for (long group = 0; group < out_padded / 8; group++) {
       v8 k[r * r], t[MAX_ALPHA * r];
       for (int tap = 0; tap < r * r; tap++) {
-        const float *first = weight + group * 8 * out_stride + i * in_stride + (flip ? 24 - tap : tap);
+        const float *first = weight + group * 8 * out_stride + i * in_stride + (flip ? r * r - 1 - tap : tap);
         v8 lanes = SPLAT(0);
         for (long lane = 0; lane < 8 && group * 8 + lane < out_channels; lane++) lanes[lane] = first[lane * out_stride];
         k[tap] = lanes;
@@ -117,53 +120,90 @@ static inline __attribute__((always_inline)) void kernel_tiles(
   }
 }
 
+// `G^T dU G` (5 x 5) for every input channel in range and group of eight output channels, added
+// into a kernel gradient addressed as kernel_tiles reads kernels.
+static inline __attribute__((always_inline)) void kernel_gradient_tiles(
+    int alpha, const float *g, const float *du, long position_stride, long out_padded,
+    float *gradient, long out_stride, long in_stride, int flip, long out_channels, long first_in,
+    long in_count) {
+  enum { r = KERNEL };
+  v8 coefficient[MAX_ALPHA * r];
+  for (int i = 0; i < alpha * r; i++) coefficient[i] = SPLAT(g[i]);
+  for (long i = first_in; i < first_in + in_count; i++) {
+    for (long group = 0; group < out_padded / 8; group++) {
+      const float *source = du + i * out_padded + group * 8;
+      v8 p[MAX_ALPHA * MAX_ALPHA], t[r * MAX_ALPHA];
+      for (int q = 0; q < alpha * alpha; q++) p[q] = LOAD8(source + q * position_stride);
+      // t = G^T dU (5 x alpha): t[a][b] = sum_c G[c][a] dU[c][b]
+      for (int a = 0; a < r; a++)
+        for (int b = 0; b < alpha; b++) {
+          v8 sum = coefficient[a] * p[b];
+          for (int c = 1; c < alpha; c++) sum += coefficient[c * r + a] * p[c * alpha + b];
+          t[a * alpha + b] = sum;
+        }
+      long lanes = out_channels - group * 8;
+      if (lanes > 8) lanes = 8;
+      float *first_lane = gradient + group * 8 * out_stride + i * in_stride;
+      for (int a = 0; a < r; a++)
+        for (int b = 0; b < r; b++) {
+          v8 sum = t[a * alpha] * coefficient[b];
+          for (int c = 1; c < alpha; c++) sum += t[a * alpha + c] * coefficient[c * r + b];
+          const int tap = a * r + b;
+          float *entry = first_lane + (flip ? r * r - 1 - tap : tap);
+          for (long lane = 0; lane < lanes; lane++) entry[lane * out_stride] += sum[lane];
+        }
+    }
+  }
+}
+
 // Each transform is instantiated for every tile size (alpha 6, 7 and 8 for F(2x2), F(3x3) and
 // F(4x4)), so that alpha is a constant and the loops unroll, once for AVX2 + FMA and once portable.
 #define AVX2 __attribute__((target("avx2,fma")))
 
-#define INPUT_ARGUMENTS                                                                              \
-  const float *bt, const float *channel_last, long padded_height, long padded_width, long channels, \
-      long tiles_x, long tiles, long position_stride, long row_stride, long first_item, long item_count, float *v
-#define INPUT_CALL(alpha)                                                                      \
-  input_tiles(alpha, alpha - 4, bt, channel_last, padded_height, padded_width, channels, tiles_x, \
-              tiles, position_stride, row_stride, first_item, item_count, v)
-#define OUTPUT_ARGUMENTS                                                                      \
-  const float *at, const float *products, long position_stride, long row_stride, long channels_padded, \
-      long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels, \
-      long output_height, long output_width
+#define TILE_ARGUMENTS                                                                             \
+  const float *l, const float *channel_last, long padded_height, long padded_width, long channels, \
+      long tiles_x, long tiles, long position_stride, long row_stride, long first_item,            \
+      long item_count, float *v
+#define TILE_CALL(alpha, side)                                                                    \
+  transform_tiles(alpha, side, alpha - 4, l, channel_last, padded_height, padded_width, channels, tiles_x,  \
+                  tiles, position_stride, row_stride, first_item, item_count, v)
+#define OUTPUT_ARGUMENTS                                                                          \
+  const float *at, const float *products, long position_stride, long row_stride,                  \
+      long channels_padded, long tiles_x, long tiles, long first_item, long item_count,           \
+      float *output, long out_channels, long output_height, long output_width
 #define OUTPUT_CALL(alpha)                                                                        \
-  output_tiles(alpha, alpha - 4, at, products, position_stride, row_stride, channels_padded, tiles_x, tiles, \
-               first_item, item_count, output, out_channels, output_height, output_width)
+  output_tiles(alpha, alpha - 4, at, products, position_stride, row_stride, channels_padded,      \
+               tiles_x, tiles, first_item, item_count, output, out_channels, output_height,      \
+               output_width)
 #define KERNEL_ARGUMENTS                                                                          \
-  const float *g, const float *weight, long out_stride, long in_stride, int flip, long out_channels, \
-      long out_padded, long position_stride, long first_in, long in_count, float *u
-#define KERNEL_CALL(alpha)                                                                       \
+  const float *g, const float *weight, long out_stride, long in_stride, int flip,                 \
+      long out_channels, long out_padded, long position_stride, long first_in, long in_count,     \
+      float *u
+#define KERNEL_CALL(alpha)                                                                        \
   kernel_tiles(alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,          \
                position_stride, first_in, in_count, u)
+#define GRADIENT_ARGUMENTS                                                                        \
+  const float *g, const float *du, long position_stride, long out_padded, float *gradient,        \
+      long out_stride, long in_stride, int flip, long out_channels, long first_in, long in_count
+#define GRADIENT_CALL(alpha)                                                                      \
+  kernel_gradient_tiles(alpha, g, du, position_stride, out_padded, gradient, out_stride,         \
+                        in_stride, flip, out_channels, first_in, in_count)
 
-#define INSTANCES(alpha)                                                                  \
-  AVX2 static void input_tiles_avx2_##alpha(INPUT_ARGUMENTS) { INPUT_CALL(alpha); }      \
-  static void input_tiles_portable_##alpha(INPUT_ARGUMENTS) { INPUT_CALL(alpha); }       \
-  AVX2 static void output_tiles_avx2_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }   \
-  static void output_tiles_portable_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }    \
-  AVX2 static void kernel_tiles_avx2_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }   \
-  static void kernel_tiles_portable_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }
+#define INSTANCES(alpha)                                                                          \
+  AVX2 static void input_tiles_avx2_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha); }         \
+  static void input_tiles_portable_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha); }          \
+  AVX2 static void gradient_tiles_avx2_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha - 4); }  \
+  static void gradient_tiles_portable_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha - 4); }   \
+  AVX2 static void output_tiles_avx2_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }           \
+  static void output_tiles_portable_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }            \
+  AVX2 static void kernel_tiles_avx2_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }           \
+  static void kernel_tiles_portable_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }            \
+  AVX2 static void kernel_gradient_tiles_avx2_##alpha(GRADIENT_ARGUMENTS) { GRADIENT_CALL(alpha); } \
+  static void kernel_gradient_tiles_portable_##alpha(GRADIENT_ARGUMENTS) { GRADIENT_CALL(alpha); }
 
 INSTANCES(6)
 INSTANCES(7)
 INSTANCES(8)
-
-// Calls the instance of `name` for `alpha` (6, 7 or 8) and this CPU.
-#define DISPATCH(name, alpha, ...)                                                 \
-  do {                                                                             \
-    const int avx2 = gk_kernels_use_avx2();                                        \
-    switch (alpha) {                                                               \
-      case 6: (avx2 ? name##_avx2_6 : name##_portable_6)(__VA_ARGS__); break;       \
-      case 7: (avx2 ? name##_avx2_7 : name##_portable_7)(__VA_ARGS__); break;       \
-      case 8: (avx2 ? name##_avx2_8 : name##_portable_8)(__VA_ARGS__); break;       \
-      default: break;                                                              \
-    }                                                                              \
-  } while (0)
 
 // -1 until the first call reads CPUID; 0 or 1 after. Every thread that races on the first call
 // stores the same value.
@@ -183,22 +223,37 @@ void gk_kernels_set_portable(int portable) {
   else (void)gk_kernels_use_avx2();
 }
 
-void gk_winograd_input_tiles(int alpha, int m, const float *bt, const float *channel_last,
+// Calls the instance of `name` for `alpha` (6, 7 or 8) and this CPU.
+#define DISPATCH(name, alpha, ...)                                               \
+  do {                                                                           \
+    const int avx2 = gk_kernels_use_avx2();                                      \
+    switch (alpha) {                                                             \
+      case 6: (avx2 ? name##_avx2_6 : name##_portable_6)(__VA_ARGS__); break;     \
+      case 7: (avx2 ? name##_avx2_7 : name##_portable_7)(__VA_ARGS__); break;     \
+      case 8: (avx2 ? name##_avx2_8 : name##_portable_8)(__VA_ARGS__); break;     \
+      default: break;                                                            \
+    }                                                                            \
+  } while (0)
+
+void gk_winograd_input_tiles(int alpha, int side, const float *l, const float *channel_last,
                              long padded_height, long padded_width, long channels, long tiles_x,
                              long tiles, long position_stride, long row_stride, long first_item,
                              long item_count, float *v) {
-  (void)m;  // alpha - 4: the kernel is 5 x 5
-  DISPATCH(input_tiles, alpha, bt, channel_last, padded_height, padded_width, channels, tiles_x, tiles,
-           position_stride, row_stride, first_item, item_count, v);
+  if (side == alpha)
+    DISPATCH(input_tiles, alpha, l, channel_last, padded_height, padded_width, channels, tiles_x,
+             tiles, position_stride, row_stride, first_item, item_count, v);
+  else if (side == alpha - 4)
+    DISPATCH(gradient_tiles, alpha, l, channel_last, padded_height, padded_width, channels, tiles_x,
+             tiles, position_stride, row_stride, first_item, item_count, v);
 }
 
-void gk_winograd_output_tiles(int alpha, int m, const float *at, const float *products,
+void gk_winograd_output_tiles(int alpha, const float *at, const float *products,
                               long position_stride, long row_stride, long channels_padded,
-                              long tiles_x, long tiles, long first_item, long item_count, float *output, long out_channels,
-                              long output_height, long output_width) {
-  (void)m;
-  DISPATCH(output_tiles, alpha, at, products, position_stride, row_stride, channels_padded, tiles_x, tiles,
-           first_item, item_count, output, out_channels, output_height, output_width);
+                              long tiles_x, long tiles, long first_item, long item_count,
+                              float *output, long out_channels, long output_height,
+                              long output_width) {
+  DISPATCH(output_tiles, alpha, at, products, position_stride, row_stride, channels_padded, tiles_x,
+           tiles, first_item, item_count, output, out_channels, output_height, output_width);
 }
 
 void gk_winograd_kernel_tiles(int alpha, const float *g, const float *weight, long out_stride,
@@ -206,4 +261,12 @@ void gk_winograd_kernel_tiles(int alpha, const float *g, const float *weight, lo
                               long position_stride, long first_in, long in_count, float *u) {
   DISPATCH(kernel_tiles, alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,
            position_stride, first_in, in_count, u);
+}
+
+void gk_winograd_kernel_gradient_tiles(int alpha, const float *g, const float *du,
+                                       long position_stride, long out_padded, float *gradient,
+                                       long out_stride, long in_stride, int flip, long out_channels,
+                                       long first_in, long in_count) {
+  DISPATCH(kernel_gradient_tiles, alpha, g, du, position_stride, out_padded, gradient, out_stride,
+           in_stride, flip, out_channels, first_in, in_count);
 }

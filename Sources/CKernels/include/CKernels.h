@@ -4,6 +4,14 @@
 // Kernels of GenerativeKit written in C so that each can be compiled for AVX2 + FMA with a
 // function-level target attribute (no build flags) and chosen at run time with CPUID; every one
 // has a portable version that gives the same results up to the rounding of fused multiply-adds.
+//
+// Winograd's minimal filtering F(m x m, 5 x 5) (see WinogradPlan in GenerativeKit) works on
+// tiles: alpha = m + 4 (6, 7 or 8) is the side of a transformed tile. Tiles are numbered row =
+// image * tiles + tile, tile = tile_y * tiles_x + tile_x, and tile (tile_y, tile_x) covers output
+// pixels from (tile_y * m, tile_x * m). Transformed tiles are stored one alpha x alpha block of
+// positions per row: position p of row `row`, channels c ..< c + 8, is at
+// `row * row_stride + p * position_stride + c`. Channels go eight to a vector; channel counts
+// written `_padded` are multiples of 8.
 
 /// 1 when the kernels below run their AVX2 + FMA versions on this CPU, 0 for the portable ones.
 int gk_kernels_use_avx2(void);
@@ -13,35 +21,35 @@ int gk_kernels_use_avx2(void);
 /// kernels run on other threads.
 void gk_kernels_set_portable(int portable);
 
-/// Winograd input transform `V = B^T d B` for `item_count` items from `first_item`, each one tile
-/// and eight channels: item = row * (channels / 8) + group, row = image * tiles + tile, tile =
-/// tile_y * tiles_x + tile_x.
+/// `L d L^T` for the tiles d of a channel-last image, `item_count` items from `first_item`, each
+/// one tile and eight channels (item = row * (channels / 8) + group).
 ///
-/// - `bt`: `B^T`, alpha x alpha, row-major (alpha <= 8; the tile's output side is m).
-/// - `channel_last`: `[images][padded_height][padded_width][channels]`, `channels` a multiple of 8;
-///   the tile of (tile_y, tile_x) starts at pixel (tile_y * m, tile_x * m).
-/// - `v`: one `[rows][channels]` matrix per tile position p, `position_stride` floats apart; item
-///   (row, group) writes `v[p * position_stride + row * channels + group * 8 ..< +8]`.
-void gk_winograd_input_tiles(int alpha, int m, const float *bt, const float *channel_last,
+/// - `side`: alpha for input tiles (`L` = B^T, alpha x alpha), or m for the tiles of an output
+///   gradient in the weight gradient (`L` = the alpha x m matrix G' of the swapped roles).
+/// - `l`: `L`, alpha x side, row-major.
+/// - `channel_last`: `[images][padded_height][padded_width][channels]`; a tile's side x side
+///   pixels start at (tile_y * m, tile_x * m).
+/// - `v`: the transformed tiles (see above).
+void gk_winograd_input_tiles(int alpha, int side, const float *l, const float *channel_last,
                              long padded_height, long padded_width, long channels, long tiles_x,
                              long tiles, long position_stride, long row_stride, long first_item,
                              long item_count, float *v);
 
-/// Winograd output transform `Y = A^T M A` for `item_count` items from `first_item` (items as in
-/// gk_winograd_input_tiles, over `channels_padded / 8` groups of output channels).
+/// `A^T M A` (m x m) for `item_count` items from `first_item` (items over `channels_padded / 8`
+/// groups of output channels), written into an NCHW image where the tile's pixels fall inside it.
 ///
 /// - `at`: `A^T`, m x alpha, row-major.
-/// - `products`: one `[rows][channels_padded]` matrix per tile position, `position_stride` floats
-///   apart.
-/// - `output`: NCHW `[images][out_channels][output_height][output_width]`; each tile's m x m pixels
-///   are written where they fall inside it (the lanes past `out_channels` are dropped).
-void gk_winograd_output_tiles(int alpha, int m, const float *at, const float *products,
-                              long position_stride, long row_stride, long channels_padded, long tiles_x, long tiles, long first_item,
-                              long item_count, float *output, long out_channels, long output_height,
+/// - `products`: the tiles' products (see above).
+/// - `output`: `[images][out_channels][output_height][output_width]`; lanes past `out_channels`
+///   are dropped.
+void gk_winograd_output_tiles(int alpha, const float *at, const float *products,
+                              long position_stride, long row_stride, long channels_padded,
+                              long tiles_x, long tiles, long first_item, long item_count,
+                              float *output, long out_channels, long output_height,
                               long output_width);
 
-/// Winograd kernel transform `U = G k G^T` of 5 x 5 kernels for the input channels
-/// `first_in ..< first_in + in_count`, eight output channels at a time.
+/// `G k G^T` of the 5 x 5 kernels of the input channels `first_in ..< first_in + in_count`, eight
+/// output channels at a time.
 ///
 /// - `g`: `G`, alpha x 5, row-major.
 /// - The kernel of output channel o and input channel i at tap t (t = ky * 5 + kx) is
@@ -52,5 +60,17 @@ void gk_winograd_output_tiles(int alpha, int m, const float *at, const float *pr
 void gk_winograd_kernel_tiles(int alpha, const float *g, const float *weight, long out_stride,
                               long in_stride, int flip, long out_channels, long out_padded,
                               long position_stride, long first_in, long in_count, float *u);
+
+/// The weight gradient's last step: `G^T dU G` (5 x 5) for the input channels `first_in ..<
+/// first_in + in_count` and every group of eight output channels, **added** into `gradient`,
+/// addressed as gk_winograd_kernel_tiles addresses `weight`.
+///
+/// - `du`: one `[in_padded][out_padded]` matrix per tile position, `position_stride` floats apart:
+///   the sums over all tiles of the transformed input tiles times the transformed output-gradient
+///   tiles.
+void gk_winograd_kernel_gradient_tiles(int alpha, const float *g, const float *du,
+                                       long position_stride, long out_padded, float *gradient,
+                                       long out_stride, long in_stride, int flip, long out_channels,
+                                       long first_in, long in_count);
 
 #endif

@@ -15,7 +15,8 @@ import CKernels
 /// eight channels per vector (in C, `CKernels`: AVX2 + FMA where the CPU has them), on a
 /// channel-last copy of the input.
 ///
-/// Off by default (`ConvolutionChunking.winogradEnabled`, `gk-bench --winograd`); the measured
+/// On by default for stride-1 5 x 5 transposed convolutions of 64 channels or more
+/// (`ConvolutionChunking.winogradEnabled`; `gk-bench --no-winograd` turns it off); the measured
 /// speed and accuracy are in docs/PERFORMANCE.md.
 struct WinogradPlan: Sendable {
   /// Output pixels per tile side.
@@ -24,6 +25,10 @@ struct WinogradPlan: Sendable {
   let alpha: Int
   /// `B^T` (alpha x alpha), `G` (alpha x 5), `A^T` (m x alpha), row-major.
   let bt: [Float], g: [Float], at: [Float]
+  /// `A` (alpha x m), row-major: in the weight gradient, where an m x m output-gradient tile
+  /// plays the kernel and the 5 x 5 kernel gradient the output, `A` transforms the tile and `G`
+  /// the result (the same points with the roles of m and 5 swapped).
+  let a: [Float]
 
   static let kernel = 5
 
@@ -53,7 +58,7 @@ struct WinogradPlan: Sendable {
     for i in 0..<alpha { for j in 0..<alpha { bt[i * alpha + j] = Float(wInverse[j * alpha + i]) } }
     var at = [Float](repeating: 0, count: m * alpha)
     for i in 0..<m { for j in 0..<alpha { at[i * alpha + j] = Float(a[j * m + i]) } }
-    (self.m, self.alpha, self.bt, self.g, self.at) = (m, alpha, bt, g.map(Float.init), at)
+    (self.m, self.alpha, self.bt, self.g, self.at, self.a) = (m, alpha, bt, g.map(Float.init), at, a.map(Float.init))
   }
 
   /// The inverse of a square matrix by Gauss-Jordan elimination with partial pivoting.
@@ -127,6 +132,86 @@ struct WinogradPlan: Sendable {
     }
   }
 
+  /// The tiles of an image: `tilesY x tilesX` tiles of m x m outputs, whose input tiles start
+  /// every m pixels and reach `(tiles - 1) * m + alpha` pixels.
+  private struct Tiling {
+    let tilesY: Int, tilesX: Int
+    let paddedHeight: Int, paddedWidth: Int
+    var count: Int { tilesY * tilesX }
+
+    init(plan: WinogradPlan, outputHeight: Int, outputWidth: Int) {
+      tilesY = (outputHeight + plan.m - 1) / plan.m
+      tilesX = (outputWidth + plan.m - 1) / plan.m
+      (paddedHeight, paddedWidth) = ((tilesY - 1) * plan.m + plan.alpha, (tilesX - 1) * plan.m + plan.alpha)
+    }
+
+    /// The output gradient's side of the weight gradient: the same tiles, each m x m, over a copy
+    /// that reaches `tiles * m` pixels.
+    init(gradientOf tiling: Tiling, plan: WinogradPlan) {
+      (tilesY, tilesX) = (tiling.tilesY, tiling.tilesX)
+      (paddedHeight, paddedWidth) = (tilesY * plan.m, tilesX * plan.m)
+    }
+  }
+
+  /// Images per chunk: about 4 Mi floats for each tile matrix.
+  private func imagesPerChunk(batch: Int, channels: Int, tiles: Int) -> Int {
+    max(1, min(batch, (4 << 20) / max(1, alpha * alpha * channels * tiles)))
+  }
+
+  /// Copies `images` NCHW images `[channels, height, width]` into `target`, channel-last
+  /// `[images][paddedHeight][paddedWidth][channelsPadded]`, image pixel (y, x) at
+  /// (y + padTop, x + padLeft) and zeros everywhere else (the border and the padded channels).
+  /// Pixels that fall outside (negative padding, or an output smaller than the input allows) are
+  /// dropped. Four pixels by four channels at a time, in parallel over images.
+  private static func copyChannelLast(
+    _ source: UnsafePointer<Float>, images: Int, channels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
+    paddedHeight: Int, paddedWidth: Int, channelsPadded cp: Int, into target: UnsafeMutablePointer<Float>
+  ) {
+    let imagePixels = paddedHeight * paddedWidth
+    let (right, bottom) = (padLeft + width, padTop + height)
+    Threading.parallelRanges(images, costPerItem: imagePixels * cp) { range in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: channels) { discard in
+        for image in range {
+          let base = target + image * imagePixels * cp
+          for py in 0..<paddedHeight {
+            let row = base + py * paddedWidth * cp
+            guard py >= padTop, py < bottom else {
+              row.update(repeating: 0, count: paddedWidth * cp)
+              continue
+            }
+            row.update(repeating: 0, count: max(0, min(padLeft, paddedWidth)) * cp)
+            if right < paddedWidth { (row + max(0, right) * cp).update(repeating: 0, count: (paddedWidth - max(0, right)) * cp) }
+            if cp > channels {
+              for x in max(0, padLeft)..<min(right, paddedWidth) { (row + x * cp + channels).update(repeating: 0, count: cp - channels) }
+            }
+          }
+          transposePlanesToRows(source + image * channels * height * width, channels: channels, plane: height * width) { p in
+            let (y, x) = (p / width + padTop, p % width + padLeft)
+            let inside = y >= 0 && y < paddedHeight && x >= 0 && x < paddedWidth
+            return inside ? base + (y * paddedWidth + x) * cp : discard.baseAddress!
+          }
+        }
+      }
+    }
+  }
+
+  /// Transforms the tiles of `images` channel-last images (``copyChannelLast``) with `matrix`
+  /// (`B^T` for input tiles, side alpha; `A` for output-gradient tiles, side m) into `target`:
+  /// per tile row, its alpha x alpha positions side by side, `channelsPadded` floats each.
+  private func transformTiles(
+    _ channelLast: UnsafePointer<Float>, side: Int, matrix: [Float], images: Int, tiling: Tiling, channelsPadded cp: Int,
+    into target: UnsafeMutablePointer<Float>
+  ) {
+    let rows = images * tiling.count
+    matrix.withUnsafeBufferPointer { l in
+      Threading.parallelRanges(rows * (cp / 8), costPerItem: alpha * alpha * alpha * 16) { range in
+        gk_winograd_input_tiles(
+          Int32(alpha), Int32(side), l.baseAddress!, channelLast, tiling.paddedHeight, tiling.paddedWidth, cp,
+          tiling.tilesX, tiling.count, cp, alpha * alpha * cp, range.lowerBound, range.count, target)
+      }
+    }
+  }
+
   /// `output[n, o, y, x] = sum_i sum_(ky, kx < 5) input[n, i, y - padTop + ky, x - padLeft + kx]
   /// * weight(o, i, ky * 5 + kx)` (zero outside the input), with the kernels given transformed by
   /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)``. Images
@@ -138,79 +223,32 @@ struct WinogradPlan: Sendable {
     transformedWeights u: UnsafePointer<Float>, outChannels: Int, outputHeight: Int, outputWidth: Int,
     into output: UnsafeMutablePointer<Float>
   ) {
-    let (m, alpha) = (self.m, self.alpha)
     let (cin, cout) = (Self.padded(inChannels), Self.padded(outChannels))
-    let tilesY = (outputHeight + m - 1) / m, tilesX = (outputWidth + m - 1) / m
-    let tiles = tilesY * tilesX
+    let tiling = Tiling(plan: self, outputHeight: outputHeight, outputWidth: outputWidth)
     let positions = alpha * alpha
-    // About 4 Mi floats for each of the two tile matrices.
-    let imagesPerChunk = max(1, min(batch, (4 << 20) / max(1, positions * max(cin, cout) * tiles)))
-    let rowsMax = imagesPerChunk * tiles
-    // V[image * tiles + tile][position][cin], M[image * tiles + tile][position][cout] (a tile's
-    // positions side by side, so that a tile transform reads and writes one small region; each
-    // position's GEMM takes every alpha^2-th row), and the chunk's input channel-last and
-    // zero-padded to the tiles' reach: [image][y][x][cin].
-    let (paddedHeight, paddedWidth) = ((tilesY - 1) * m + alpha, (tilesX - 1) * m + alpha)
+    let imagesPerChunk = imagesPerChunk(batch: batch, channels: max(cin, cout), tiles: tiling.count)
+    let rowsMax = imagesPerChunk * tiling.count
+    // V[image * tiles + tile][position][cin] and M[...][position][cout] (a tile's positions side
+    // by side, so that a tile transform reads and writes one small region; each position's GEMM
+    // takes every alpha^2-th row), and the chunk's input channel-last and zero-padded to the
+    // tiles' reach.
     let scratch = ConvolutionScratch.current
-    let channelLastCount = imagesPerChunk * paddedHeight * paddedWidth * cin
+    let channelLastCount = imagesPerChunk * tiling.paddedHeight * tiling.paddedWidth * cin
     let v = scratch.columns.buffer(rowsMax * positions * cin + channelLastCount)
     let channelLast = v + rowsMax * positions * cin
     let products = scratch.matrix.buffer(rowsMax * positions * cout)
-    // The transforms as raw buffers: no bounds checks or reference counting in the tile loops.
-    let bt = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.bt.count)
-    let at = UnsafeMutableBufferPointer<Float>.allocate(capacity: self.at.count)
-    _ = bt.initialize(from: self.bt)
-    _ = at.initialize(from: self.at)
-    defer {
-      bt.deallocate()
-      at.deallocate()
-    }
+    let weightStride = Self.positionStride(cin * cout)
     for first in stride(from: 0, to: batch, by: imagesPerChunk) {
       let images = min(imagesPerChunk, batch - first)
-      let rows = images * tiles
-      let weightStride = Self.positionStride(cin * cout)
+      let rows = images * tiling.count
       KernelProfile.measure("winograd layout") {
-        // Channel-last, zero outside the image: the border rows and columns are cleared, the
-        // image's pixels copied four pixels by four channels at a time.
-        let imagePixels = paddedHeight * paddedWidth
-        let (right, bottom) = (padLeft + width, padTop + height)
-        Threading.parallelRanges(images, costPerItem: imagePixels * cin) { range in
-          for image in range {
-            let base = channelLast + image * imagePixels * cin
-            for py in 0..<paddedHeight {
-              let row = base + py * paddedWidth * cin
-              guard py >= padTop, py < bottom else {
-                row.update(repeating: 0, count: paddedWidth * cin)
-                continue
-              }
-              row.update(repeating: 0, count: max(0, min(padLeft, paddedWidth)) * cin)
-              if right < paddedWidth { (row + right * cin).update(repeating: 0, count: (paddedWidth - right) * cin) }
-              if cin > inChannels {
-                for x in max(0, padLeft)..<min(right, paddedWidth) {
-                  (row + x * cin + inChannels).update(repeating: 0, count: cin - inChannels)
-                }
-              }
-            }
-            // Pixels outside the tiles' reach (negative padding, or an output smaller than the
-            // input allows) go to a row that is never read.
-            let source = input + (first + image) * inChannels * height * width
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: inChannels) { discard in
-              transposePlanesToRows(source, channels: inChannels, plane: height * width) { p in
-                let (y, x) = (p / width + padTop, p % width + padLeft)
-                let inside = y >= 0 && y < paddedHeight && x >= 0 && x < paddedWidth
-                return inside ? base + (y * paddedWidth + x) * cin : discard.baseAddress!
-              }
-            }
-          }
-        }
+        Self.copyChannelLast(
+          input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
+          width: width, padTop: padTop, padLeft: padLeft, paddedHeight: tiling.paddedHeight,
+          paddedWidth: tiling.paddedWidth, channelsPadded: cin, into: channelLast)
       }
       KernelProfile.measure("winograd input") {
-        // V = B^T d B for every tile, eight channels at a time.
-        Threading.parallelRanges(rows * (cin / 8), costPerItem: positions * alpha * 16) { range in
-          gk_winograd_input_tiles(
-            Int32(alpha), Int32(m), bt.baseAddress!, channelLast, paddedHeight, paddedWidth, cin, tilesX, tiles,
-            cin, positions * cin, range.lowerBound, range.count, v)
-        }
+        transformTiles(channelLast, side: alpha, matrix: bt, images: images, tiling: tiling, channelsPadded: cin, into: v)
       }
       // The products, M[position] = V[position] U[position] ([rows, cin] x [cin, cout]): one GEMM
       // per tile position, the positions shared among the threads.
@@ -225,12 +263,89 @@ struct WinogradPlan: Sendable {
       }
       // Y = A^T M A for every tile, eight output channels at a time, cropped to the output.
       KernelProfile.measure("winograd output") {
-        Threading.parallelRanges(rows * (cout / 8), costPerItem: positions * m * 16) { range in
-          gk_winograd_output_tiles(
-            Int32(alpha), Int32(m), at.baseAddress!, products, cout, positions * cout, cout, tilesX, tiles,
-            range.lowerBound,
-            range.count, output + first * outChannels * outputHeight * outputWidth, outChannels, outputHeight,
-            outputWidth)
+        at.withUnsafeBufferPointer { at in
+          Threading.parallelRanges(rows * (cout / 8), costPerItem: positions * m * 16) { range in
+            gk_winograd_output_tiles(
+              Int32(alpha), at.baseAddress!, products, cout, positions * cout, cout, tiling.tilesX, tiling.count,
+              range.lowerBound, range.count, output + first * outChannels * outputHeight * outputWidth, outChannels,
+              outputHeight, outputWidth)
+          }
+        }
+      }
+    }
+  }
+
+  /// The weight gradient of ``correlate(_:batch:inChannels:height:width:padTop:padLeft:transformedWeights:outChannels:outputHeight:outputWidth:into:)``:
+  /// `dK(o, i, ky * 5 + kx) += sum_n sum_(y, x) input[n, i, y - padTop + ky, x - padLeft + kx]
+  /// * outputGradient[n, o, y, x]`, **added** into `gradient` at
+  /// `o * outStride + i * inStride + t` (`24 - t` when `flipped`), as
+  /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)`` reads.
+  ///
+  /// The same tiles with the roles swapped: per tile, the m x m output-gradient tile is the
+  /// "kernel" and the 5 x 5 gradient the "output", `dK = G^T [(A dY A^T) * (B^T d B)] G`; the
+  /// products, summed over every tile of the batch, are one GEMM per tile position
+  /// (`dU[position] += V[position]^T dY'[position]`, K = the tiles), added chunk after chunk in
+  /// order, so the result does not depend on the thread count. Uses the calling thread's
+  /// ``ConvolutionScratch`` (`columns`, `matrix` and `transformedWeights`).
+  func correlationWeightGradient(
+    _ input: UnsafePointer<Float>, batch: Int, inChannels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
+    outputGradient dy: UnsafePointer<Float>, outChannels: Int, outputHeight: Int, outputWidth: Int,
+    into gradient: UnsafeMutablePointer<Float>, outStride: Int, inStride: Int, flipped: Bool
+  ) {
+    let (cin, cout) = (Self.padded(inChannels), Self.padded(outChannels))
+    let tiling = Tiling(plan: self, outputHeight: outputHeight, outputWidth: outputWidth)
+    let positions = alpha * alpha
+    let imagesPerChunk = imagesPerChunk(batch: batch, channels: max(cin, cout), tiles: tiling.count)
+    let rowsMax = imagesPerChunk * tiling.count
+    // The output gradient's tiles are m x m from every m-th pixel: its channel-last copy reaches
+    // tiles * m pixels, zero past the output.
+    let gradientTiling = Tiling(gradientOf: tiling, plan: self)
+    let (gradientHeight, gradientWidth) = (gradientTiling.paddedHeight, gradientTiling.paddedWidth)
+    let scratch = ConvolutionScratch.current
+    let channelLastCount = imagesPerChunk * tiling.paddedHeight * tiling.paddedWidth * cin
+    let v = scratch.columns.buffer(rowsMax * positions * cin + channelLastCount)
+    let channelLast = v + rowsMax * positions * cin
+    let gradientChannelLastCount = imagesPerChunk * gradientHeight * gradientWidth * cout
+    let transformedGradient = scratch.matrix.buffer(rowsMax * positions * cout + gradientChannelLastCount)
+    let gradientChannelLast = transformedGradient + rowsMax * positions * cout
+    let duStride = Self.positionStride(cin * cout)
+    let du = scratch.transformedWeights.buffer(positions * duStride)
+    for first in stride(from: 0, to: batch, by: imagesPerChunk) {
+      let images = min(imagesPerChunk, batch - first)
+      let rows = images * tiling.count
+      KernelProfile.measure("winograd layout") {
+        Self.copyChannelLast(
+          input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
+          width: width, padTop: padTop, padLeft: padLeft, paddedHeight: tiling.paddedHeight,
+          paddedWidth: tiling.paddedWidth, channelsPadded: cin, into: channelLast)
+        Self.copyChannelLast(
+          dy + first * outChannels * outputHeight * outputWidth, images: images, channels: outChannels,
+          height: outputHeight, width: outputWidth, padTop: 0, padLeft: 0, paddedHeight: gradientHeight,
+          paddedWidth: gradientWidth, channelsPadded: cout, into: gradientChannelLast)
+      }
+      KernelProfile.measure("winograd input") {
+        transformTiles(channelLast, side: alpha, matrix: bt, images: images, tiling: tiling, channelsPadded: cin, into: v)
+        transformTiles(
+          gradientChannelLast, side: m, matrix: a, images: images, tiling: gradientTiling,
+          channelsPadded: cout, into: transformedGradient)
+      }
+      KernelProfile.measure("winograd products") {
+        Threading.parallelRanges(positions, costPerItem: rows * cin * cout) { range in
+          for position in range {
+            BLAS.sgemm(
+              transposeA: true, m: cin, n: cout, k: rows, a: v + position * cin, lda: positions * cin,
+              b: transformedGradient + position * cout, ldb: positions * cout, beta: first == 0 ? 0 : 1,
+              c: du + position * duStride)
+          }
+        }
+      }
+    }
+    KernelProfile.measure("winograd output") {
+      g.withUnsafeBufferPointer { g in
+        Threading.parallelRanges(inChannels, costPerItem: cout * positions * Self.kernel) { range in
+          gk_winograd_kernel_gradient_tiles(
+            Int32(alpha), g.baseAddress!, du, duStride, cout, gradient, outStride, inStride, flipped ? 1 : 0,
+            outChannels, range.lowerBound, range.count)
         }
       }
     }

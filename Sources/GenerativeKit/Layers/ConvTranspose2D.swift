@@ -155,7 +155,7 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
   func form(for g: TransposedConvGeometry, batch: Int) -> TransposedConvolutionForm {
     if let formOverride { return formOverride }
     if ConvolutionFormThresholds.winograd(kernelSize: kernelSize, stride: stride, inChannels: inChannels, outChannels: outChannels) {
-      return .winograd(imagesPerChunk: ConvolutionFormThresholds.tapByTapImagesPerChunk(batch: batch))
+      return .winograd
     }
     return .choose(inChannels: inChannels, outChannels: outChannels, inputPixels: g.inputPixels, batch: batch)
   }
@@ -251,10 +251,9 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     case .batchFolded:
       backwardBatchFolded(x, dy, batch: batch, geometry: g, weightGradient: dw, inputGradient: dx,
                           activation: activation)
-    case .winograd(let imagesPerChunk):
-      if dw != nil {
-        tapByTapPlan(g).backward(x, dy, weight: weight.value.pointer, layout: tapLayout, batch: batch,
-                                 weightGradient: dw, inputGradient: nil, activation: nil, imagesPerChunk: imagesPerChunk)
+    case .winograd:
+      if let dw {
+        KernelProfile.measure("winograd") { weightGradientWinograd(x, dy, batch: batch, geometry: g, into: dw) }
       }
       if let dx {
         KernelProfile.measure("winograd") { dataGradientWinograd(dy, batch: batch, geometry: g, into: dx) }
@@ -281,6 +280,20 @@ extension ConvTranspose2D {
       x, batch: batch, inChannels: cin, height: g.inputHeight, width: g.inputWidth,
       padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, transformedWeights: u,
       outChannels: cout, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
+  }
+
+  /// The weight gradient of the forward pass's correlation (input padded by `4 - padTop`, flipped
+  /// kernels), added into `dw`, with ``WinogradPlan``.
+  fileprivate func weightGradientWinograd(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: TransposedConvGeometry,
+    into dw: UnsafeMutablePointer<Float>
+  ) {
+    let plan = winogradPlanOverride ?? ConvolutionChunking.winogradPlan
+    plan.correlationWeightGradient(
+      x, batch: batch, inChannels: inChannels, height: g.inputHeight, width: g.inputWidth,
+      padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, outputGradient: dy,
+      outChannels: outChannels, outputHeight: g.outputHeight, outputWidth: g.outputWidth,
+      into: dw, outStride: 25, inStride: outChannels * 25, flipped: true)
   }
 
   /// The data gradient, a stride-1 correlation of the output gradient with the kernels as stored

@@ -39,10 +39,10 @@ enum TransposedConvolutionForm: Equatable, Sendable {
   /// One GEMM per kernel tap and run of pixels (``ShiftedConvolution``), on chunks of
   /// `imagesPerChunk` images: no col2im, no products that fall on the cropped border.
   case tapByTap(imagesPerChunk: Int)
-  /// Winograd's minimal filtering for the forward pass and the data gradient of a stride-1 5 x 5
-  /// layer (``WinogradPlan``: F(4x4, 5x5) takes 64 products per 4 x 4 output tile and channel pair
-  /// instead of 400); the weight gradient tap by tap on chunks of `imagesPerChunk` images.
-  case winograd(imagesPerChunk: Int)
+  /// Winograd's minimal filtering for all three passes of a stride-1 5 x 5 layer
+  /// (``WinogradPlan``: F(4x4, 5x5) takes 64 products per 4 x 4 output tile and channel pair
+  /// instead of 400; the weight gradient sums the same tiles' products over the batch).
+  case winograd
 
   /// The column matrix of the image-by-image forward pass.
   enum ColumnLayout: Equatable, Sendable {
@@ -115,9 +115,9 @@ enum ConvolutionFormThresholds {
   /// ones (see ``TransposedConvolutionForm/ColumnLayout``).
   static let channelMajorMaximumOutChannels = 4
 
-  /// Whether a ``ConvTranspose2D`` runs its forward pass and data gradient with Winograd's
-  /// minimal filtering (``TransposedConvolutionForm/winograd(imagesPerChunk:)``): a stride-1 5 x 5 layer
-  /// with at least 64 channels on each side, while ``ConvolutionChunking/winogradEnabled`` is on.
+  /// Whether a ``ConvTranspose2D`` runs its three passes with Winograd's minimal filtering
+  /// (``TransposedConvolutionForm/winograd``): a stride-1 5 x 5 layer with at least 64 channels on
+  /// each side, while ``ConvolutionChunking/winogradEnabled`` is on (the default).
   static func winograd(kernelSize: Int, stride: Int, inChannels: Int, outChannels: Int) -> Bool {
     ConvolutionChunking.winogradEnabled && kernelSize == 5 && stride == 1 && min(inChannels, outChannels) >= 64
   }

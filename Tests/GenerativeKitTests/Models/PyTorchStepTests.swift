@@ -49,10 +49,20 @@ struct PyTorchStepTests {
             "\(name): differs by \(difference) from PyTorch (largest value \(scale))", sourceLocation: sourceLocation)
   }
 
-  @Test("the GAN step: both networks' weights, batch-norm statistics and Adam moments, and both losses")
-  func ganStep() throws {
+  /// With `winograd`, the generator's stride-1 5 x 5 layer runs all three passes in the Winograd
+  /// form F(4x4, 5x5), as the library runs it at 64 channels or more (the fixture's width-4 layer
+  /// would run tap by tap otherwise).
+  @Test("the GAN step: both networks' weights, batch-norm statistics and Adam moments, and both losses (direct and Winograd forms)",
+        arguments: [false, true])
+  func ganStep(winograd: Bool) throws {
     let expected = try Fixture(named: "gan-step.json")
     let trainer = try StepFixture.ganTrainer()
+    let strideOne = trainer.generator.modules.compactMap { $0 as? ConvTranspose2D }.filter { $0.stride == 1 && $0.kernelSize == 5 }
+    try #require(strideOne.count == 1, "the fixture's generator has one stride-1 5 x 5 layer")
+    if winograd {
+      strideOne[0].formOverride = .winograd
+      strideOne[0].winogradPlanOverride = .f4
+    }
     let (real, noise, masks) = StepFixture.ganInputs()
     trainer.injectedNoise = noise
     let dropouts = trainer.discriminator.modules.compactMap { $0 as? Dropout }
