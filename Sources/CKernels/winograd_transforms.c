@@ -7,7 +7,7 @@
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 
 #define MAX_ALPHA 8
-#define KERNEL 5
+#define MAX_KERNEL 5
 
 // Macros rather than functions: a function returning a 32-byte vector would change the ABI of
 // the portable (SSE) instances.
@@ -87,14 +87,13 @@ static inline __attribute__((always_inline)) void output_tiles(
 }
 
 static inline __attribute__((always_inline)) void kernel_tiles(
-    int alpha, const float *g, const float *weight, long out_stride, long in_stride, int flip,
+    int alpha, int r, const float *g, const float *weight, long out_stride, long in_stride, int flip,
     long out_channels, long out_padded, long position_stride, long first_in, long in_count, float *u) {
-  enum { r = KERNEL };
-  v8 coefficient[MAX_ALPHA * r];
+  v8 coefficient[MAX_ALPHA * MAX_KERNEL];
   for (int i = 0; i < alpha * r; i++) coefficient[i] = SPLAT(g[i]);
   for (long i = first_in; i < first_in + in_count; i++) {
     for (long group = 0; group < out_padded / 8; group++) {
-      v8 k[r * r], t[MAX_ALPHA * r];
+      v8 k[MAX_KERNEL * MAX_KERNEL], t[MAX_ALPHA * MAX_KERNEL];
       for (int tap = 0; tap < r * r; tap++) {
         const float *first = weight + group * 8 * out_stride + i * in_stride + (flip ? r * r - 1 - tap : tap);
         v8 lanes = SPLAT(0);
@@ -120,19 +119,18 @@ static inline __attribute__((always_inline)) void kernel_tiles(
   }
 }
 
-// `G^T dU G` (5 x 5) for every input channel in range and group of eight output channels, added
+// `G^T dU G` (r x r) for every input channel in range and group of eight output channels, added
 // into a kernel gradient addressed as kernel_tiles reads kernels.
 static inline __attribute__((always_inline)) void kernel_gradient_tiles(
-    int alpha, const float *g, const float *du, long position_stride, long out_padded,
+    int alpha, int r, const float *g, const float *du, long position_stride, long out_padded,
     float *gradient, long out_stride, long in_stride, int flip, long out_channels, long first_in,
     long in_count) {
-  enum { r = KERNEL };
-  v8 coefficient[MAX_ALPHA * r];
+  v8 coefficient[MAX_ALPHA * MAX_KERNEL];
   for (int i = 0; i < alpha * r; i++) coefficient[i] = SPLAT(g[i]);
   for (long i = first_in; i < first_in + in_count; i++) {
     for (long group = 0; group < out_padded / 8; group++) {
       const float *source = du + i * out_padded + group * 8;
-      v8 p[MAX_ALPHA * MAX_ALPHA], t[r * MAX_ALPHA];
+      v8 p[MAX_ALPHA * MAX_ALPHA], t[MAX_KERNEL * MAX_ALPHA];
       for (int q = 0; q < alpha * alpha; q++) p[q] = LOAD8(source + q * position_stride);
       // t = G^T dU (5 x alpha): t[a][b] = sum_c G[c][a] dU[c][b]
       for (int a = 0; a < r; a++)
@@ -156,54 +154,56 @@ static inline __attribute__((always_inline)) void kernel_gradient_tiles(
   }
 }
 
-// Each transform is instantiated for every tile size (alpha 6, 7 and 8 for F(2x2), F(3x3) and
-// F(4x4)), so that alpha is a constant and the loops unroll, once for AVX2 + FMA and once portable.
+// Each transform is instantiated for every plan (alpha, r): F(2x2, 5x5), F(3x3, 5x5), F(4x4, 5x5),
+// F(4x4, 3x3) and F(4x4, 2x2), so that the sizes are constants and the loops unroll, once for
+// AVX2 + FMA and once portable.
 #define AVX2 __attribute__((target("avx2,fma")))
 
 #define TILE_ARGUMENTS                                                                             \
   const float *l, const float *channel_last, long padded_height, long padded_width, long channels, \
       long tiles_x, long tiles, long position_stride, long row_stride, long first_item,            \
       long item_count, float *v
-#define TILE_CALL(alpha, side)                                                                    \
-  transform_tiles(alpha, side, alpha - 4, l, channel_last, padded_height, padded_width, channels, tiles_x,  \
+#define TILE_CALL(alpha, side, m)                                                                 \
+  transform_tiles(alpha, side, m, l, channel_last, padded_height, padded_width, channels, tiles_x, \
                   tiles, position_stride, row_stride, first_item, item_count, v)
 #define OUTPUT_ARGUMENTS                                                                          \
   const float *at, const float *products, long position_stride, long row_stride,                  \
       long channels_padded, long tiles_x, long tiles, long first_item, long item_count,           \
       float *output, long out_channels, long output_height, long output_width
-#define OUTPUT_CALL(alpha)                                                                        \
-  output_tiles(alpha, alpha - 4, at, products, position_stride, row_stride, channels_padded,      \
-               tiles_x, tiles, first_item, item_count, output, out_channels, output_height,      \
-               output_width)
+#define OUTPUT_CALL(alpha, m)                                                                     \
+  output_tiles(alpha, m, at, products, position_stride, row_stride, channels_padded, tiles_x,     \
+               tiles, first_item, item_count, output, out_channels, output_height, output_width)
 #define KERNEL_ARGUMENTS                                                                          \
   const float *g, const float *weight, long out_stride, long in_stride, int flip,                 \
       long out_channels, long out_padded, long position_stride, long first_in, long in_count,     \
       float *u
-#define KERNEL_CALL(alpha)                                                                        \
-  kernel_tiles(alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,          \
+#define KERNEL_CALL(alpha, r)                                                                     \
+  kernel_tiles(alpha, r, g, weight, out_stride, in_stride, flip, out_channels, out_padded,       \
                position_stride, first_in, in_count, u)
 #define GRADIENT_ARGUMENTS                                                                        \
   const float *g, const float *du, long position_stride, long out_padded, float *gradient,        \
       long out_stride, long in_stride, int flip, long out_channels, long first_in, long in_count
-#define GRADIENT_CALL(alpha)                                                                      \
-  kernel_gradient_tiles(alpha, g, du, position_stride, out_padded, gradient, out_stride,         \
+#define GRADIENT_CALL(alpha, r)                                                                   \
+  kernel_gradient_tiles(alpha, r, g, du, position_stride, out_padded, gradient, out_stride,      \
                         in_stride, flip, out_channels, first_in, in_count)
 
-#define INSTANCES(alpha)                                                                          \
-  AVX2 static void input_tiles_avx2_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha); }         \
-  static void input_tiles_portable_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha); }          \
-  AVX2 static void gradient_tiles_avx2_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha - 4); }  \
-  static void gradient_tiles_portable_##alpha(TILE_ARGUMENTS) { TILE_CALL(alpha, alpha - 4); }   \
-  AVX2 static void output_tiles_avx2_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }           \
-  static void output_tiles_portable_##alpha(OUTPUT_ARGUMENTS) { OUTPUT_CALL(alpha); }            \
-  AVX2 static void kernel_tiles_avx2_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }           \
-  static void kernel_tiles_portable_##alpha(KERNEL_ARGUMENTS) { KERNEL_CALL(alpha); }            \
-  AVX2 static void kernel_gradient_tiles_avx2_##alpha(GRADIENT_ARGUMENTS) { GRADIENT_CALL(alpha); } \
-  static void kernel_gradient_tiles_portable_##alpha(GRADIENT_ARGUMENTS) { GRADIENT_CALL(alpha); }
+#define INSTANCE(name, suffix, arguments, call) \
+  AVX2 static void name##_avx2_##suffix(arguments) { call; } \
+  static void name##_portable_##suffix(arguments) { call; }
 
-INSTANCES(6)
-INSTANCES(7)
-INSTANCES(8)
+// alpha, r, m = alpha - r + 1.
+#define INSTANCES(alpha, r, m)                                                               \
+  INSTANCE(input_tiles, alpha##_##r, TILE_ARGUMENTS, TILE_CALL(alpha, alpha, m))             \
+  INSTANCE(gradient_tiles, alpha##_##r, TILE_ARGUMENTS, TILE_CALL(alpha, m, m))              \
+  INSTANCE(output_tiles, alpha##_##r, OUTPUT_ARGUMENTS, OUTPUT_CALL(alpha, m))               \
+  INSTANCE(kernel_tiles, alpha##_##r, KERNEL_ARGUMENTS, KERNEL_CALL(alpha, r))               \
+  INSTANCE(kernel_gradient_tiles, alpha##_##r, GRADIENT_ARGUMENTS, GRADIENT_CALL(alpha, r))
+
+INSTANCES(6, 5, 2)
+INSTANCES(7, 5, 3)
+INSTANCES(8, 5, 4)
+INSTANCES(6, 3, 4)
+INSTANCES(5, 2, 4)
 
 // -1 until the first call reads CPUID; 0 or 1 after. Every thread that races on the first call
 // stores the same value.
@@ -223,50 +223,59 @@ void gk_kernels_set_portable(int portable) {
   else (void)gk_kernels_use_avx2();
 }
 
-// Calls the instance of `name` for `alpha` (6, 7 or 8) and this CPU.
-#define DISPATCH(name, alpha, ...)                                               \
-  do {                                                                           \
-    const int avx2 = gk_kernels_use_avx2();                                      \
-    switch (alpha) {                                                             \
-      case 6: (avx2 ? name##_avx2_6 : name##_portable_6)(__VA_ARGS__); break;     \
-      case 7: (avx2 ? name##_avx2_7 : name##_portable_7)(__VA_ARGS__); break;     \
-      case 8: (avx2 ? name##_avx2_8 : name##_portable_8)(__VA_ARGS__); break;     \
-      default: break;                                                            \
-    }                                                                            \
+// Calls the instance of `name` for the plan (alpha, r) on this CPU; other plans do nothing.
+#define DISPATCH(name, alpha, r, ...)                                                          \
+  do {                                                                                         \
+    const int avx2 = gk_kernels_use_avx2();                                                    \
+    switch ((alpha) * 16 + (r)) {                                                              \
+      case 6 * 16 + 5: (avx2 ? name##_avx2_6_5 : name##_portable_6_5)(__VA_ARGS__); break;      \
+      case 7 * 16 + 5: (avx2 ? name##_avx2_7_5 : name##_portable_7_5)(__VA_ARGS__); break;      \
+      case 8 * 16 + 5: (avx2 ? name##_avx2_8_5 : name##_portable_8_5)(__VA_ARGS__); break;      \
+      case 6 * 16 + 3: (avx2 ? name##_avx2_6_3 : name##_portable_6_3)(__VA_ARGS__); break;      \
+      case 5 * 16 + 2: (avx2 ? name##_avx2_5_2 : name##_portable_5_2)(__VA_ARGS__); break;      \
+      default: break;                                                                          \
+    }                                                                                          \
   } while (0)
 
-void gk_winograd_input_tiles(int alpha, int side, const float *l, const float *channel_last,
+int gk_winograd_supports(int alpha, int r) {
+  switch (alpha * 16 + r) {
+    case 6 * 16 + 5: case 7 * 16 + 5: case 8 * 16 + 5: case 6 * 16 + 3: case 5 * 16 + 2: return 1;
+    default: return 0;
+  }
+}
+
+void gk_winograd_input_tiles(int alpha, int r, int side, const float *l, const float *channel_last,
                              long padded_height, long padded_width, long channels, long tiles_x,
                              long tiles, long position_stride, long row_stride, long first_item,
                              long item_count, float *v) {
   if (side == alpha)
-    DISPATCH(input_tiles, alpha, l, channel_last, padded_height, padded_width, channels, tiles_x,
+    DISPATCH(input_tiles, alpha, r, l, channel_last, padded_height, padded_width, channels, tiles_x,
              tiles, position_stride, row_stride, first_item, item_count, v);
-  else if (side == alpha - 4)
-    DISPATCH(gradient_tiles, alpha, l, channel_last, padded_height, padded_width, channels, tiles_x,
+  else if (side == alpha - r + 1)
+    DISPATCH(gradient_tiles, alpha, r, l, channel_last, padded_height, padded_width, channels, tiles_x,
              tiles, position_stride, row_stride, first_item, item_count, v);
 }
 
-void gk_winograd_output_tiles(int alpha, const float *at, const float *products,
+void gk_winograd_output_tiles(int alpha, int r, const float *at, const float *products,
                               long position_stride, long row_stride, long channels_padded,
                               long tiles_x, long tiles, long first_item, long item_count,
                               float *output, long out_channels, long output_height,
                               long output_width) {
-  DISPATCH(output_tiles, alpha, at, products, position_stride, row_stride, channels_padded, tiles_x,
+  DISPATCH(output_tiles, alpha, r, at, products, position_stride, row_stride, channels_padded, tiles_x,
            tiles, first_item, item_count, output, out_channels, output_height, output_width);
 }
 
-void gk_winograd_kernel_tiles(int alpha, const float *g, const float *weight, long out_stride,
+void gk_winograd_kernel_tiles(int alpha, int r, const float *g, const float *weight, long out_stride,
                               long in_stride, int flip, long out_channels, long out_padded,
                               long position_stride, long first_in, long in_count, float *u) {
-  DISPATCH(kernel_tiles, alpha, g, weight, out_stride, in_stride, flip, out_channels, out_padded,
+  DISPATCH(kernel_tiles, alpha, r, g, weight, out_stride, in_stride, flip, out_channels, out_padded,
            position_stride, first_in, in_count, u);
 }
 
-void gk_winograd_kernel_gradient_tiles(int alpha, const float *g, const float *du,
+void gk_winograd_kernel_gradient_tiles(int alpha, int r, const float *g, const float *du,
                                        long position_stride, long out_padded, float *gradient,
                                        long out_stride, long in_stride, int flip, long out_channels,
                                        long first_in, long in_count) {
-  DISPATCH(kernel_gradient_tiles, alpha, g, du, position_stride, out_padded, gradient, out_stride,
+  DISPATCH(kernel_gradient_tiles, alpha, r, g, du, position_stride, out_padded, gradient, out_stride,
            in_stride, flip, out_channels, first_in, in_count);
 }

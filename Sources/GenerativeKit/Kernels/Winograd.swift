@@ -1,8 +1,9 @@
 import CKernels
 
-/// Winograd's minimal filtering F(m x m, 5 x 5) (Lavin & Gray 2016, from Toom-Cook): a stride-1
-/// 5 x 5 correlation computed m x m output pixels at a time from (m + 4) x (m + 4) input tiles,
-/// with (m + 4)^2 products per tile and channel pair instead of the direct form's 25 m^2, the
+/// Winograd's minimal filtering F(m x m, r x r) (Lavin & Gray 2016, from Toom-Cook): a stride-1
+/// r x r correlation computed m x m output pixels at a time from alpha x alpha input tiles
+/// (alpha = m + r - 1), with alpha^2 products per tile and channel pair instead of the direct
+/// form's r^2 m^2, the
 /// products being one GEMM per tile position.
 ///
 /// The transforms come from interpolation points and the point at infinity. For the correlation
@@ -15,31 +16,48 @@ import CKernels
 /// eight channels per vector (in C, `CKernels`: AVX2 + FMA where the CPU has them), on a
 /// channel-last copy of the input.
 ///
-/// On by default for stride-1 5 x 5 transposed convolutions of 64 channels or more
-/// (`ConvolutionChunking.winogradEnabled`; `gk-bench --no-winograd` turns it off); the measured
-/// speed and accuracy are in docs/PERFORMANCE.md.
+/// On by default for stride-1 5 x 5 transposed convolutions of 64 channels or more, and for the
+/// forward pass and weight gradient of stride-2 convolutions of 64 channels or more on their
+/// input's phases (``PhaseDecomposition``) (`ConvolutionChunking.winogradEnabled`;
+/// `gk-bench --no-winograd` turns both off); the measured speed and accuracy are in
+/// docs/PERFORMANCE.md.
 struct WinogradPlan: Sendable {
   /// Output pixels per tile side.
   let m: Int
-  /// Input pixels per tile side, `m + 4`.
+  /// Input pixels per tile side, `m + r - 1`.
   let alpha: Int
   /// `B^T` (alpha x alpha), `G` (alpha x 5), `A^T` (m x alpha), row-major.
   let bt: [Float], g: [Float], at: [Float]
   /// `A` (alpha x m), row-major: in the weight gradient, where an m x m output-gradient tile
-  /// plays the kernel and the 5 x 5 kernel gradient the output, `A` transforms the tile and `G`
+  /// plays the kernel and the r x r kernel gradient the output, `A` transforms the tile and `G`
   /// the result (the same points with the roles of m and 5 swapped).
   let a: [Float]
 
-  static let kernel = 5
+  /// The kernel side r.
+  let r: Int
 
   /// F(2x2, 5x5) from the points 0, 1, -1, 2, -2; F(3x3, 5x5) adds 1/2; F(4x4, 5x5) adds -1/2.
-  static let f2 = WinogradPlan(points: [0, 1, -1, 2, -2])
-  static let f3 = WinogradPlan(points: [0, 1, -1, 2, -2, 0.5])
-  static let f4 = WinogradPlan(points: [0, 1, -1, 2, -2, 0.5, -0.5])
+  static let f2 = WinogradPlan(points: [0, 1, -1, 2, -2], kernel: 5)
+  static let f3 = WinogradPlan(points: [0, 1, -1, 2, -2, 0.5], kernel: 5)
+  static let f4 = WinogradPlan(points: [0, 1, -1, 2, -2, 0.5, -0.5], kernel: 5)
+  /// F(4x4, 3x3) from the points 0, 1, -1, 2, -2: the 3 x 3 phase kernels of a stride-2 5 x 5 layer.
+  static let f4k3 = WinogradPlan(points: [0, 1, -1, 2, -2], kernel: 3)
+  /// F(4x4, 2x2) from the points 0, 1, -1, 2: the 2 x 2 phase kernels of a stride-2 4 x 4 or 3 x 3 layer.
+  static let f4k2 = WinogradPlan(points: [0, 1, -1, 2], kernel: 2)
 
-  init(points: [Double]) {
+  /// The plan with m = 4 for r x r kernels (2, 3 or 5), or nil.
+  static func tile4(kernel r: Int) -> WinogradPlan? {
+    switch r {
+    case 2: .f4k2
+    case 3: .f4k3
+    case 5: .f4
+    default: nil
+    }
+  }
+
+  init(points: [Double], kernel r: Int) {
     let alpha = points.count + 1
-    let m = alpha - Self.kernel + 1
+    let m = alpha - r + 1
     func vandermonde(columns: Int) -> [Double] {
       var matrix = [Double](repeating: 0, count: alpha * columns)
       for (i, p) in points.enumerated() {
@@ -52,13 +70,13 @@ struct WinogradPlan: Sendable {
       matrix[(alpha - 1) * columns + columns - 1] = 1  // the point at infinity
       return matrix
     }
-    let a = vandermonde(columns: m), g = vandermonde(columns: Self.kernel)
+    let a = vandermonde(columns: m), g = vandermonde(columns: r)
     let wInverse = Self.invert(vandermonde(columns: alpha), size: alpha)
     var bt = [Float](repeating: 0, count: alpha * alpha)
     for i in 0..<alpha { for j in 0..<alpha { bt[i * alpha + j] = Float(wInverse[j * alpha + i]) } }
     var at = [Float](repeating: 0, count: m * alpha)
     for i in 0..<m { for j in 0..<alpha { at[i * alpha + j] = Float(a[j * m + i]) } }
-    (self.m, self.alpha, self.bt, self.g, self.at, self.a) = (m, alpha, bt, g.map(Float.init), at, a.map(Float.init))
+    (self.m, self.alpha, self.r, self.bt, self.g, self.at, self.a) = (m, alpha, r, bt, g.map(Float.init), at, a.map(Float.init))
   }
 
   /// The inverse of a square matrix by Gauss-Jordan elimination with partial pivoting.
@@ -107,7 +125,7 @@ struct WinogradPlan: Sendable {
   /// `G g G^T` for every channel pair into `u`: one `[inChannels', outChannels']` matrix per tile
   /// position, ``positionStride(_:)`` floats apart (channel counts padded to multiples of 8 with
   /// zeros), where the correlation's weight of output channel `o`, input channel `i` at tap
-  /// `t = ky * 5 + kx` is `weight[o * outStride + i * inStride + t]`, or `... + 24 - t` when
+  /// `t = ky * r + kx` is `weight[o * outStride + i * inStride + t]`, or `... + r^2 - 1 - t` when
   /// `flipped` (so that a caller can flip or transpose its stored layout). Eight output channels
   /// at a time, in parallel over input channels. `u` holds
   /// ``transformedWeightCount(outChannels:inChannels:)`` floats.
@@ -124,9 +142,9 @@ struct WinogradPlan: Sendable {
     }
     g.withUnsafeBufferPointer { g in
       let g = g.baseAddress!
-      Threading.parallelRanges(inChannels, costPerItem: cout * alpha * alpha * Self.kernel) { range in
+      Threading.parallelRanges(inChannels, costPerItem: cout * alpha * alpha * r) { range in
         gk_winograd_kernel_tiles(
-          Int32(alpha), g, weight, outStride, inStride, flipped ? 1 : 0, outChannels, cout, stride,
+          Int32(alpha), Int32(r), g, weight, outStride, inStride, flipped ? 1 : 0, outChannels, cout, stride,
           range.lowerBound, range.count, u)
       }
     }
@@ -206,14 +224,14 @@ struct WinogradPlan: Sendable {
     matrix.withUnsafeBufferPointer { l in
       Threading.parallelRanges(rows * (cp / 8), costPerItem: alpha * alpha * alpha * 16) { range in
         gk_winograd_input_tiles(
-          Int32(alpha), Int32(side), l.baseAddress!, channelLast, tiling.paddedHeight, tiling.paddedWidth, cp,
+          Int32(alpha), Int32(r), Int32(side), l.baseAddress!, channelLast, tiling.paddedHeight, tiling.paddedWidth, cp,
           tiling.tilesX, tiling.count, cp, alpha * alpha * cp, range.lowerBound, range.count, target)
       }
     }
   }
 
-  /// `output[n, o, y, x] = sum_i sum_(ky, kx < 5) input[n, i, y - padTop + ky, x - padLeft + kx]
-  /// * weight(o, i, ky * 5 + kx)` (zero outside the input), with the kernels given transformed by
+  /// `output[n, o, y, x] = sum_i sum_(ky, kx < r) input[n, i, y - padTop + ky, x - padLeft + kx]
+  /// * weight(o, i, ky * r + kx)` (zero outside the input), with the kernels given transformed by
   /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)``. Images
   /// are processed in chunks that bound the tile matrices; each GEMM runs whole on one thread and
   /// every other step is per element, so the results do not depend on the thread count. The tile
@@ -266,7 +284,7 @@ struct WinogradPlan: Sendable {
         at.withUnsafeBufferPointer { at in
           Threading.parallelRanges(rows * (cout / 8), costPerItem: positions * m * 16) { range in
             gk_winograd_output_tiles(
-              Int32(alpha), at.baseAddress!, products, cout, positions * cout, cout, tiling.tilesX, tiling.count,
+              Int32(alpha), Int32(r), at.baseAddress!, products, cout, positions * cout, cout, tiling.tilesX, tiling.count,
               range.lowerBound, range.count, output + first * outChannels * outputHeight * outputWidth, outChannels,
               outputHeight, outputWidth)
           }
@@ -276,13 +294,13 @@ struct WinogradPlan: Sendable {
   }
 
   /// The weight gradient of ``correlate(_:batch:inChannels:height:width:padTop:padLeft:transformedWeights:outChannels:outputHeight:outputWidth:into:)``:
-  /// `dK(o, i, ky * 5 + kx) += sum_n sum_(y, x) input[n, i, y - padTop + ky, x - padLeft + kx]
+  /// `dK(o, i, ky * r + kx) += sum_n sum_(y, x) input[n, i, y - padTop + ky, x - padLeft + kx]
   /// * outputGradient[n, o, y, x]`, **added** into `gradient` at
-  /// `o * outStride + i * inStride + t` (`24 - t` when `flipped`), as
+  /// `o * outStride + i * inStride + t` (`r^2 - 1 - t` when `flipped`), as
   /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)`` reads.
   ///
   /// The same tiles with the roles swapped: per tile, the m x m output-gradient tile is the
-  /// "kernel" and the 5 x 5 gradient the "output", `dK = G^T [(A dY A^T) * (B^T d B)] G`; the
+  /// "kernel" and the r x r gradient the "output", `dK = G^T [(A dY A^T) * (B^T d B)] G`; the
   /// products, summed over every tile of the batch, are one GEMM per tile position
   /// (`dU[position] += V[position]^T dY'[position]`, K = the tiles), added chunk after chunk in
   /// order, so the result does not depend on the thread count. Uses the calling thread's
@@ -342,9 +360,9 @@ struct WinogradPlan: Sendable {
     }
     KernelProfile.measure("winograd output") {
       g.withUnsafeBufferPointer { g in
-        Threading.parallelRanges(inChannels, costPerItem: cout * positions * Self.kernel) { range in
+        Threading.parallelRanges(inChannels, costPerItem: cout * positions * r) { range in
           gk_winograd_kernel_gradient_tiles(
-            Int32(alpha), g.baseAddress!, du, duStride, cout, gradient, outStride, inStride, flipped ? 1 : 0,
+            Int32(alpha), Int32(r), g.baseAddress!, du, duStride, cout, gradient, outStride, inStride, flipped ? 1 : 0,
             outChannels, range.lowerBound, range.count)
         }
       }

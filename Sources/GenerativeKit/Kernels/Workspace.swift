@@ -37,6 +37,8 @@ final class ConvolutionScratch {
   let weights = Workspace()
   /// Kernels transformed for Winograd's minimal filtering (``WinogradPlan``).
   let transformedWeights = Workspace()
+  /// A stride-2 layer's input split into its phases (``PhaseDecomposition``), or their gradient.
+  let phases = Workspace()
 
   /// The calling thread's scratch.
   static var current: ConvolutionScratch {

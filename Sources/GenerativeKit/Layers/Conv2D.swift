@@ -96,7 +96,14 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   /// The form of a pass over `batch` inputs of geometry `g`: ``formOverride``, or the one
   /// ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)`` picks.
   func form(for g: ConvGeometry, batch: Int) -> ConvolutionForm {
-    formOverride ?? .choose(inChannels: inChannels, outChannels: outChannels, outputPixels: g.outputPixels, batch: batch)
+    if let formOverride { return formOverride }
+    if ConvolutionFormThresholds.phaseWinograd(
+      kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, inChannels: inChannels, outChannels: outChannels,
+      outputHeight: g.outputHeight, outputWidth: g.outputWidth),
+      PhaseDecomposition(g) != nil {
+      return .phaseWinograd
+    }
+    return .choose(inChannels: inChannels, outChannels: outChannels, outputPixels: g.outputPixels, batch: batch)
   }
 
   /// Leading padding and output size along one axis.
@@ -131,10 +138,19 @@ public final class Conv2D: Layer, ActivationFusingLayer {
     let output = outputs.make([batch, outChannels, g.outputHeight, g.outputWidth])
     let (x, y, w) = (input.pointer, output.storage.pointer, weight.value.pointer)
     cachedInput = isTraining ? input : nil
-    if case .tapByTap(let imagesPerChunk) = form(for: g, batch: batch) {
+    switch form(for: g, batch: batch) {
+    case .tapByTap(let imagesPerChunk):
       tapByTapPlan(g).forward(x, weight: w, layout: tapLayout, batch: batch, bias: bias?.value.pointer, into: y,
                               imagesPerChunk: imagesPerChunk)
       return output
+    case .phaseWinograd:
+      KernelProfile.measure("winograd") { forwardPhases(x, batch: batch, geometry: g, into: y) }
+      if let bias {
+        addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
+      }
+      return output
+    case .im2col:
+      break
     }
     // im2col.
     let scratch = ConvolutionScratch.current
@@ -202,18 +218,32 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       [batch, outChannels, g.outputHeight, g.outputWidth], context: description + " backward")
     let (x, dy, w) = (input.pointer, outputGradient.pointer, weight.value.pointer)
     let scratch = ConvolutionScratch.current
-    let dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
+    var dw = weight.requiresGradient ? weight.gradient.mutablePointer() : nil
     if let bias, bias.requiresGradient {
       KernelProfile.measure("bias") {
         accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outputPixels,
                               into: bias.gradient.mutablePointer())
       }
     }
-    if case .tapByTap(let imagesPerChunk) = form(for: g, batch: batch) {
+    var form = form(for: g, batch: batch)
+    if form == .phaseWinograd {
+      // The weight gradient in the phase form; the data gradient in the form the layer would take
+      // without it (see ConvolutionForm.phaseWinograd).
+      if let gradient = dw {
+        KernelProfile.measure("winograd") { weightGradientPhases(x, dy, batch: batch, geometry: g, into: gradient) }
+      }
+      guard inputGradient != nil else { return }
+      dw = nil
+      form = .choose(inChannels: inChannels, outChannels: outChannels, outputPixels: g.outputPixels, batch: batch)
+    }
+    switch form {
+    case .tapByTap(let imagesPerChunk):
       tapByTapPlan(g).backward(x, dy, weight: w, layout: tapLayout, batch: batch, weightGradient: dw,
                                inputGradient: inputGradient?.storage.pointer, activation: activation,
                                imagesPerChunk: imagesPerChunk)
       return
+    case .im2col, .phaseWinograd:
+      break
     }
     // im2col.
     for chunk in ConvolutionChunking.chunks(batch: batch, rows: g.patchSize, columnsPerImage: g.outputPixels) {
@@ -244,5 +274,54 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
+  }
+}
+
+extension Conv2D {
+  /// The phase decomposition and Winograd plan of the phase form for geometry `g`.
+  private func phasePlan(_ g: ConvGeometry) -> (PhaseDecomposition, WinogradPlan) {
+    guard let phases = PhaseDecomposition(g), let plan = WinogradPlan.tile4(kernel: phases.subKernel) else {
+      fatalError("\(description): the phase form needs stride 2 and a square kernel of side 3 to 6")
+    }
+    return (phases, plan)
+  }
+
+  /// The forward pass in the phase form (``ConvolutionForm/phaseWinograd``); the bias is added by
+  /// the caller.
+  fileprivate func forwardPhases(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
+  ) {
+    let (d, plan) = phasePlan(g)
+    let (r2, cp) = (d.subKernel * d.subKernel, d.phaseChannels)
+    let scratch = ConvolutionScratch.current
+    let phases = scratch.phases.buffer(d.phaseCount(batch: batch))
+    d.spaceToDepth(x, batch: batch, into: phases)
+    let kernels = scratch.weights.buffer(d.phaseKernelCount(outChannels: outChannels))
+    d.phaseKernels(weight.value.pointer, outChannels: outChannels, into: kernels)
+    let u = scratch.transformedWeights.buffer(plan.transformedWeightCount(outChannels: outChannels, inChannels: cp))
+    plan.transformWeights(
+      outChannels: outChannels, inChannels: cp, weight: kernels, outStride: cp * r2, inStride: r2, flipped: false, into: u)
+    plan.correlate(
+      phases, batch: batch, inChannels: cp, height: d.phaseHeight, width: d.phaseWidth, padTop: 0, padLeft: 0,
+      transformedWeights: u, outChannels: outChannels, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
+  }
+
+  /// The weight gradient in the phase form, added into `dw`.
+  fileprivate func weightGradientPhases(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+    into dw: UnsafeMutablePointer<Float>
+  ) {
+    let (d, plan) = phasePlan(g)
+    let (r, cp) = (d.subKernel, d.phaseChannels)
+    let scratch = ConvolutionScratch.current
+    let phases = scratch.phases.buffer(d.phaseCount(batch: batch))
+    let kernels = scratch.weights.buffer(d.phaseKernelCount(outChannels: outChannels))
+    d.spaceToDepth(x, batch: batch, into: phases)
+    kernels.update(repeating: 0, count: d.phaseKernelCount(outChannels: outChannels))
+    plan.correlationWeightGradient(
+      phases, batch: batch, inChannels: cp, height: d.phaseHeight, width: d.phaseWidth, padTop: 0, padLeft: 0,
+      outputGradient: dy, outChannels: outChannels, outputHeight: g.outputHeight, outputWidth: g.outputWidth,
+      into: kernels, outStride: cp * r * r, inStride: r * r, flipped: false)
+    d.addKernelGradient(kernels, outChannels: outChannels, into: dw)
   }
 }

@@ -9,6 +9,12 @@ enum ConvolutionForm: Equatable, Sendable {
   /// One GEMM per kernel tap and run of pixels (``ShiftedConvolution``), on chunks of
   /// `imagesPerChunk` images: no column matrix, no products of padding.
   case tapByTap(imagesPerChunk: Int)
+  /// A stride-2 layer as a stride-1 one over its input's four phases (``PhaseDecomposition``),
+  /// computed with Winograd's minimal filtering F(4x4, R x R) (``WinogradPlan``): the forward pass
+  /// and the weight gradient. The data gradient takes the form ``choose(inChannels:outChannels:outputPixels:batch:)``
+  /// picks: in the phase form it computes the padded phase planes (5 x 5 per 4 x 4 input phase
+  /// on DCGAN-64's last layer), and measured slower than tap by tap on every layer tried.
+  case phaseWinograd
 
   /// The form of a layer with `inChannels -> outChannels` channels whose output planes have
   /// `outputPixels` pixels, for a batch of `batch` images: tap by tap where
@@ -114,6 +120,18 @@ enum ConvolutionFormThresholds {
   /// channel-major columns (the decoders' last layers, 1 to 3 channels); with more, pixel-major
   /// ones (see ``TransposedConvolutionForm/ColumnLayout``).
   static let channelMajorMaximumOutChannels = 4
+
+  /// Whether a ``Conv2D`` runs in the phase form (``ConvolutionForm/phaseWinograd``): stride 2, a
+  /// square kernel of side 3 to 6 (phase kernels of 2 or 3), at least 64 channels on each side,
+  /// output sides that are multiples of 4 (whole 4 x 4 tiles: on 7 x 7 outputs, where the tiles
+  /// cover 8 x 8, it measured slower), while ``ConvolutionChunking/winogradEnabled`` is on.
+  /// DCGAN-64's discriminator (16 x 16, 8 x 8 and 4 x 4 outputs) takes it.
+  static func phaseWinograd(
+    kernelHeight: Int, kernelWidth: Int, stride: Int, inChannels: Int, outChannels: Int, outputHeight: Int, outputWidth: Int
+  ) -> Bool {
+    ConvolutionChunking.winogradEnabled && stride == 2 && kernelHeight == kernelWidth && (3...6).contains(kernelHeight)
+      && min(inChannels, outChannels) >= 64 && outputHeight % 4 == 0 && outputWidth % 4 == 0
+  }
 
   /// Whether a ``ConvTranspose2D`` runs its three passes with Winograd's minimal filtering
   /// (``TransposedConvolutionForm/winograd``): a stride-1 5 x 5 layer with at least 64 channels on
