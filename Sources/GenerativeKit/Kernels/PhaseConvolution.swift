@@ -116,4 +116,52 @@ struct PhaseDecomposition: Equatable {
       }
     }
   }
+
+  /// The Winograd plan of the phase kernels: F(4x4, 2x2) or F(4x4, 3x3).
+  private var plan: WinogradPlan {
+    guard let plan = WinogradPlan.tile4(kernel: subKernel) else {
+      fatalError("PhaseDecomposition: no Winograd plan for \(subKernel) x \(subKernel) phase kernels (kernel \(kernel))")
+    }
+    return plan
+  }
+
+  /// The convolution `y = conv(x)` of `batch` inputs `[C, H, W]` with `weight` `[O, C, K, K]` into
+  /// `y` `[batch, O, OH, OW]`, without bias. Uses the calling thread's ``ConvolutionScratch``
+  /// (`phases`, `weights` and the Winograd buffers).
+  func forward(
+    _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, outChannels: Int, batch: Int,
+    into y: UnsafeMutablePointer<Float>
+  ) {
+    let (plan, r2, cp) = (plan, subKernel * subKernel, phaseChannels)
+    let scratch = ConvolutionScratch.current
+    let phases = scratch.phases.buffer(phaseCount(batch: batch))
+    spaceToDepth(x, batch: batch, into: phases)
+    let kernels = scratch.weights.buffer(phaseKernelCount(outChannels: outChannels))
+    phaseKernels(weight, outChannels: outChannels, into: kernels)
+    let u = scratch.transformedWeights.buffer(plan.transformedWeightCount(outChannels: outChannels, inChannels: cp))
+    plan.transformWeights(
+      outChannels: outChannels, inChannels: cp, weight: kernels, outStride: cp * r2, inStride: r2, flipped: false, into: u)
+    plan.correlate(
+      phases, batch: batch, inChannels: cp, height: phaseHeight, width: phaseWidth, padTop: 0, padLeft: 0,
+      transformedWeights: u, outChannels: outChannels, outputHeight: outputHeight, outputWidth: outputWidth, into: y)
+  }
+
+  /// The weight gradient of ``forward(_:weight:outChannels:batch:into:)`` for inputs `x` and output
+  /// gradients `dy` `[batch, O, OH, OW]`, **added** into `gradient` `[O, C, K, K]`.
+  func addWeightGradient(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, outChannels: Int, batch: Int,
+    into gradient: UnsafeMutablePointer<Float>
+  ) {
+    let (plan, r2, cp) = (plan, subKernel * subKernel, phaseChannels)
+    let scratch = ConvolutionScratch.current
+    let phases = scratch.phases.buffer(phaseCount(batch: batch))
+    let kernels = scratch.weights.buffer(phaseKernelCount(outChannels: outChannels))
+    spaceToDepth(x, batch: batch, into: phases)
+    kernels.update(repeating: 0, count: phaseKernelCount(outChannels: outChannels))
+    plan.correlationWeightGradient(
+      phases, batch: batch, inChannels: cp, height: phaseHeight, width: phaseWidth, padTop: 0, padLeft: 0,
+      outputGradient: dy, outChannels: outChannels, outputHeight: outputHeight, outputWidth: outputWidth,
+      into: kernels, outStride: cp * r2, inStride: r2, flipped: false)
+    addKernelGradient(kernels, outChannels: outChannels, into: gradient)
+  }
 }

@@ -144,7 +144,9 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                               imagesPerChunk: imagesPerChunk)
       return output
     case .phaseWinograd:
-      KernelProfile.measure("winograd") { forwardPhases(x, batch: batch, geometry: g, into: y) }
+      KernelProfile.measure("winograd") {
+        PhaseDecomposition(g)!.forward(x, weight: w, outChannels: outChannels, batch: batch, into: y)
+      }
       if let bias {
         addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
       }
@@ -230,7 +232,9 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       // The weight gradient in the phase form; the data gradient in the form the layer would take
       // without it (see ConvolutionForm.phaseWinograd).
       if let gradient = dw {
-        KernelProfile.measure("winograd") { weightGradientPhases(x, dy, batch: batch, geometry: g, into: gradient) }
+        KernelProfile.measure("winograd") {
+          PhaseDecomposition(g)!.addWeightGradient(x, dy, outChannels: outChannels, batch: batch, into: gradient)
+        }
       }
       guard inputGradient != nil else { return }
       dw = nil
@@ -274,54 +278,5 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
-  }
-}
-
-extension Conv2D {
-  /// The phase decomposition and Winograd plan of the phase form for geometry `g`.
-  private func phasePlan(_ g: ConvGeometry) -> (PhaseDecomposition, WinogradPlan) {
-    guard let phases = PhaseDecomposition(g), let plan = WinogradPlan.tile4(kernel: phases.subKernel) else {
-      fatalError("\(description): the phase form needs stride 2 and a square kernel of side 3 to 6")
-    }
-    return (phases, plan)
-  }
-
-  /// The forward pass in the phase form (``ConvolutionForm/phaseWinograd``); the bias is added by
-  /// the caller.
-  fileprivate func forwardPhases(
-    _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
-  ) {
-    let (d, plan) = phasePlan(g)
-    let (r2, cp) = (d.subKernel * d.subKernel, d.phaseChannels)
-    let scratch = ConvolutionScratch.current
-    let phases = scratch.phases.buffer(d.phaseCount(batch: batch))
-    d.spaceToDepth(x, batch: batch, into: phases)
-    let kernels = scratch.weights.buffer(d.phaseKernelCount(outChannels: outChannels))
-    d.phaseKernels(weight.value.pointer, outChannels: outChannels, into: kernels)
-    let u = scratch.transformedWeights.buffer(plan.transformedWeightCount(outChannels: outChannels, inChannels: cp))
-    plan.transformWeights(
-      outChannels: outChannels, inChannels: cp, weight: kernels, outStride: cp * r2, inStride: r2, flipped: false, into: u)
-    plan.correlate(
-      phases, batch: batch, inChannels: cp, height: d.phaseHeight, width: d.phaseWidth, padTop: 0, padLeft: 0,
-      transformedWeights: u, outChannels: outChannels, outputHeight: g.outputHeight, outputWidth: g.outputWidth, into: y)
-  }
-
-  /// The weight gradient in the phase form, added into `dw`.
-  fileprivate func weightGradientPhases(
-    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
-    into dw: UnsafeMutablePointer<Float>
-  ) {
-    let (d, plan) = phasePlan(g)
-    let (r, cp) = (d.subKernel, d.phaseChannels)
-    let scratch = ConvolutionScratch.current
-    let phases = scratch.phases.buffer(d.phaseCount(batch: batch))
-    let kernels = scratch.weights.buffer(d.phaseKernelCount(outChannels: outChannels))
-    d.spaceToDepth(x, batch: batch, into: phases)
-    kernels.update(repeating: 0, count: d.phaseKernelCount(outChannels: outChannels))
-    plan.correlationWeightGradient(
-      phases, batch: batch, inChannels: cp, height: d.phaseHeight, width: d.phaseWidth, padTop: 0, padLeft: 0,
-      outputGradient: dy, outChannels: outChannels, outputHeight: g.outputHeight, outputWidth: g.outputWidth,
-      into: kernels, outStride: cp * r * r, inStride: r * r, flipped: false)
-    d.addKernelGradient(kernels, outChannels: outChannels, into: dw)
   }
 }

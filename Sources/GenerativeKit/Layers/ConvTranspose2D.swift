@@ -150,6 +150,19 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     return [shape[0], outChannels, g.outputHeight, g.outputWidth]
   }
 
+  /// The phase decomposition of the adjoint convolution when the backward pass computes the data
+  /// and weight gradients in the phase form: the adjoint ``Conv2D`` (this layer's output to its
+  /// input) would take ``ConvolutionForm/phaseWinograd``, and no ``formOverride`` is set. Its
+  /// forward pass is this layer's data gradient and its weight gradient this layer's; this
+  /// layer's forward pass, the adjoint's data gradient, keeps its form (the phase form's measured
+  /// slower there, see ``ConvolutionForm/phaseWinograd``).
+  func phaseGradients(for g: TransposedConvGeometry) -> PhaseDecomposition? {
+    guard formOverride == nil, ConvolutionFormThresholds.phaseWinograd(
+      kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, inChannels: outChannels, outChannels: inChannels,
+      outputHeight: g.inputHeight, outputWidth: g.inputWidth) else { return nil }
+    return PhaseDecomposition(g.adjoint)
+  }
+
   /// The form of a pass over `batch` inputs of geometry `g`: ``formOverride``, or the one
   /// ``TransposedConvolutionForm/choose(inChannels:outChannels:inputPixels:batch:)`` picks.
   func form(for g: TransposedConvGeometry, batch: Int) -> TransposedConvolutionForm {
@@ -237,6 +250,18 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
         accumulateChannelSums(dy, batch: batch, channels: outChannels, plane: g.outputPixels,
                               into: bias.gradient.mutablePointer())
       }
+    }
+    if let phases = phaseGradients(for: g) {
+      // The adjoint convolution's forward pass and weight gradient in the phase form (the stored
+      // weight [in, out, K, K] is its [O, C, K, K]); the forward pass keeps its form.
+      KernelProfile.measure("winograd") {
+        if let gradient = dw { phases.addWeightGradient(dy, x, outChannels: inChannels, batch: batch, into: gradient) }
+        if let gradient = dx {
+          phases.forward(dy, weight: weight.value.pointer, outChannels: inChannels, batch: batch, into: gradient)
+          activation?.apply(to: gradient, outputs: x, count: input.count)
+        }
+      }
+      return
     }
     switch form(for: g, batch: batch) {
     case .tapByTap(let imagesPerChunk):

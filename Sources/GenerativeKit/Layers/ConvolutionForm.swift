@@ -131,6 +131,7 @@ enum ConvolutionFormThresholds {
   ) -> Bool {
     ConvolutionChunking.winogradEnabled && stride == 2 && kernelHeight == kernelWidth && (3...6).contains(kernelHeight)
       && min(inChannels, outChannels) >= 64 && outputHeight % 4 == 0 && outputWidth % 4 == 0
+      && min(outputHeight, outputWidth) >= 8
   }
 
   /// Whether a ``ConvTranspose2D`` runs its three passes with Winograd's minimal filtering
