@@ -196,18 +196,22 @@ struct WinogradTests {
   /// Trained weights: a 64 -> 64 layer in the Winograd form F(4x4) fitted by Adam (learning rate
   /// 1e-2) for 40 steps to a target made by other weights, which moves some weights by more than
   /// a quarter of the largest initial one (measured 0.42). Forward pass, data and weight gradients are compared with the tap-by-tap
-  /// form's on the same weights before and after.
+  /// form's on the same weights before and after, with one random upstream gradient (measured:
+  /// output 4.3e-6 before, 3.9e-6 after; input gradient 4.4e-6 and 4.0e-6).
   @Test("Trained weights: the Winograd form stays within 1e-4 of the tap-by-tap form's largest value after 40 Adam steps, as before them")
   func trainedWeights() throws {
     var random = SeededGenerator(seed: 50)
     let input = Tensor.randomNormal(shape: [2, 64, 7, 7], using: &random)
     let teacher = ConvTranspose2D(inChannels: 64, outChannels: 64, kernelSize: 5, padding: .same, seed: 51)
     let target = try teacher.forward(input)
+    // The comparison's upstream gradient stays the same: the residual shrinks as the layer fits.
+    let upstream = Tensor.randomNormal(shape: target.shape, using: &random)
     let student = ConvTranspose2D(inChannels: 64, outChannels: 64, kernelSize: 5, padding: .same,
                                   weightInitializer: .normal(std: 0.02), seed: 52)
     student.formOverride = .winograd
     student.winogradPlanOverride = .f4
-    func worst() throws -> Double {
+    /// The worst relative differences of the output, the input gradient and the weight gradient.
+    func worst() throws -> [Double] {
       let reference = ConvTranspose2D(inChannels: 64, outChannels: 64, kernelSize: 5, padding: .same, seed: 53)
       reference.weight.value = student.weight.value
       reference.bias!.value = student.bias!.value
@@ -216,13 +220,13 @@ struct WinogradTests {
       for layer in [student, reference] {
         layer.zeroGradients()
         let output = try layer.forward(input)
-        let inputGradient = try layer.backward(output - target)
+        let inputGradient = try layer.backward(upstream)
         results.append([output, inputGradient, layer.weight.gradient])
       }
       student.zeroGradients()
       return zip(results[0], results[1]).map { a, b in
         Double(a.maxAbsoluteDifference(to: b)) / Double(b.scalars.map(abs).max() ?? 1)
-      }.max()!
+      }
     }
     let before = try worst()
     let initial = student.weight.value
@@ -240,6 +244,9 @@ struct WinogradTests {
     let moved = Double(student.weight.value.maxAbsoluteDifference(to: initial)) / Double(initial.scalars.map(abs).max()!)
     #expect(lastLoss < 0.5 * firstLoss, "training did not fit: loss \(firstLoss) -> \(lastLoss)")
     #expect(moved > 0.25, "the weights moved by \(moved) of their largest initial value")
-    #expect(before < 1e-4 && after < 1e-4, "worst relative difference \(before) before training, \(after) after")
+    // The weight gradient depends on the input and the upstream gradient only; the output and the
+    // input gradient are where trained weights could show.
+    #expect(before.allSatisfy { $0 < 1e-4 } && after.allSatisfy { $0 < 1e-4 },
+            "worst relative differences (output, input gradient, weight gradient) \(before) before training, \(after) after")
   }
 }
