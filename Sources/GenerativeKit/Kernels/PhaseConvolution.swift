@@ -77,19 +77,19 @@ struct PhaseDecomposition: Equatable {
   /// Floats of the phase kernels of a layer with `outChannels` outputs.
   func phaseKernelCount(outChannels: Int) -> Int { outChannels * phaseChannels * subKernel * subKernel }
 
-  /// The layer's weight `[O, C, K, K]` as phase kernels `[O, 4C, R, R]` (zero past K).
-  func phaseKernels(_ weight: UnsafePointer<Float>, outChannels: Int, into kernels: UnsafeMutablePointer<Float>) {
+  /// Calls `body(weightIndex, phaseIndex)` for every weight of `[O, C, K, K]` and its place in
+  /// the phase kernels `[O, 4C, R, R]`.
+  private func forEachTap(outChannels: Int, _ body: (Int, Int) -> Void) {
     let r = subKernel
     for o in 0..<outChannels {
       for phase in 0..<4 {
         let (ry, rx) = (phase / 2, phase % 2)
         for c in 0..<channels {
-          let source = weight + (o * channels + c) * kernel * kernel
-          let target = kernels + ((o * 4 + phase) * channels + c) * r * r
-          for jy in 0..<r {
-            for jx in 0..<r {
-              let (ky, kx) = (2 * jy + ry, 2 * jx + rx)
-              target[jy * r + jx] = ky < kernel && kx < kernel ? source[ky * kernel + kx] : 0
+          let weightBase = (o * channels + c) * kernel * kernel
+          let phaseBase = ((o * 4 + phase) * channels + c) * r * r
+          for jy in 0..<r where 2 * jy + ry < kernel {
+            for jx in 0..<r where 2 * jx + rx < kernel {
+              body(weightBase + (2 * jy + ry) * kernel + 2 * jx + rx, phaseBase + jy * r + jx)
             }
           }
         }
@@ -97,24 +97,16 @@ struct PhaseDecomposition: Equatable {
     }
   }
 
+  /// The layer's weight `[O, C, K, K]` as phase kernels `[O, 4C, R, R]` (zero past K).
+  func phaseKernels(_ weight: UnsafePointer<Float>, outChannels: Int, into kernels: UnsafeMutablePointer<Float>) {
+    kernels.update(repeating: 0, count: phaseKernelCount(outChannels: outChannels))
+    forEachTap(outChannels: outChannels) { kernels[$1] = weight[$0] }
+  }
+
   /// Adds phase-kernel gradients `[O, 4C, R, R]` into the layer's weight gradient `[O, C, K, K]`
   /// (the entries of taps past K, which no weight has, are dropped).
   func addKernelGradient(_ kernels: UnsafePointer<Float>, outChannels: Int, into gradient: UnsafeMutablePointer<Float>) {
-    let r = subKernel
-    for o in 0..<outChannels {
-      for phase in 0..<4 {
-        let (ry, rx) = (phase / 2, phase % 2)
-        for c in 0..<channels {
-          let target = gradient + (o * channels + c) * kernel * kernel
-          let source = kernels + ((o * 4 + phase) * channels + c) * r * r
-          for jy in 0..<r where 2 * jy + ry < kernel {
-            for jx in 0..<r where 2 * jx + rx < kernel {
-              target[(2 * jy + ry) * kernel + 2 * jx + rx] += source[jy * r + jx]
-            }
-          }
-        }
-      }
-    }
+    forEachTap(outChannels: outChannels) { gradient[$0] += kernels[$1] }
   }
 
   /// The Winograd plan of the phase kernels: F(4x4, 2x2) or F(4x4, 3x3).

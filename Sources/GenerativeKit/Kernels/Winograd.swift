@@ -230,6 +230,22 @@ struct WinogradPlan: Sendable {
     }
   }
 
+  /// Copies `images` NCHW images channel-last and zero-padded to the tiles' reach into
+  /// `channelLast`, then transforms their input tiles (`B^T d B`) into `v`.
+  private func transformInputs(
+    _ input: UnsafePointer<Float>, images: Int, channels: Int, height: Int, width: Int, padTop: Int, padLeft: Int,
+    tiling: Tiling, channelsPadded cp: Int, channelLast: UnsafeMutablePointer<Float>, into v: UnsafeMutablePointer<Float>
+  ) {
+    KernelProfile.measure("winograd layout") {
+      Self.copyChannelLast(
+        input, images: images, channels: channels, height: height, width: width, padTop: padTop, padLeft: padLeft,
+        paddedHeight: tiling.paddedHeight, paddedWidth: tiling.paddedWidth, channelsPadded: cp, into: channelLast)
+    }
+    KernelProfile.measure("winograd input") {
+      transformTiles(channelLast, side: alpha, matrix: bt, images: images, tiling: tiling, channelsPadded: cp, into: v)
+    }
+  }
+
   /// `output[n, o, y, x] = sum_i sum_(ky, kx < r) input[n, i, y - padTop + ky, x - padLeft + kx]
   /// * weight(o, i, ky * r + kx)` (zero outside the input), with the kernels given transformed by
   /// ``transformWeights(outChannels:inChannels:weight:outStride:inStride:flipped:into:)``. Images
@@ -259,15 +275,10 @@ struct WinogradPlan: Sendable {
     for first in stride(from: 0, to: batch, by: imagesPerChunk) {
       let images = min(imagesPerChunk, batch - first)
       let rows = images * tiling.count
-      KernelProfile.measure("winograd layout") {
-        Self.copyChannelLast(
-          input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
-          width: width, padTop: padTop, padLeft: padLeft, paddedHeight: tiling.paddedHeight,
-          paddedWidth: tiling.paddedWidth, channelsPadded: cin, into: channelLast)
-      }
-      KernelProfile.measure("winograd input") {
-        transformTiles(channelLast, side: alpha, matrix: bt, images: images, tiling: tiling, channelsPadded: cin, into: v)
-      }
+      transformInputs(
+        input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
+        width: width, padTop: padTop, padLeft: padLeft, tiling: tiling, channelsPadded: cin, channelLast: channelLast,
+        into: v)
       // The products, M[position] = V[position] U[position] ([rows, cin] x [cin, cout]): one GEMM
       // per tile position, the positions shared among the threads.
       KernelProfile.measure("winograd products") {
@@ -331,18 +342,17 @@ struct WinogradPlan: Sendable {
     for first in stride(from: 0, to: batch, by: imagesPerChunk) {
       let images = min(imagesPerChunk, batch - first)
       let rows = images * tiling.count
+      transformInputs(
+        input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
+        width: width, padTop: padTop, padLeft: padLeft, tiling: tiling, channelsPadded: cin, channelLast: channelLast,
+        into: v)
       KernelProfile.measure("winograd layout") {
-        Self.copyChannelLast(
-          input + first * inChannels * height * width, images: images, channels: inChannels, height: height,
-          width: width, padTop: padTop, padLeft: padLeft, paddedHeight: tiling.paddedHeight,
-          paddedWidth: tiling.paddedWidth, channelsPadded: cin, into: channelLast)
         Self.copyChannelLast(
           dy + first * outChannels * outputHeight * outputWidth, images: images, channels: outChannels,
           height: outputHeight, width: outputWidth, padTop: 0, padLeft: 0, paddedHeight: gradientHeight,
           paddedWidth: gradientWidth, channelsPadded: cout, into: gradientChannelLast)
       }
       KernelProfile.measure("winograd input") {
-        transformTiles(channelLast, side: alpha, matrix: bt, images: images, tiling: tiling, channelsPadded: cin, into: v)
         transformTiles(
           gradientChannelLast, side: m, matrix: a, images: images, tiling: gradientTiling,
           channelsPadded: cout, into: transformedGradient)
