@@ -16,10 +16,11 @@ import CKernels
 /// eight channels per vector (in C, `CKernels`: AVX2 + FMA where the CPU has them), on a
 /// channel-last copy of the input.
 ///
-/// On by default for stride-1 5 x 5 transposed convolutions of 64 channels or more, and for the
-/// forward pass and weight gradient of stride-2 convolutions of 64 channels or more on their
-/// input's phases (``PhaseDecomposition``) (`ConvolutionChunking.winogradEnabled`;
-/// `gk-bench --no-winograd` turns both off); the measured speed and accuracy are in
+/// On by default (`ConvolutionChunking.winogradEnabled`; `gk-bench --no-winograd` turns it off)
+/// for layers of 64 channels or more: stride-1 5 x 5 transposed convolutions; stride-1 3 x 3 and
+/// 5 x 5 convolutions on planes of whole 4 x 4 tiles; and, on their input's phases
+/// (``PhaseDecomposition``), stride-2 convolutions' forward pass and weight gradient and stride-2
+/// transposed convolutions' data and weight gradients. The measured speed and accuracy are in
 /// docs/PERFORMANCE.md.
 struct WinogradPlan: Sendable {
   /// Output pixels per tile side.

@@ -97,6 +97,11 @@ public final class Conv2D: Layer, ActivationFusingLayer {
   /// ``ConvolutionForm/choose(inChannels:outChannels:outputPixels:batch:)`` picks.
   func form(for g: ConvGeometry, batch: Int) -> ConvolutionForm {
     if let formOverride { return formOverride }
+    if ConvolutionFormThresholds.convolutionWinograd(
+      kernelSize: kernelSize, stride: stride, inChannels: inChannels, outChannels: outChannels,
+      outputHeight: g.outputHeight, outputWidth: g.outputWidth) {
+      return .winograd
+    }
     if ConvolutionFormThresholds.phaseWinograd(
       kernelHeight: kernelSize, kernelWidth: kernelSize, stride: stride, inChannels: inChannels, outChannels: outChannels,
       outputHeight: g.outputHeight, outputWidth: g.outputWidth),
@@ -147,6 +152,12 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       KernelProfile.measure("winograd") {
         PhaseDecomposition(g)!.forward(x, weight: w, outChannels: outChannels, batch: batch, into: y)
       }
+      if let bias {
+        addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
+      }
+      return output
+    case .winograd:
+      KernelProfile.measure("winograd") { forwardWinograd(x, batch: batch, geometry: g, into: y) }
       if let bias {
         addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
       }
@@ -228,6 +239,15 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       }
     }
     var form = form(for: g, batch: batch)
+    if form == .winograd {
+      KernelProfile.measure("winograd") {
+        backwardWinograd(x, dy, batch: batch, geometry: g, weightGradient: dw, inputGradient: inputGradient?.storage.pointer)
+      }
+      if let activation, let dx = inputGradient?.storage.pointer {
+        activation.apply(to: dx, outputs: x, count: input.count)
+      }
+      return
+    }
     if form == .phaseWinograd {
       // The weight gradient in the phase form; the data gradient in the form the layer would take
       // without it (see ConvolutionForm.phaseWinograd).
@@ -246,7 +266,7 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                                inputGradient: inputGradient?.storage.pointer, activation: activation,
                                imagesPerChunk: imagesPerChunk)
       return
-    case .im2col, .phaseWinograd:
+    case .im2col, .phaseWinograd, .winograd:
       break
     }
     // im2col.
@@ -278,5 +298,58 @@ public final class Conv2D: Layer, ActivationFusingLayer {
                activation: activation.map { FusedActivation(derivative: $0, outputs: x + offset) })
       }
     }
+  }
+}
+
+extension Conv2D {
+  /// The Winograd plan of the stride-1 form (``ConvolutionForm/winograd``).
+  private var winogradPlan: WinogradPlan {
+    guard kernelSize == 3 || kernelSize == 5, let plan = WinogradPlan.tile4(kernel: kernelSize) else {
+      fatalError("\(description): the Winograd form takes 3 x 3 and 5 x 5 kernels")
+    }
+    return plan
+  }
+
+  /// The forward pass as ``WinogradPlan/correlate(_:batch:inChannels:height:width:padTop:padLeft:transformedWeights:outChannels:outputHeight:outputWidth:into:)``
+  /// of the input with the stored kernels; the bias is added by the caller.
+  fileprivate func forwardWinograd(
+    _ x: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry, into y: UnsafeMutablePointer<Float>
+  ) {
+    let (plan, taps) = (winogradPlan, kernelSize * kernelSize)
+    let u = ConvolutionScratch.current.transformedWeights.buffer(
+      plan.transformedWeightCount(outChannels: outChannels, inChannels: inChannels))
+    plan.transformWeights(
+      outChannels: outChannels, inChannels: inChannels, weight: weight.value.pointer, outStride: inChannels * taps,
+      inStride: taps, flipped: false, into: u)
+    plan.correlate(
+      x, batch: batch, inChannels: inChannels, height: g.inputHeight, width: g.inputWidth, padTop: g.padTop,
+      padLeft: g.padLeft, transformedWeights: u, outChannels: outChannels, outputHeight: g.outputHeight,
+      outputWidth: g.outputWidth, into: y)
+  }
+
+  /// The weight gradient (added into `dw`) and the input gradient (a correlation of the output
+  /// gradient, padded by `K - 1 - pad`, with the flipped kernels, channels swapped), each when
+  /// given; the caller applies a preceding activation's derivative.
+  fileprivate func backwardWinograd(
+    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, batch: Int, geometry g: ConvGeometry,
+    weightGradient dw: UnsafeMutablePointer<Float>?, inputGradient dx: UnsafeMutablePointer<Float>?
+  ) {
+    let (plan, taps) = (winogradPlan, kernelSize * kernelSize)
+    if let dw {
+      plan.correlationWeightGradient(
+        x, batch: batch, inChannels: inChannels, height: g.inputHeight, width: g.inputWidth, padTop: g.padTop,
+        padLeft: g.padLeft, outputGradient: dy, outChannels: outChannels, outputHeight: g.outputHeight,
+        outputWidth: g.outputWidth, into: dw, outStride: inChannels * taps, inStride: taps, flipped: false)
+    }
+    guard let dx else { return }
+    let u = ConvolutionScratch.current.transformedWeights.buffer(
+      plan.transformedWeightCount(outChannels: inChannels, inChannels: outChannels))
+    plan.transformWeights(
+      outChannels: inChannels, inChannels: outChannels, weight: weight.value.pointer, outStride: taps,
+      inStride: inChannels * taps, flipped: true, into: u)
+    plan.correlate(
+      dy, batch: batch, inChannels: outChannels, height: g.outputHeight, width: g.outputWidth,
+      padTop: kernelSize - 1 - g.padTop, padLeft: kernelSize - 1 - g.padLeft, transformedWeights: u,
+      outChannels: inChannels, outputHeight: g.inputHeight, outputWidth: g.inputWidth, into: dx)
   }
 }

@@ -249,4 +249,58 @@ struct WinogradTests {
     #expect(before.allSatisfy { $0 < 1e-4 } && after.allSatisfy { $0 < 1e-4 },
             "worst relative differences (output, input gradient, weight gradient) \(before) before training, \(after) after")
   }
+
+  /// Stride-1 `Conv2D` layers in the Winograd form against the im2col form, through a fused ReLU:
+  /// 3 x 3 (F(4x4, 3x3)) and 5 x 5 (F(4x4, 5x5)) kernels, same, valid, explicit and TensorFlow's
+  /// asymmetric padding, channel counts that are not multiples of 8.
+  @Test("Conv2D in the Winograd form: output, input and weight gradients within 1e-4 of the im2col form's largest entry (3 x 3 within 1e-5), bias gradient equal",
+        arguments: [(3, Padding.same), (3, .valid), (5, .same), (5, .explicit(1)), (3, .tensorflowSame)])
+  func convolution(kernel: Int, padding: Padding) throws {
+    var random = SeededGenerator(seed: 60)
+    let input = Tensor.randomNormal(shape: [3, 11, 9, 7], using: &random)
+    func run(winograd: Bool) throws -> [Tensor] {
+      let layer = Conv2D(inChannels: 11, outChannels: 13, kernelSize: kernel, padding: padding,
+                         biasInitializer: .normal(std: 0.5), seed: 61)
+      layer.formOverride = winograd ? .winograd : .im2col
+      let model = Sequential([ReLU(), layer])
+      let output = try model.forward(input)
+      var upstreamRandom = SeededGenerator(seed: 62)
+      let inputGradient = try model.backward(Tensor.randomNormal(shape: output.shape, using: &upstreamRandom))
+      return [output, inputGradient, layer.weight.gradient, layer.bias!.gradient]
+    }
+    let fast = try run(winograd: true), direct = try run(winograd: false)
+    let tolerance = kernel == 3 ? 1e-5 : 1e-4
+    for (name, (a, b)) in zip(["output", "input gradient", "weight gradient"], zip(fast, direct)) {
+      let relative = Double(a.maxAbsoluteDifference(to: b)) / Double(b.scalars.map(abs).max() ?? 1)
+      #expect(a.shape == b.shape && relative < tolerance, "\(name): worst relative difference \(relative)")
+    }
+    #expect(fast[3] == direct[3])
+  }
+
+  @Test("Conv2D in the Winograd form: finite differences agree (3 x 3 and 5 x 5); 64+ channels on planes of whole tiles take the form (not the VAE encoder's 7 x 7), with the same results at 1 and 2 threads")
+  func convolutionGradientsAndChoice() throws {
+    for kernel in [3, 5] {
+      let layer = Conv2D(inChannels: 3, outChannels: 4, kernelSize: kernel, padding: .same,
+                         biasInitializer: .normal(std: 0.5), seed: 63)
+      layer.formOverride = .winograd
+      try GradCheck.checkLayer(layer, input: GradientCheck.awayFromZero(shape: [2, 3, 6, 5], seed: 64), step: 0.1)
+    }
+    let vae = ConvolutionalVAE.make(latentDimension: 16, channels: 1, imageHeight: 28, imageWidth: 28, seed: 65)
+    let wide = vae.modules.compactMap { $0 as? Conv2D }.filter { $0.stride == 1 && $0.inChannels >= 64 }
+    try #require(wide.count == 1, "the VAE's encoder has one stride-1 64 -> 128 layer")
+    #expect(wide[0].form(for: try wide[0].geometry(inputHeight: 7, inputWidth: 7), batch: 128) != .winograd)
+    #expect(wide[0].form(for: try wide[0].geometry(inputHeight: 16, inputWidth: 8), batch: 128) == .winograd)
+    var random = SeededGenerator(seed: 66)
+    let input = Tensor.randomNormal(shape: [4, 64, 8, 8], using: &random)
+    func run(threads: Int) throws -> [Tensor] {
+      try Threading.withThreadCount(threads) {
+        let layer = Conv2D(inChannels: 64, outChannels: 128, kernelSize: 3, padding: .same, seed: 67)
+        #expect(layer.form(for: try layer.geometry(inputHeight: 8, inputWidth: 8), batch: 4) == .winograd)
+        let output = try layer.forward(input)
+        let inputGradient = try layer.backward(output)
+        return [output, inputGradient, layer.weight.gradient]
+      }
+    }
+    #expect(try run(threads: 1) == run(threads: 2))
+  }
 }
