@@ -1,6 +1,6 @@
 // The tile transforms of Winograd's minimal filtering (see WinogradPlan in GenerativeKit), eight
 // channels per vector. Each body is written once on GCC/Clang vector types and instantiated for
-// every tile size, twice: inside an AVX2 + FMA function (a target attribute; products and sums
+// every plan, twice: inside an AVX2 + FMA function (a target attribute; products and sums
 // contract to FMAs) and inside a portable one (two SSE halves).
 #include "CKernels.h"
 

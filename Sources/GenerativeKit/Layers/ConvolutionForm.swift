@@ -126,9 +126,10 @@ enum ConvolutionFormThresholds {
 
   /// Whether a ``Conv2D`` runs in the phase form (``ConvolutionForm/phaseWinograd``): stride 2, a
   /// square kernel of side 3 to 6 (phase kernels of 2 or 3), at least 64 channels on each side,
-  /// output sides that are multiples of 4 (whole 4 x 4 tiles: on 7 x 7 outputs, where the tiles
-  /// cover 8 x 8, it measured slower), while ``ConvolutionChunking/winogradEnabled`` is on.
-  /// DCGAN-64's discriminator (16 x 16, 8 x 8 and 4 x 4 outputs) takes it.
+  /// output planes of whole 4 x 4 tiles, at least 2 x 2 of them (``wholeTiles(outputHeight:outputWidth:)``:
+  /// on 7 x 7 outputs, where the tiles cover 8 x 8, it measured slower), while
+  /// ``ConvolutionChunking/winogradEnabled`` is on. DCGAN-64's discriminator layers with 16 x 16
+  /// and 8 x 8 outputs take it; its last, one tile per image, does not.
   static func phaseWinograd(
     kernelHeight: Int, kernelWidth: Int, stride: Int, inChannels: Int, outChannels: Int, outputHeight: Int, outputWidth: Int
   ) -> Bool {
