@@ -262,6 +262,12 @@ struct GKBench: ParsableCommand {
       convT("light.g_convT2", 64, 1, 4, 2, 14, batch: 64, padding: padding64),
       conv("light.d_conv1", 1, 64, 4, 2, 28, batch: 64, padding: padding64),
       conv("light.d_conv2", 64, 128, 4, 2, 14, batch: 64, padding: padding64),
+      // Stride-1 layers of the kind users add to their own models (none of the report's models has
+      // one on a plane of whole 4 x 4 tiles): where the library's Winograd form for Conv2D applies.
+      conv("own.conv3_8", 128, 128, 3, 1, 8, batch: 64),
+      conv("own.conv3_16", 128, 128, 3, 1, 16, batch: 64),
+      conv("own.conv3_28", 64, 64, 3, 1, 28, batch: 64),
+      conv("own.conv5_16", 64, 64, 5, 1, 16, batch: 64),
     ].filter { layerFilter == nil || $0.name.contains(layerFilter!) }
   }
 
