@@ -47,7 +47,7 @@ struct PhaseDecomposition: Equatable {
   private static func source(_ r: Int, _ u: Int, pad: Int) -> Int { 2 * u + r - pad }
 
   /// `x` `[batch, C, H, W]` into its phases `[batch, 4C, PH, PW]` (zeros outside the image).
-  func spaceToDepth(_ x: UnsafePointer<Float>, batch: Int, into phases: UnsafeMutablePointer<Float>) {
+  private func spaceToDepth(_ x: UnsafePointer<Float>, batch: Int, into phases: UnsafeMutablePointer<Float>) {
     let (ph, pw, plane) = (phaseHeight, phaseWidth, inputHeight * inputWidth)
     Threading.parallelRanges(batch * channels, costPerItem: 4 * ph * pw) { range in
       for item in range {
@@ -117,17 +117,24 @@ struct PhaseDecomposition: Equatable {
     return plan
   }
 
-  /// The convolution `y = conv(x)` of `batch` inputs `[C, H, W]` with `weight` `[O, C, K, K]` into
-  /// `y` `[batch, O, OH, OW]`, without bias. Uses the calling thread's ``ConvolutionScratch``
-  /// (`phases`, `weights` and the Winograd buffers).
+  /// `batch` inputs `[C, H, W]` split into their phases (``spaceToDepth(_:batch:into:)``) in the
+  /// calling thread's ``ConvolutionScratch`` (`phases`), for ``forward(phases:weight:outChannels:batch:into:)``
+  /// and ``addWeightGradient(phases:_:outChannels:batch:into:)``; one split serves both.
+  func split(_ x: UnsafePointer<Float>, batch: Int) -> UnsafePointer<Float> {
+    let phases = ConvolutionScratch.current.phases.buffer(phaseCount(batch: batch))
+    spaceToDepth(x, batch: batch, into: phases)
+    return UnsafePointer(phases)
+  }
+
+  /// The convolution `y = conv(x)` of `batch` inputs `[C, H, W]`, given as their phases
+  /// (``split(_:batch:)``), with `weight` `[O, C, K, K]` into `y` `[batch, O, OH, OW]`, without
+  /// bias. Uses the calling thread's ``ConvolutionScratch`` (`weights` and the Winograd buffers).
   func forward(
-    _ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, outChannels: Int, batch: Int,
+    phases: UnsafePointer<Float>, weight: UnsafePointer<Float>, outChannels: Int, batch: Int,
     into y: UnsafeMutablePointer<Float>
   ) {
     let (plan, r2, cp) = (plan, subKernel * subKernel, phaseChannels)
     let scratch = ConvolutionScratch.current
-    let phases = scratch.phases.buffer(phaseCount(batch: batch))
-    spaceToDepth(x, batch: batch, into: phases)
     let kernels = scratch.weights.buffer(phaseKernelCount(outChannels: outChannels))
     phaseKernels(weight, outChannels: outChannels, into: kernels)
     let u = scratch.transformedWeights.buffer(plan.transformedWeightCount(outChannels: outChannels, inChannels: cp))
@@ -138,17 +145,15 @@ struct PhaseDecomposition: Equatable {
       transformedWeights: u, outChannels: outChannels, outputHeight: outputHeight, outputWidth: outputWidth, into: y)
   }
 
-  /// The weight gradient of ``forward(_:weight:outChannels:batch:into:)`` for inputs `x` and output
-  /// gradients `dy` `[batch, O, OH, OW]`, **added** into `gradient` `[O, C, K, K]`.
+  /// The weight gradient of ``forward(phases:weight:outChannels:batch:into:)`` for inputs given as
+  /// their phases (``split(_:batch:)``) and output gradients `dy` `[batch, O, OH, OW]`, **added**
+  /// into `gradient` `[O, C, K, K]`.
   func addWeightGradient(
-    _ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, outChannels: Int, batch: Int,
+    phases: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, outChannels: Int, batch: Int,
     into gradient: UnsafeMutablePointer<Float>
   ) {
     let (plan, r2, cp) = (plan, subKernel * subKernel, phaseChannels)
-    let scratch = ConvolutionScratch.current
-    let phases = scratch.phases.buffer(phaseCount(batch: batch))
-    let kernels = scratch.weights.buffer(phaseKernelCount(outChannels: outChannels))
-    spaceToDepth(x, batch: batch, into: phases)
+    let kernels = ConvolutionScratch.current.weights.buffer(phaseKernelCount(outChannels: outChannels))
     kernels.update(repeating: 0, count: phaseKernelCount(outChannels: outChannels))
     plan.correlationWeightGradient(
       phases, batch: batch, inChannels: cp, height: phaseHeight, width: phaseWidth, padTop: 0, padLeft: 0,

@@ -150,7 +150,8 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       return output
     case .phaseWinograd:
       KernelProfile.measure("winograd") {
-        PhaseDecomposition(g)!.forward(x, weight: w, outChannels: outChannels, batch: batch, into: y)
+        let phases = PhaseDecomposition(g)!
+        phases.forward(phases: phases.split(x, batch: batch), weight: w, outChannels: outChannels, batch: batch, into: y)
       }
       if let bias {
         addChannelBias(bias.value.pointer, to: y, batch: batch, channels: outChannels, plane: g.outputPixels)
@@ -253,7 +254,9 @@ public final class Conv2D: Layer, ActivationFusingLayer {
       // without it (see ConvolutionForm.phaseWinograd).
       if let gradient = dw {
         KernelProfile.measure("winograd") {
-          PhaseDecomposition(g)!.addWeightGradient(x, dy, outChannels: outChannels, batch: batch, into: gradient)
+          let phases = PhaseDecomposition(g)!
+          phases.addWeightGradient(
+            phases: phases.split(x, batch: batch), dy, outChannels: outChannels, batch: batch, into: gradient)
         }
       }
       guard inputGradient != nil else { return }

@@ -253,11 +253,13 @@ public final class ConvTranspose2D: Layer, ActivationFusingLayer {
     }
     if let phases = phaseGradients(for: g) {
       // The adjoint convolution's forward pass and weight gradient in the phase form (the stored
-      // weight [in, out, K, K] is its [O, C, K, K]); the forward pass keeps its form.
+      // weight [in, out, K, K] is its [O, C, K, K]), both on one split of the output gradient; the
+      // forward pass keeps its form.
       KernelProfile.measure("winograd") {
-        if let gradient = dw { phases.addWeightGradient(dy, x, outChannels: inChannels, batch: batch, into: gradient) }
+        let split = phases.split(dy, batch: batch)
+        if let gradient = dw { phases.addWeightGradient(phases: split, x, outChannels: inChannels, batch: batch, into: gradient) }
         if let gradient = dx {
-          phases.forward(dy, weight: weight.value.pointer, outChannels: inChannels, batch: batch, into: gradient)
+          phases.forward(phases: split, weight: weight.value.pointer, outChannels: inChannels, batch: batch, into: gradient)
           activation?.apply(to: gradient, outputs: x, count: input.count)
         }
       }
